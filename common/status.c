@@ -169,11 +169,12 @@ status_html(struct status *s, struct evhttp_request *req,
 
 	evbuffer_add_printf(body, "<!doctype html>\n<html><head>"
 	    "<meta charset=utf-8><meta http-equiv=refresh content=5>"
-	    "<title>%s %s</title><style>body{font:14px sans-serif;margin:2em}"
-	    "td{padding:2px 10px;border-bottom:1px solid #ddd}.n{text-align:"
-	    "right}.ok{color:#070}.bad{color:#b00}</style></head><body>\n",
-	    s->daemon, s->instance);
-	evbuffer_add_printf(body, "<h1>%s <small>", s->daemon);
+	    "<title>%s ", s->daemon);
+	status_html_text(body, s->instance);
+	evbuffer_add_printf(body, "</title><style>body{font:14px sans-serif;"
+	    "margin:2em}td{padding:2px 10px;border-bottom:1px solid #ddd}"
+	    ".n{text-align:right}.ok{color:#070}.bad{color:#b00}</style>"
+	    "</head><body>\n<h1>%s <small>", s->daemon);
 	status_html_text(body, s->instance);
 	evbuffer_add_printf(body, "</small></h1>\n<p>state: <b class=%s>%s"
 	    "</b> &middot; generation %llu &middot; up %llds &middot; pid %d"
