@@ -1,0 +1,52 @@
+"""triadtest: the harness triad's real-process tests stand on (stdlib only).
+
+Modules:
+  cleanup   registry run at exit and on SIGTERM/SIGINT/SIGHUP; temp folders
+  proc      spawn children that die with the test; bounded waits
+  ports     free TCP ports on loopback
+  http      HTTP requests and raw-bytes exchanges, with timeouts
+  daemon    Daemon: start, wait for /health, signal, stop, logs
+  logs      log sources printed when a test fails
+  case      TestCase (prints logs on failure), main() (77 = skipped), skip()
+  mariadb   MariaDBCluster: a primary and replicas with GTID replication
+  netns     Lab: hosts and a client in network namespaces on a bridge
+
+Tests run as `python3 tests/<kind>/test_x.py` with PYTHONPATH=tests/harness;
+ctest also sets TRIAD_BUILD_DIR and TRIAD_SOURCE_DIR.  See tests/README.md.
+"""
+
+import os
+
+from .case import SKIP, TestCase, main, require_program, require_root, skip
+from .cleanup import remove_tempdir, tempdir
+from .daemon import Daemon, DaemonError
+from .logs import dump_logs, dump_on_error
+from .ports import free_port, free_ports
+
+
+def source_dir():
+    """The source root: $TRIAD_SOURCE_DIR, else derived from this file."""
+    env = os.environ.get("TRIAD_SOURCE_DIR")
+    if env:
+        return env
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.dirname(os.path.dirname(os.path.dirname(here)))
+
+
+def build_dir():
+    """The build folder: $TRIAD_BUILD_DIR, else <source>/build."""
+    return os.environ.get("TRIAD_BUILD_DIR") or os.path.join(source_dir(),
+                                                             "build")
+
+
+def build_path(*parts):
+    """A path under the build folder, e.g. build_path("tests", "triad_testd")."""
+    return os.path.join(build_dir(), *parts)
+
+
+__all__ = [
+    "SKIP", "TestCase", "main", "require_program", "require_root", "skip",
+    "tempdir", "remove_tempdir", "Daemon", "DaemonError", "dump_logs",
+    "dump_on_error", "free_port", "free_ports", "source_dir", "build_dir",
+    "build_path",
+]

@@ -1,0 +1,258 @@
+"""Small HTTP clients for tests: well-formed requests and raw bytes.
+
+Why both: integration tests check status codes and bodies of normal requests
+(request/get/post, which never raise on 4xx/5xx), and the parser's hostile
+input tests need to send bytes no library would send and read whatever
+comes back until the server closes (raw_exchange).
+
+Every call has a timeout.  A connection can go to TCP host:port, to a Unix
+socket (unix="/path"), or through a socket factory (sock_factory=fn(host,
+port, timeout) -> connected socket), which is how netns.Host reaches
+addresses inside a network namespace.
+"""
+
+import http.client
+import json as _json
+import socket
+import time
+import urllib.parse
+
+from . import proc
+
+MAX_BODY = 64 * 1024 * 1024
+
+
+class Response:
+    """status (int), reason, headers (list of (name, value)), body (bytes)."""
+
+    def __init__(self, status, reason, headers, body):
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self.body = body
+
+    def header(self, name, default=None):
+        """The first header called name (case-insensitive), or default."""
+        name = name.lower()
+        for k, v in self.headers:
+            if k.lower() == name:
+                return v
+        return default
+
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+    def json(self):
+        return _json.loads(self.body)
+
+    def __repr__(self):
+        return "<Response %d %s, %d bytes>" % (self.status, self.reason,
+                                               len(self.body))
+
+
+class _Conn(http.client.HTTPConnection):
+    """HTTPConnection that connects through a Unix socket or a factory."""
+
+    def __init__(self, host, port, timeout, unix=None, sock_factory=None):
+        super().__init__(host, port, timeout=timeout)
+        self._unix = unix
+        self._factory = sock_factory
+
+    def connect(self):
+        if self._unix is not None:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(self.timeout)
+            try:
+                s.connect(self._unix)
+            except OSError:
+                s.close()
+                raise
+            self.sock = s
+        elif self._factory is not None:
+            self.sock = self._factory(self.host, self.port, self.timeout)
+        else:
+            super().connect()
+
+
+def _split_url(url):
+    u = urllib.parse.urlsplit(url)
+    if u.scheme != "http":
+        raise ValueError("only http:// URLs: %r" % url)
+    path = u.path or "/"
+    if u.query:
+        path += "?" + u.query
+    return u.hostname, u.port or 80, path
+
+
+def request(method, url, body=None, headers=None, timeout=5.0, unix=None,
+            sock_factory=None):
+    """Send one request and return a Response (any status, no exception).
+
+    url: "http://host:port/path" (with unix=, host and port only name the
+    Host header).  body: bytes or str.  Raises OSError/http.client errors
+    on connection failures and socket.timeout when timeout passes.
+    """
+    host, port, path = _split_url(url)
+    if isinstance(body, str):
+        body = body.encode()
+    conn = _Conn(host, port, timeout, unix, sock_factory)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        r = conn.getresponse()
+        data = r.read(MAX_BODY)
+        return Response(r.status, r.reason, r.getheaders(), data)
+    finally:
+        conn.close()
+
+
+def get(url, **kw):
+    """GET url; see request() for the keywords."""
+    return request("GET", url, **kw)
+
+
+def post(url, body=b"", content_type="application/octet-stream", **kw):
+    """POST body to url with a Content-Type; see request()."""
+    headers = dict(kw.pop("headers", None) or {})
+    headers.setdefault("Content-Type", content_type)
+    return request("POST", url, body=body, headers=headers, **kw)
+
+
+class RawResult:
+    """What raw_exchange read: data (bytes), closed (peer sent EOF or
+    reset), reset (peer reset the connection), timed_out."""
+
+    def __init__(self, data, closed, reset, timed_out):
+        self.data = data
+        self.closed = closed
+        self.reset = reset
+        self.timed_out = timed_out
+
+    def status(self):
+        """The status code of the first response in data, or None."""
+        r = parse_response(self.data)
+        return r[0] if r else None
+
+    def __repr__(self):
+        return "<RawResult %d bytes closed=%s reset=%s timed_out=%s>" % (
+            len(self.data), self.closed, self.reset, self.timed_out)
+
+
+def connect(host, port, timeout=5.0, unix=None, sock_factory=None):
+    """A connected stream socket (TCP, Unix or from a factory)."""
+    if unix is not None:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        try:
+            s.connect(unix)
+        except OSError:
+            s.close()
+            raise
+        return s
+    if sock_factory is not None:
+        return sock_factory(host, port, timeout)
+    return socket.create_connection((host, port), timeout=timeout)
+
+
+def raw_exchange(host, port, data, timeout=5.0, half_close=False,
+                 max_bytes=MAX_BODY, unix=None, sock_factory=None):
+    """Send data (bytes, or a list of byte strings sent one by one) and read
+    until the peer closes, max_bytes arrive, or timeout seconds pass.
+
+    half_close: shut our write side after sending (tells the server no more
+    requests come).  Returns a RawResult; never raises on reset or timeout
+    while reading, because both are outcomes hostile-input tests look at.
+    """
+    chunks = [data] if isinstance(data, (bytes, bytearray)) else list(data)
+    s = connect(host, port, timeout, unix, sock_factory)
+    deadline = time.monotonic() + timeout
+    try:
+        try:
+            for c in chunks:
+                s.sendall(c)
+            if half_close:
+                s.shutdown(socket.SHUT_WR)
+        except (BrokenPipeError, ConnectionResetError):
+            pass                  # the server may answer and close early
+        return _read_all(s, deadline, max_bytes)
+    finally:
+        s.close()
+
+
+def _read_all(s, deadline, max_bytes):
+    buf = bytearray()
+    while len(buf) < max_bytes:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return RawResult(bytes(buf), False, False, True)
+        s.settimeout(left)
+        try:
+            b = s.recv(min(65536, max_bytes - len(buf)))
+        except socket.timeout:
+            return RawResult(bytes(buf), False, False, True)
+        except ConnectionResetError:
+            return RawResult(bytes(buf), True, True, False)
+        if not b:
+            return RawResult(bytes(buf), True, False, False)
+        buf += b
+    return RawResult(bytes(buf), False, False, False)
+
+
+def parse_response(data):
+    """Split raw bytes into (status, reason, headers, rest) or None.
+
+    headers is a list of (name, value) strings; rest is everything after the
+    blank line (body and any further pipelined responses).  Meant for
+    reading what a server answered to raw input, not for validating it.
+    """
+    end = data.find(b"\r\n\r\n")
+    if end < 0:
+        return None
+    lines = data[:end].decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) < 2 or not parts[0].startswith("HTTP/") \
+            or not parts[1].isdigit():
+        return None
+    headers = []
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers.append((k.strip(), v.strip()))
+    return (int(parts[1]), parts[2] if len(parts) > 2 else "", headers,
+            data[end + 4:])
+
+
+def wait_http(url, timeout=10.0, status=200, alive=None, **kw):
+    """Poll GET url until it answers `status`; return the Response.
+
+    alive: optional callable; when it returns False we stop at once (the
+    daemon died) with RuntimeError.  Raises TimeoutError after timeout.
+    """
+    last = {}
+
+    def ready():
+        if alive is not None and not alive():
+            raise RuntimeError("process exited while waiting for %s" % url)
+        try:
+            r = get(url, timeout=min(1.0, timeout), **kw)
+        except (OSError, http.client.HTTPException) as e:
+            last["why"] = repr(e)
+            return None
+        last["why"] = "status %d" % r.status
+        return r if r.status == status else None
+    try:
+        return proc.poll_until(ready, timeout, url)
+    except TimeoutError as e:
+        raise TimeoutError("%s (last: %s)" % (e, last.get("why"))) from None
+
+
+def wait_tcp(host, port, timeout=10.0, alive=None, sock_factory=None):
+    """Poll until host:port accepts a TCP connection (then close it)."""
+    def ready():
+        if alive is not None and not alive():
+            raise RuntimeError("process exited while waiting for %s:%d"
+                               % (host, port))
+        try:
+            connect(host, port, 1.0, sock_factory=sock_factory).close()
+            return True
+        except OSError:
+            return False
+    return proc.poll_until(ready, timeout, "%s:%d to accept" % (host, port))
