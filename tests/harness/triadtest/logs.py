@@ -10,6 +10,7 @@ A log source is any object with:
   name          str
   log_path      str (a file; may not exist yet)
   stopped_at    time.monotonic() of its last stop, or None while running
+  final_log     (optional) the log's tail kept before its folder was removed
 """
 
 import contextlib
@@ -59,7 +60,7 @@ def dump_logs(since=None, lines=None, file=None, sources=None):
         stopped = getattr(src, "stopped_at", None)
         if since is not None and stopped is not None and stopped < since:
             continue
-        text = proc.tail(src.log_path, lines)
+        text = proc.tail(src.log_path, lines) or getattr(src, "final_log", "")
         print("----- log of %s (%s), last %d lines -----\n%s\n----- end of %s"
               % (src.name, src.log_path, lines, text or "(empty)", src.name),
               file=file)

@@ -152,3 +152,12 @@ def tail(path, lines=200):
         return ""
     text = data.decode("utf-8", "replace")
     return "\n".join(text.splitlines()[-lines:])
+
+
+def alive(pid):
+    """True if pid exists and is not a zombie (any owner)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
