@@ -1,0 +1,137 @@
+/*
+ * upstream-t.h: the types of upstream groups, servers and pooled
+ * connections (prototypes are in upstream.h).
+ *
+ * Sharing model:
+ *   - A group and its server table are built at configuration time and
+ *     then shared read-only by every worker thread (one group per config
+ *     generation, reference counted).
+ *   - A server's run-time state (failures, down-until, active connection
+ *     count, admin state, health-check verdict, weight, counters) is made
+ *     of atomics: any worker reads and updates it without a lock.
+ *   - Selection state (round-robin weights) and connection pools are per
+ *     worker: each worker owns one struct upstream_sel and one pool per
+ *     group, on its own event_base. Nothing there is locked or shared.
+ */
+#ifndef TRIAD_UPSTREAM_T_H
+#define TRIAD_UPSTREAM_T_H
+
+#include <sys/queue.h>
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+
+struct event;
+struct event_base;
+struct upstream_pool;
+
+#define UPSTREAM_WEIGHT_MAX	1000
+
+enum upstream_algo {
+	UPSTREAM_ROUNDROBIN,	/* smooth weighted round robin (nginx) */
+	UPSTREAM_LEASTCONN,	/* fewest active/weight; ties by weighted RR */
+};
+
+/* What an operator set (lbd's admin actions). Only READY is selected. */
+enum upstream_admin {
+	UPSTREAM_ADMIN_READY,
+	UPSTREAM_ADMIN_DRAIN,	/* finishes what it has, gets nothing new */
+	UPSTREAM_ADMIN_MAINT,	/* out of service */
+};
+
+struct upstream_server {
+	char			*name;
+	struct net_addr		 addr;
+	int			 backup;	/* only when no other is usable */
+	size_t			 index;		/* in its group's table */
+	struct upstream_group	*group;
+
+	/* Shared run-time state: atomics, any thread. */
+	_Atomic int		 weight;	/* 1..UPSTREAM_WEIGHT_MAX */
+	_Atomic int		 admin;		/* enum upstream_admin */
+	_Atomic int		 check_down;	/* active checks say down */
+	_Atomic int		 fails;		/* consecutive failures */
+	_Atomic uint64_t	 down_until;	/* ms (util_now_ms); 0: up */
+	_Atomic int		 active;	/* connecting + in use */
+	_Atomic uint64_t	 n_connects;	/* new connections made */
+	_Atomic uint64_t	 n_reuses;	/* idle connections reused */
+	_Atomic uint64_t	 n_failures;	/* failures reported */
+};
+
+struct upstream_group {
+	char			 *name;
+	enum upstream_algo	  algo;
+	int			  max_fails;	/* 0: no passive marking */
+	uint64_t		  fail_timeout_ms;
+	struct upstream_server	**servers;
+	size_t			  nservers;
+	_Atomic int		  refs;
+};
+
+/* Per-worker selection state for one group (never shared). */
+struct upstream_sel {
+	int64_t			*cw;		/* smooth WRR current weights */
+	unsigned char		*mark;		/* scratch: candidates */
+	size_t			 n;
+};
+
+/* How a caller ends its use of a connection (upstream_release). */
+enum upstream_outcome {
+	UPSTREAM_REUSE,		/* exchange complete, keep-alive: pool it */
+	UPSTREAM_CLOSE,		/* exchange complete, not reusable: close */
+	UPSTREAM_FAILED,	/* the server failed (I/O error, timeout,
+				   bad answer): close, count a failure */
+	UPSTREAM_ABORT,		/* our side gave up (client left): close,
+				   no verdict on the server */
+};
+
+enum upstream_conn_state {
+	UPSTREAM_CONN_CONNECTING,
+	UPSTREAM_CONN_BUSY,
+	UPSTREAM_CONN_IDLE,
+};
+
+struct upstream_conn;
+
+/*
+ * Called once when a connect started by upstream_get() ends: error NULL
+ * and conn usable, or error set ("connect 127.0.0.1:9000: Connection
+ * refused", "connect timeout") and conn already dead: the pool frees it
+ * when the callback returns, so the caller must not release it.
+ */
+typedef void (*upstream_ready_fn)(struct upstream_conn *conn,
+    const char *error, void *arg);
+
+/*
+ * A connection to one server. The caller reads fd, server and uses; the
+ * rest belongs to the pool. The caller owns the fd's I/O between
+ * upstream_get() and upstream_release() (wrap it in a bufferevent without
+ * BEV_OPT_CLOSE_ON_FREE, or drive it with evbuffer_read/write), and never
+ * closes it: release does.
+ */
+struct upstream_conn {
+	int			 fd;
+	struct upstream_server	*server;
+	unsigned		 uses;		/* >0: reused keep-alive */
+
+	/* Private to the pool. */
+	enum upstream_conn_state state;
+	struct upstream_pool	*pool;
+	struct event		*ev;
+	upstream_ready_fn	 cb;
+	void			*arg;
+	char			*error;
+	TAILQ_ENTRY(upstream_conn) entry;
+};
+
+/* Per-worker pool settings. */
+struct upstream_pool_conf {
+	int		max_idle;		/* per server; 0: no keep-alive */
+	uint64_t	idle_timeout_ms;	/* 0: none */
+	uint64_t	connect_timeout_ms;	/* 0: none (not advised) */
+};
+
+#endif

@@ -1,0 +1,131 @@
+/*
+ * upstream.h: groups of servers, their selection and passive health
+ * (upstream.c), and per-worker pools of keep-alive connections
+ * (upstream_pool.c). Types and the sharing model are in upstream-t.h.
+ *
+ * A typical request on a worker:
+ *
+ *	srv = upstream_pool_select(pool, NULL);      NULL: 502/503
+ *	conn = upstream_get(pool, srv, ready_cb, req, &ready);
+ *	... if ready, use conn->fd now, else wait for ready_cb ...
+ *	upstream_release(conn, UPSTREAM_REUSE);      or CLOSE/FAILED/ABORT
+ *
+ * A reused connection (conn->uses > 0) may have been closed by the server
+ * a moment ago: a caller that sees EOF or ECONNRESET before any response
+ * byte on it should retry an idempotent request on a fresh connection.
+ *
+ * Algorithms are small functions over the group's table: each one takes
+ * the group, the worker's struct upstream_sel, a server to avoid (a
+ * retry) and the time, and uses upstream_server_usable(). lbd adds its
+ * own the same way.
+ */
+#ifndef TRIAD_UPSTREAM_H
+#define TRIAD_UPSTREAM_H
+
+#include "upstream-t.h"
+
+/* ---- groups and servers (upstream.c) --------------------------------- */
+
+/*
+ * upstream_group_new: an empty group. max_fails consecutive failures mark
+ * a server down for fail_timeout_ms (max_fails 0 disables that). Returns
+ * the group with one reference.
+ */
+struct upstream_group *upstream_group_new(const char *name,
+	    enum upstream_algo algo, int max_fails, uint64_t fail_timeout_ms);
+/*
+ * upstream_group_add: appends a server (weight clamped to
+ * 1..UPSTREAM_WEIGHT_MAX). Only while building: the table is read-only
+ * once a pool or a selection state uses the group. Returns the server.
+ */
+struct upstream_server *upstream_group_add(struct upstream_group *,
+	    const char *name, const struct net_addr *addr, int weight,
+	    int backup);
+struct upstream_group *upstream_group_ref(struct upstream_group *);
+/* upstream_group_unref: frees the group with its last reference. */
+void	upstream_group_unref(struct upstream_group *);
+/* upstream_group_find: a server by name, or NULL. */
+struct upstream_server *upstream_group_find(const struct upstream_group *,
+	    const char *name);
+
+/*
+ * upstream_server_usable: 1 when s may get new requests at now_ms: admin
+ * READY, active checks not down, weight > 0, and not passively marked
+ * down (or its fail_timeout has passed: then it is tried again).
+ */
+int	upstream_server_usable(const struct upstream_server *s, uint64_t now_ms);
+/*
+ * upstream_server_failed: one failure of s (connect refused or timed out,
+ * I/O error, bad answer). After the group's max_fails consecutive ones,
+ * s is skipped until now_ms + fail_timeout; a failure while on trial
+ * after that marks it down again at once. Logs the transition.
+ */
+void	upstream_server_failed(struct upstream_server *s, uint64_t now_ms);
+/* upstream_server_ok: a success: clears the failures; logs a recovery. */
+void	upstream_server_ok(struct upstream_server *s);
+/* upstream_server_state: "up", "down", "drain", "maint" or "check-down". */
+const char *upstream_server_state(const struct upstream_server *s,
+	    uint64_t now_ms);
+
+/* upstream_sel_init: a worker's selection state for g (xcalloc). */
+void	upstream_sel_init(struct upstream_sel *, const struct upstream_group *g);
+void	upstream_sel_free(struct upstream_sel *);
+
+/*
+ * upstream_select_rr, upstream_select_leastconn: pick a usable server,
+ * non-backup ones first, backups only when no other is usable. avoid (may
+ * be NULL) is skipped unless it is the only choice. Return NULL when no
+ * server is usable. Thread-safe given a per-worker sel.
+ */
+struct upstream_server *upstream_select_rr(struct upstream_group *,
+	    struct upstream_sel *, const struct upstream_server *avoid,
+	    uint64_t now_ms);
+struct upstream_server *upstream_select_leastconn(struct upstream_group *,
+	    struct upstream_sel *, const struct upstream_server *avoid,
+	    uint64_t now_ms);
+/* upstream_select: the group's own algorithm. */
+struct upstream_server *upstream_select(struct upstream_group *,
+	    struct upstream_sel *, const struct upstream_server *avoid,
+	    uint64_t now_ms);
+
+/* ---- per-worker connection pools (upstream_pool.c) ------------------- */
+
+/*
+ * upstream_pool_new: a pool for g on base, used only from the thread
+ * running base. Takes a reference on g. Returns the pool (xcalloc).
+ */
+struct upstream_pool *upstream_pool_new(struct event_base *base,
+	    struct upstream_group *g, const struct upstream_pool_conf *conf);
+/*
+ * upstream_pool_free: closes the idle connections. Connections still
+ * connecting or in use stay valid; the pool goes with the last of them.
+ */
+void	upstream_pool_free(struct upstream_pool *);
+/* upstream_pool_select: upstream_select() with the pool's own state. */
+struct upstream_server *upstream_pool_select(struct upstream_pool *,
+	    const struct upstream_server *avoid);
+/* upstream_pool_idle: idle connections to s in this pool. */
+int	upstream_pool_idle(const struct upstream_pool *,
+	    const struct upstream_server *s);
+
+/*
+ * upstream_get: a connection to s. An idle one is reused when there is
+ * one (most recently used first): *ready = 1, use it now. Otherwise a
+ * non-blocking connect starts: *ready = 1 if it completed at once (unix
+ * sockets), else *ready = 0 and cb is called once, from the event loop,
+ * never from inside upstream_get. Failures (refused, timeout, no fd left)
+ * also come through cb. s counts the connection as active from now on.
+ * Returns the connection, or NULL only when memory ran out.
+ */
+struct upstream_conn *upstream_get(struct upstream_pool *,
+	    struct upstream_server *s, upstream_ready_fn cb, void *arg,
+	    int *ready);
+/*
+ * upstream_release: the caller is done with conn (a pending connect is
+ * cancelled: use UPSTREAM_ABORT). REUSE pools it if the pool has room
+ * (the oldest idle one is closed otherwise); CLOSE and FAILED close it;
+ * REUSE, CLOSE report a success and FAILED a failure of the server.
+ */
+void	upstream_release(struct upstream_conn *, enum upstream_outcome);
+
+#endif
