@@ -325,14 +325,15 @@ lc_start(struct lifecycle *lc, char **cause)
 	lc->status = status_new(lc->base, lc->ops->name, s->instance,
 	    lc->metrics);
 	status_set_generation(lc->status, lc->gen->id);
+	/* The pidfile first: a second copy is told who runs, not EADDRINUSE. */
+	if (s->pidfile[0] != '\0' && lc_pidfile_write(s->pidfile, cause) == -1)
+		return -1;
 	if (lc_status_listen(lc, &s->status, cause) == -1 ||
 	    lc_status_listen(lc, &s->status_unix, cause) == -1)
 		return -1;
 	if (lc->ops->setup != NULL && lc->ops->setup(lc, cause) == -1)
 		return -1;
 	if (lc->ops->prepare(lc, lc->gen, NULL, cause) == -1)
-		return -1;
-	if (s->pidfile[0] != '\0' && lc_pidfile_write(s->pidfile, cause) == -1)
 		return -1;
 	if (lc_privdrop(s->user, s->group, cause) == -1)
 		return -1;

@@ -161,6 +161,22 @@ void		 lc_gen_unref(struct lc_gen *);
 void	lc_worker_conn_open(struct lc_worker *);
 void	lc_worker_conn_close(struct lc_worker *);
 
+/*
+ * lc_conf_load: the load step every daemon shares. Reads the topology at
+ * opts->conf_path with daemon's section read through schema into dst,
+ * finds this instance (opts->host, opts->instance) and fills settings
+ * from it. Returns the topology (the daemon keeps it in its conf and frees
+ * it with topo_free, and dst with cfg_free), or NULL with *errors set to
+ * every error, one per line.
+ */
+struct cfg_schema;
+struct topology;
+struct topo_instance;
+struct topology *lc_conf_load(const struct lc_opts *opts, const char *daemon,
+	    const struct cfg_schema *schema, void *dst,
+	    struct lc_settings *settings, const struct topo_instance **self,
+	    char **errors);
+
 /* Process helpers, exposed for tests. */
 int	lc_pidfile_write(const char *path, char **cause);
 int	lc_privdrop(const char *user, const char *group, char **cause);
