@@ -33,8 +33,6 @@ static const char proxyproto_v1_sig[6] = "PROXY ";
 #define PP2_FAM_INET6		0x2
 #define PP2_FAM_UNIX		0x3
 #define PP2_PROTO_STREAM	0x1
-#define PP2_ADDR_INET		12
-#define PP2_ADDR_INET6		36
 #define PP2_ADDR_UNIX		216
 #define PP2_UNIX_PATH		108
 
@@ -221,6 +219,22 @@ proxyproto_v2_unix(const uint8_t *p, struct net_addr *a)
 	return 0;
 }
 
+/* An inet address block: two addresses of iplen bytes, then two ports. */
+static int
+proxyproto_v2_inet(int family, size_t iplen, const uint8_t *p, size_t len,
+    struct proxyproto_hdr *out)
+{
+	uint16_t sport, dport;
+
+	if (len < 2 * iplen + 4)
+		return -1;
+	memcpy(&sport, p + 2 * iplen, 2);
+	memcpy(&dport, p + 2 * iplen + 2, 2);
+	proxyproto_set_inet(&out->src, family, p, sport);
+	proxyproto_set_inet(&out->dst, family, p + iplen, dport);
+	return (int)(2 * iplen + 4);
+}
+
 /*
  * The address block of a PROXY command. Returns its size (the TLVs follow
  * it), or -1 when the family is unknown or the block too short.
@@ -229,25 +243,11 @@ static int
 proxyproto_v2_addrs(uint8_t fam, const uint8_t *p, size_t len,
     struct proxyproto_hdr *out)
 {
-	uint16_t sport, dport;
-
 	switch (fam >> 4) {
 	case PP2_FAM_INET:
-		if (len < PP2_ADDR_INET)
-			return -1;
-		memcpy(&sport, p + 8, 2);
-		memcpy(&dport, p + 10, 2);
-		proxyproto_set_inet(&out->src, AF_INET, p, sport);
-		proxyproto_set_inet(&out->dst, AF_INET, p + 4, dport);
-		return PP2_ADDR_INET;
+		return proxyproto_v2_inet(AF_INET, 4, p, len, out);
 	case PP2_FAM_INET6:
-		if (len < PP2_ADDR_INET6)
-			return -1;
-		memcpy(&sport, p + 32, 2);
-		memcpy(&dport, p + 34, 2);
-		proxyproto_set_inet(&out->src, AF_INET6, p, sport);
-		proxyproto_set_inet(&out->dst, AF_INET6, p + 16, dport);
-		return PP2_ADDR_INET6;
+		return proxyproto_v2_inet(AF_INET6, 16, p, len, out);
 	case PP2_FAM_UNIX:
 		if (len < PP2_ADDR_UNIX ||
 		    proxyproto_v2_unix(p, &out->src) == -1 ||
