@@ -8,11 +8,13 @@ assertion alone rarely says why a daemon misbehaved.
 """
 
 import os
+import select
+import subprocess
 import sys
 import time
 import unittest
 
-from . import cleanup, logs
+from . import cleanup, logs, proc
 
 SKIP = 77
 
@@ -59,6 +61,43 @@ class TestCase(unittest.TestCase):
                   file=sys.stderr)
             logs.dump_logs(since=started)
         return out
+
+
+def harness_env(env=None):
+    """os.environ plus env, with PYTHONPATH set to this harness, for
+    child Python processes that import triadtest."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = proc.merged_env(env)
+    out["PYTHONPATH"] = here
+    out.pop("TRIAD_KEEP", None)
+    return out
+
+
+def start_script(test, source, args=(), timeout=60.0):
+    """Run Python source as a child process that imports triadtest, and
+    return (popen, words of its first output line).
+
+    Why: the harness's own tests kill such a child (SIGTERM, SIGKILL) to
+    prove that what it started is cleaned up.  The child is killed at the
+    test's cleanup; its stderr is discarded.  Raises TimeoutError if no line
+    comes within timeout seconds.
+    """
+    d = cleanup.tempdir("child")
+    path = os.path.join(d, "child.py")
+    with open(path, "w") as f:
+        f.write(source)
+    p = subprocess.Popen([sys.executable, path] + [str(a) for a in args],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         stdin=subprocess.DEVNULL, env=harness_env())
+    test.addCleanup(p.stdout.close)
+    test.addCleanup(proc.kill, p)
+    if not select.select([p.stdout], [], [], timeout)[0]:
+        raise TimeoutError("child script printed nothing in %.0fs" % timeout)
+    words = p.stdout.readline().decode().split()
+    if not words:
+        raise RuntimeError("child script exited early (status %s)"
+                           % p.wait(timeout))
+    return p, words
 
 
 def main(argv=None):
