@@ -51,6 +51,28 @@ class TestCase(unittest.TestCase):
     test began are left out.
     """
 
+    def __init_subclass__(cls, **kw):
+        """Wrap the subclass's own setUpClass so that a fixture failing to
+        start prints the logs too (unittest never calls run() then)."""
+        super().__init_subclass__(**kw)
+        own = cls.__dict__.get("setUpClass")
+        if own is None:
+            return
+        func = own.__func__
+
+        def setup(klass):
+            started = time.monotonic()
+            try:
+                return func(klass)
+            except unittest.SkipTest:
+                raise
+            except BaseException:
+                print("\n===== %s.setUpClass failed: logs follow ====="
+                      % klass.__name__, file=sys.stderr)
+                logs.dump_logs(since=started)
+                raise
+        cls.setUpClass = classmethod(setup)
+
     def run(self, result=None):
         result = result if result is not None else self.defaultTestResult()
         before = len(result.failures) + len(result.errors)
