@@ -117,7 +117,8 @@ struct lc_ops {
 	void	 (*worker_reload)(struct lc_worker *, struct lc_gen *old);
 	/* worker_stop_accept: on the worker: close or pause its listeners. */
 	void	 (*worker_stop_accept)(struct lc_worker *);
-	/* worker_end: on the worker, after its loop ended: free its data. */
+	/* worker_end: on the worker, after its loop ended: free its data,
+	   and close the connections a shutdown timeout left open. */
 	void	 (*worker_end)(struct lc_worker *);
 	/* setup: main thread once, after status exists (register metrics,
 	   admin actions, health and JSON callbacks). May be NULL. */

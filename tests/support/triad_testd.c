@@ -55,6 +55,7 @@ static const struct cfg_schema testd_schema = {
  * stop (in-flight finishes) observable from outside.
  */
 struct testd_conn {
+	struct testd_conn	*next, *prev;	/* the worker's open list */
 	struct lc_worker	*w;
 	struct testd_worker	*tw;
 	struct lc_gen		*gen;
@@ -64,13 +65,21 @@ struct testd_conn {
 
 struct testd_worker {
 	struct net_listener	*listener;
+	struct testd_conn	*conns;	/* freed at worker_end if still open */
 };
 
 static void
 testd_conn_close(struct testd_conn *c)
 {
 	struct lc_worker *w = c->w;
+	struct testd_worker *tw = w->data;
 
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		tw->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	if (c->timer != NULL)
 		event_free(c->timer);
 	bufferevent_free(c->bev);
@@ -143,6 +152,10 @@ testd_accept(int fd, const struct net_addr *peer, void *arg)
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, testd_conn_read, NULL, testd_conn_event, c);
 	bufferevent_enable(c->bev, EV_READ);
+	c->next = ((struct testd_worker *)w->data)->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	((struct testd_worker *)w->data)->conns = c;
 	lc_worker_conn_open(w);
 }
 
@@ -244,6 +257,9 @@ testd_worker_end(struct lc_worker *w)
 {
 	struct testd_worker *tw = w->data;
 
+	/* Past shutdown_timeout the loop ended with connections still open. */
+	while (tw->conns != NULL)
+		testd_conn_close(tw->conns);
 	net_listener_free(tw->listener);
 	free(tw);
 	w->data = NULL;

@@ -12,6 +12,9 @@
 
 #include "log.h"
 
+static size_t fmt(char *, size_t, enum log_level, int, const char *, ...)
+    __attribute__((format(printf, 5, 6)));
+
 static size_t
 fmt(char *buf, size_t size, enum log_level lvl, int err, const char *f, ...)
 {
