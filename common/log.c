@@ -219,15 +219,21 @@ LOG_FN(log_notice, LOG_LEVEL_NOTICE, 0)
 LOG_FN(log_info, LOG_LEVEL_INFO, 0)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
 
+/* Logs at LOG_LEVEL_ERR and exits 1: the end of fatal and fatalx. */
+static void __attribute__((noreturn, format(printf, 2, 0)))
+log_fatal(int with_errno, const char *fmt, va_list ap)
+{
+	log_vlog(LOG_LEVEL_ERR, with_errno, fmt, ap);
+	exit(1);
+}
+
 void
 fatal(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vlog(LOG_LEVEL_ERR, 1, fmt, ap);
-	va_end(ap);
-	exit(1);
+	log_fatal(1, fmt, ap);
 }
 
 void
@@ -236,7 +242,5 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vlog(LOG_LEVEL_ERR, 0, fmt, ap);
-	va_end(ap);
-	exit(1);
+	log_fatal(0, fmt, ap);
 }

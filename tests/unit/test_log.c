@@ -85,13 +85,24 @@ test_levels(void **state)
 	assert_int_equal(log_level_parse(""), -1);
 }
 
+/* Reads a small file whole into buf (NUL-terminated). */
+static void
+slurp(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
 /* Writes through the file target, filters by level, keeps errno. */
 static void
 test_file_and_errno(void **state)
 {
 	char path[] = "/tmp/triad-test-log-XXXXXX", buf[512], moved[600];
-	FILE *f;
-	size_t n;
 	int fd;
 
 	unsetenv("JOURNAL_STREAM");
@@ -109,19 +120,11 @@ test_file_and_errno(void **state)
 	assert_int_equal(rename(path, moved), 0);
 	assert_int_equal(log_reopen(), 0);
 	log_info("after reopen");
-	f = fopen(moved, "r");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	slurp(moved, buf, sizeof(buf));
 	assert_null(strstr(buf, "hidden"));
 	assert_non_null(strstr(buf, "visible: Broken pipe"));
 	assert_null(strstr(buf, "after reopen"));
-	f = fopen(path, "r");
-	assert_non_null(f);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
+	slurp(path, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "after reopen"));
 	unlink(path);
 	unlink(moved);
