@@ -92,6 +92,25 @@ cidr_parse_prefix(const char *s, unsigned max)
 	return v > max ? -1 : (int)v;
 }
 
+/* A numeric address in the 128-bit form: 1 for IPv4, 0 for v6, -1. */
+static int
+cidr_parse_addr(const char *s, uint64_t *hi, uint64_t *lo)
+{
+	struct in_addr in4;
+	uint8_t b[16];
+
+	if (inet_pton(AF_INET, s, &in4) == 1) {
+		*hi = 0;
+		*lo = CIDR_V4MAPPED | ntohl(in4.s_addr);
+		return 1;
+	}
+	if (inet_pton(AF_INET6, s, b) == 1) {
+		cidr_load16(b, hi, lo);
+		return 0;
+	}
+	return -1;
+}
+
 /* Fills out from the address words, its family and the written prefix. */
 static void
 cidr_set(struct cidr *out, uint64_t hi, uint64_t lo, int v4, unsigned prefix)
@@ -108,8 +127,6 @@ int
 cidr_parse(const char *text, struct cidr *out, char **cause)
 {
 	char buf[CIDR_STRLEN], net[CIDR_STRLEN];
-	uint8_t b[16];
-	struct in_addr in4;
 	uint64_t hi, lo;
 	char *slash;
 	int v4, prefix;
@@ -121,14 +138,7 @@ cidr_parse(const char *text, struct cidr *out, char **cause)
 	}
 	if ((slash = strchr(buf, '/')) != NULL)
 		*slash++ = '\0';
-	if (inet_pton(AF_INET, buf, &in4) == 1) {
-		v4 = 1;
-		hi = 0;
-		lo = CIDR_V4MAPPED | ntohl(in4.s_addr);
-	} else if (inet_pton(AF_INET6, buf, b) == 1) {
-		cidr_load16(b, &hi, &lo);
-		v4 = 0;
-	} else {
+	if ((v4 = cidr_parse_addr(buf, &hi, &lo)) == -1) {
 		xasprintf(cause, "'%s' is not a numeric IPv4 or IPv6 address",
 		    buf);
 		return -1;
@@ -185,12 +195,14 @@ cidr_list_match(const struct cidr_list *list, const struct sockaddr *sa)
 {
 	const struct cidr *c;
 	uint64_t hi, lo;
+	size_t i;
 	int v4;
 
 	/* The peer is converted once, then each entry is two compares. */
 	if ((v4 = cidr_sockaddr(sa, &hi, &lo)) == -1)
 		return 0;
-	for (c = list->v; c < list->v + list->n; c++) {
+	for (i = 0; i < list->n; i++) {
+		c = &list->v[i];
 		if (v4 == c->v4 && (hi & c->mhi) == c->hi &&
 		    (lo & c->mlo) == c->lo)
 			return 1;
