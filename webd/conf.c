@@ -1,0 +1,251 @@
+/*
+ * conf.c: webd's section of the topology (its schema), and what a
+ * generation opens when it loads: the document root, the MIME table, the
+ * access log. Paths that are not absolute are taken from the directory of
+ * the topology file, so a test or a demo can ship relative paths.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conf.h"
+#include "http1.h"
+#include "mime.h"
+#include "topology.h"
+#include "util.h"
+#include "webd.h"
+
+#define K(f)	offsetof(struct webd_conf, f)
+
+static const struct cfg_key webd_location_keys[] = {
+	{ .name = "prefix", .type = CFG_STRING, .flags = CFG_F_REQUIRED |
+	  CFG_F_NONEMPTY, .off = offsetof(struct webd_location, prefix),
+	  .help = "Path prefix the headers apply to." },
+	{ .name = "cache_control", .type = CFG_STRING,
+	  .off = offsetof(struct webd_location, cache_control),
+	  .help = "Cache-Control value for files under the prefix." },
+	{ .name = "expires", .type = CFG_DURATION, .def = "0", .min = 0,
+	  .max = 10LL * 365 * 86400 * 1000,
+	  .off = offsetof(struct webd_location, expires_ms),
+	  .help = "Expires header: now plus this (0: none)." },
+	{ .name = NULL },
+};
+static const struct cfg_schema webd_location_schema = {
+	"location", webd_location_keys, sizeof(struct webd_location), 0,
+};
+
+static const struct cfg_key webd_error_page_keys[] = {
+	{ .name = "status", .type = CFG_INT, .flags = CFG_F_REQUIRED,
+	  .min = 400, .max = 599,
+	  .off = offsetof(struct webd_error_page, status),
+	  .help = "The error status this page replaces." },
+	{ .name = "path", .type = CFG_STRING, .flags = CFG_F_REQUIRED |
+	  CFG_F_NONEMPTY, .off = offsetof(struct webd_error_page, path),
+	  .help = "The page, as a path under root." },
+	{ .name = NULL },
+};
+static const struct cfg_schema webd_error_page_schema = {
+	"error_page", webd_error_page_keys, sizeof(struct webd_error_page), 0,
+};
+
+static const struct cfg_key webd_route_keys[] = {
+	{ .name = "prefix", .type = CFG_STRING, .flags = CFG_F_REQUIRED |
+	  CFG_F_NONEMPTY, .off = offsetof(struct webd_route, prefix),
+	  .help = "Path prefix forwarded upstream." },
+	{ .name = "host", .type = CFG_STRING,
+	  .off = offsetof(struct webd_route, host),
+	  .help = "Only for this Host (default: any)." },
+	{ .name = "to", .type = CFG_STRING, .def = "appd",
+	  .off = offsetof(struct webd_route, to),
+	  .help = "Upstream: a daemon of the topology (appd) or an address." },
+	{ .name = NULL },
+};
+static const struct cfg_schema webd_route_schema = {
+	"route", webd_route_keys, sizeof(struct webd_route), 0,
+};
+
+static const struct cfg_key webd_keys[] = {
+	{ .name = "root", .type = CFG_STRING, .flags = CFG_F_REQUIRED |
+	  CFG_F_NONEMPTY, .off = K(root), .help = "Document root." },
+	{ .name = "index", .type = CFG_STRINGS, .flags = CFG_F_SCALAR_OK,
+	  .def = "index.html", .max = 16, .off = K(index),
+	  .help = "Index files tried for a directory, in order." },
+	{ .name = "autoindex", .type = CFG_BOOL, .def = "false",
+	  .off = K(autoindex),
+	  .help = "List directories without an index (HTML, or JSON on "
+	  "Accept: application/json)." },
+	{ .name = "dotfiles", .type = CFG_BOOL, .def = "false",
+	  .off = K(dotfiles),
+	  .help = "Serve names starting with '.' (/.well-known/ always)." },
+	{ .name = "symlinks_outside_root", .type = CFG_BOOL, .def = "false",
+	  .off = K(symlinks_outside_root),
+	  .help = "Follow symlinks that lead outside root." },
+	{ .name = "mime_types", .type = CFG_STRING,
+	  .def = "/etc/triad/mime.types", .off = K(mime_types),
+	  .help = "Types file (relative: to the topology file's folder)." },
+	{ .name = "default_type", .type = CFG_STRING,
+	  .def = "application/octet-stream", .off = K(default_type),
+	  .help = "Content-Type of unknown extensions." },
+	{ .name = "try_files", .type = CFG_STRINGS, .max = 8,
+	  .off = K(try_files),
+	  .help = "Fallbacks when a path is not found: $uri, $uri/ or a path "
+	  "such as /index.html (single-page apps); the last may be =404." },
+	{ .name = "error_pages", .type = CFG_SECTIONS, .max = 32,
+	  .sub = &webd_error_page_schema, .off = K(error_pages),
+	  .help = "Custom pages for error statuses." },
+	{ .name = "locations", .type = CFG_SECTIONS, .max = 64,
+	  .sub = &webd_location_schema, .off = K(locations),
+	  .help = "Cache-Control and Expires per path prefix." },
+	{ .name = "routes", .type = CFG_SECTIONS, .max = 64,
+	  .sub = &webd_route_schema, .off = K(routes),
+	  .help = "Dynamic routes forwarded to appd." },
+	{ .name = "keepalive_timeout", .type = CFG_DURATION, .def = "75s",
+	  .min = 0, .max = 3600000, .off = K(keepalive_timeout_ms),
+	  .help = "Idle time allowed between two requests (0: no keep-alive)." },
+	{ .name = "header_timeout", .type = CFG_DURATION, .def = "10s",
+	  .min = 100, .max = 600000, .off = K(header_timeout_ms),
+	  .help = "Time to receive a whole request head (slowloris)." },
+	{ .name = "send_timeout", .type = CFG_DURATION, .def = "60s",
+	  .min = 100, .max = 3600000, .off = K(send_timeout_ms),
+	  .help = "Time a client may take to accept more of a response." },
+	{ .name = "max_connections", .type = CFG_INT, .def = "10000",
+	  .min = 1, .max = 1000000, .off = K(max_connections),
+	  .help = "Open client connections per worker." },
+	{ .name = "max_header_size", .type = CFG_SIZE, .def = "32k",
+	  .min = 1024, .max = 1024 * 1024, .off = K(max_header_size),
+	  .help = "Largest request head (431 past it)." },
+	{ .name = "max_headers", .type = CFG_INT, .def = "100", .min = 1,
+	  .max = HTTP1_HEADERS_CAP, .off = K(max_headers),
+	  .help = "Most header fields in a request (431 past it)." },
+	{ .name = "client_max_body_size", .type = CFG_SIZE, .def = "1m",
+	  .min = 0, .max = 1ULL << 40, .off = K(client_max_body_size),
+	  .help = "Largest request body (413 past it)." },
+	{ .name = "max_keepalive_requests", .type = CFG_INT, .def = "10000",
+	  .min = 1, .max = 100000000, .off = K(max_keepalive_requests),
+	  .help = "Requests on one connection before it is closed." },
+	{ .name = "small_file_size", .type = CFG_SIZE, .def = "64k",
+	  .min = 0, .max = 16 * 1024 * 1024, .off = K(small_file_size),
+	  .help = "Files up to this size are served from memory." },
+	{ .name = "open_file_cache", .type = CFG_INT, .def = "4096",
+	  .min = 0, .max = 1000000, .off = K(open_file_cache_max),
+	  .help = "Open files kept per worker (0: no cache)." },
+	{ .name = "open_file_cache_ttl", .type = CFG_DURATION, .def = "2s",
+	  .min = 0, .max = 3600000, .off = K(open_file_cache_ttl_ms),
+	  .help = "How long a cached file is trusted before a new stat." },
+	{ .name = "max_ranges", .type = CFG_INT, .def = "16", .min = 1,
+	  .max = 1024, .off = K(max_ranges),
+	  .help = "Most ranges in one request (more: the whole file)." },
+	{ .name = "trusted_proxies", .type = CFG_CIDRS,
+	  .flags = CFG_F_SCALAR_OK, .off = K(trusted_proxies),
+	  .help = "Peers whose X-Forwarded-For and PROXY header are believed." },
+	{ .name = "precompressed", .type = CFG_BOOL, .def = "true",
+	  .off = K(precompressed),
+	  .help = "Serve file.br and file.gz to clients that accept them." },
+	{ .name = NULL },
+};
+const struct cfg_schema webd_conf_schema = {
+	"webd", webd_keys, sizeof(struct webd_conf), 0,
+};
+
+/* A path from the file: absolute as is, else next to the topology. */
+static char *
+webd_conf_path(const char *conf_path, const char *p)
+{
+	char *copy, *dir, *out;
+
+	if (p[0] == '/')
+		return xstrdup(p);
+	copy = xstrdup(conf_path);
+	dir = dirname(copy);
+	xasprintf(&out, "%s/%s", dir, p);
+	free(copy);
+	return out;
+}
+
+/* Opens the root, the MIME table and the access log. 0 or -1, *cause. */
+static int
+webd_conf_open(struct webd_conf *c, const char *conf_path, char **cause)
+{
+	char *p;
+
+	p = webd_conf_path(conf_path, c->root);
+	c->rootfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->rootfd == -1) {
+		xasprintf(cause, "%s: root %s: %s", conf_path, p,
+		    strerror(errno));
+		free(p);
+		return -1;
+	}
+	free(p);
+	p = webd_conf_path(conf_path, c->mime_types);
+	c->mime = webd_mime_load(p, c->default_type, cause);
+	free(p);
+	if (c->mime == NULL)
+		return -1;
+	if (c->self->access_log != NULL) {
+		p = webd_conf_path(conf_path, c->self->access_log);
+		c->access = alog_open(p, cause);
+		free(p);
+		if (c->access == NULL && *cause != NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* The parser limits of this generation. */
+static void
+webd_conf_limits(struct webd_conf *c)
+{
+	http1_limits_default(&c->limits);
+	c->limits.max_head = (uint32_t)c->max_header_size;
+	if (c->limits.max_start_line > c->limits.max_head)
+		c->limits.max_start_line = c->limits.max_head;
+	c->limits.max_headers = (uint32_t)c->max_headers;
+	c->limits.max_body = c->client_max_body_size;
+}
+
+void *
+webd_conf_load(const struct lc_opts *opts, struct lc_settings *s,
+    char **errors)
+{
+	struct webd_conf *c = xcalloc(1, sizeof(*c));
+
+	c->rootfd = -1;
+	c->topo = lc_conf_load(opts, "webd", &webd_conf_schema, c, s,
+	    &c->self, errors);
+	if (c->topo == NULL) {
+		free(c);
+		return NULL;
+	}
+	if (webd_conf_open(c, opts->conf_path, errors) == -1) {
+		webd_conf_free(c);
+		return NULL;
+	}
+	webd_conf_limits(c);
+	return c;
+}
+
+void
+webd_conf_free(void *arg)
+{
+	struct webd_conf *c = arg;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nfds; i++)
+		if (c->fds[i] != -1)
+			close(c->fds[i]);
+	free(c->fds);
+	if (c->rootfd != -1)
+		close(c->rootfd);
+	webd_mime_free(c->mime);
+	alog_close(c->access);
+	topo_free(c->topo);
+	cfg_free(&webd_conf_schema, c);
+	free(c);
+}

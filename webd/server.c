@@ -1,0 +1,228 @@
+/*
+ * server.c: webd in the lifecycle frame: metrics, listeners per worker
+ * (carried over a reload when the addresses did not change, so nothing
+ * queued in the kernel is lost), reload and stop. See lifecycle.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "conn.h"
+#include "fcache.h"
+#include "log.h"
+#include "metrics.h"
+#include "net.h"
+#include "server.h"
+#include "topology.h"
+#include "util.h"
+#include "webd.h"
+
+struct webd_metrics webd_metrics;
+
+#define WEBD_FLUSH_MS	500
+
+static int
+webd_setup(struct lifecycle *lc, char **cause)
+{
+	struct metrics *m = lc_metrics(lc);
+	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",
+	    "4xx", "5xx" };
+	char labels[32];
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(labels, sizeof(labels), "class=\"%s\"", cls[i]);
+		webd_metrics.requests[i] = metrics_counter(m, "requests_total",
+		    "Requests answered, by status class.", labels);
+	}
+	webd_metrics.bytes_out = metrics_counter(m, "sent_bytes_total",
+	    "Bytes of responses queued to clients.", NULL);
+	webd_metrics.conns_total = metrics_counter(m, "connections_total",
+	    "Client connections accepted.", NULL);
+	webd_metrics.conns_active = metrics_gauge(m, "connections_active",
+	    "Client connections open.", NULL);
+	webd_metrics.conns_idle = metrics_gauge(m, "connections_idle",
+	    "Open connections waiting for a request.", NULL);
+	webd_metrics.fcache_hit = metrics_counter(m, "file_cache_hits_total",
+	    "Open-file cache hits.", NULL);
+	webd_metrics.fcache_miss = metrics_counter(m,
+	    "file_cache_misses_total", "Open-file cache misses.", NULL);
+	webd_metrics.latency = metrics_histogram(m,
+	    "request_duration_microseconds", "Time from request head to "
+	    "response queued.", NULL, metrics_latency_us_bounds,
+	    metrics_latency_us_nbounds);
+	webd_metrics.timeouts = metrics_counter(m, "timeouts_total",
+	    "Connections closed by a header, idle or send timeout.", NULL);
+	webd_metrics.parse_errors = metrics_counter(m, "bad_requests_total",
+	    "Requests refused by the HTTP parser.", NULL);
+	return 0;
+}
+
+/* Same listen addresses, in the same order, as the old generation. */
+static int
+webd_same_listen(const struct webd_conf *a, const struct webd_conf *b)
+{
+	size_t i;
+
+	if (a->self->nlisten != b->self->nlisten)
+		return 0;
+	for (i = 0; i < a->self->nlisten; i++)
+		if (!addr_equal(&a->self->listen[i], &b->self->listen[i]))
+			return 0;
+	return 1;
+}
+
+/* One SO_REUSEPORT socket per worker and address, made while privileged. */
+static int
+webd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
+    char **cause)
+{
+	struct webd_conf *c = gen->conf;
+	unsigned nw = gen->settings.workers, w;
+	size_t i, n = c->self->nlisten;
+
+	if (n == 0) {
+		xasprintf(cause, "webd instance %s has no listen address",
+		    c->self->name);
+		return -1;
+	}
+	if (old != NULL && webd_same_listen(c, old->conf)) {
+		c->inherit = 1;
+		return 0;
+	}
+	c->fds = xcalloc(nw * n, sizeof(int));
+	for (i = 0; i < nw * n; i++)
+		c->fds[i] = -1;
+	c->nfds = nw * n;
+	for (w = 0; w < nw; w++)
+		for (i = 0; i < n; i++) {
+			c->fds[w * n + i] = net_listen(&c->self->listen[i],
+			    NULL, cause);
+			if (c->fds[w * n + i] == -1)
+				return -1;
+		}
+	return 0;
+}
+
+/* Takes this worker's sockets out of the generation into listeners. */
+static void
+webd_listen(struct lc_worker *lw, struct webd_worker *w)
+{
+	struct webd_conf *c = lw->gen->conf;
+	size_t i, n = c->self->nlisten;
+	int fd;
+
+	w->listeners = xcalloc(n, sizeof(*w->listeners));
+	w->nlisteners = n;
+	for (i = 0; i < n; i++) {
+		fd = c->fds[(lw->id - 1) * n + i];
+		c->fds[(lw->id - 1) * n + i] = -1;
+		w->listeners[i] = net_listener_new(lw->base, fd, 0,
+		    webd_conn_accept, w);
+	}
+}
+
+static void
+webd_unlisten(struct webd_worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++)
+		net_listener_free(w->listeners[i]);
+	free(w->listeners);
+	w->listeners = NULL;
+	w->nlisteners = 0;
+}
+
+static void
+webd_flush(evutil_socket_t fd, short ev, void *arg)
+{
+	struct webd_worker *w = arg;
+	struct webd_conf *c = w->lc->gen->conf;
+
+	alog_flush(c->access, &w->alog);
+}
+
+static int
+webd_worker_start(struct lc_worker *lw)
+{
+	struct webd_worker *w = xcalloc(1, sizeof(*w));
+	struct webd_conf *c = lw->gen->conf;
+	struct timeval tv = { 0, WEBD_FLUSH_MS * 1000 };
+
+	w->lc = lw;
+	w->lc_conf_max = c->max_connections;
+	lw->data = w;
+	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
+	webd_listen(lw, w);
+	w->flush_timer = event_new(lw->base, -1, EV_PERSIST, webd_flush, w);
+	event_add(w->flush_timer, &tv);
+	return 0;
+}
+
+static void
+webd_worker_reload(struct lc_worker *lw, struct lc_gen *old)
+{
+	struct webd_worker *w = lw->data;
+	struct webd_conf *c = lw->gen->conf, *oc = old->conf;
+
+	/* Lines batched for the old access log go to the old file. */
+	alog_flush(oc->access, &w->alog);
+	/* Another root or cache size: start the file cache afresh. */
+	webd_fcache_free(w->fcache);
+	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
+	if (!c->inherit) {
+		webd_unlisten(w);
+		webd_listen(lw, w);
+	}
+}
+
+static void
+webd_worker_stop_accept(struct lc_worker *lw)
+{
+	struct webd_worker *w = lw->data;
+
+	webd_unlisten(w);
+	/* Idle keep-alive connections are closed now; busy ones finish. */
+	webd_conn_close_idle(w);
+}
+
+static void
+webd_worker_end(struct lc_worker *lw)
+{
+	struct webd_worker *w = lw->data;
+	struct webd_conf *c = lw->gen->conf;
+
+	webd_conn_close_all(w);
+	webd_unlisten(w);
+	alog_flush(c->access, &w->alog);
+	event_free(w->flush_timer);
+	webd_fcache_free(w->fcache);
+	free(w);
+	lw->data = NULL;
+}
+
+static void
+webd_reopen(struct lifecycle *lc)
+{
+	struct webd_conf *c = lc_current(lc)->conf;
+
+	if (alog_reopen(c->access) == -1)
+		log_warn("reopening the access log");
+}
+
+const struct lc_ops webd_ops = {
+	.name = "webd",
+	.load = webd_conf_load,
+	.free_conf = webd_conf_free,
+	.setup = webd_setup,
+	.prepare = webd_prepare,
+	.worker_start = webd_worker_start,
+	.worker_reload = webd_worker_reload,
+	.worker_stop_accept = webd_worker_stop_accept,
+	.worker_end = webd_worker_end,
+	.reopen = webd_reopen,
+};

@@ -1,0 +1,118 @@
+/*
+ * webd.h: webd's types: the configuration of one generation, a worker's
+ * state and a client connection. See docs/ARCHITECTURE.md (webd).
+ */
+#ifndef WEBD_H
+#define WEBD_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "alog.h"
+#include "cidr.h"
+#include "config-t.h"
+#include "http1-t.h"
+#include "lifecycle.h"
+
+struct event;
+struct bufferevent;
+struct metric;
+struct net_listener;
+struct topology;
+struct topo_instance;
+struct webd_fcache;
+struct webd_mime;
+
+/* locations: per-prefix response headers for static files. */
+struct webd_location {
+	char		*prefix;
+	char		*cache_control;
+	int64_t		 expires_ms;	/* 0: no Expires */
+};
+
+/* error_pages: status -> a path under root served with that status. */
+struct webd_error_page {
+	int64_t		 status;
+	char		*path;
+};
+
+/* routes: requests under prefix (and host, if set) go to an upstream. */
+struct webd_route {
+	char		*prefix;
+	char		*host;		/* NULL: any Host */
+	char		*to;		/* "appd", or "unix:/path", "ip:port" */
+};
+
+struct webd_conf {
+	/* From the file (webd's own keys). */
+	char			*root;
+	struct cfg_strlist	 index;
+	int			 autoindex;
+	int			 dotfiles;
+	int			 symlinks_outside_root;
+	char			*mime_types;
+	char			*default_type;
+	struct cfg_strlist	 try_files;
+	struct cfg_array	 error_pages;	/* struct webd_error_page */
+	struct cfg_array	 locations;	/* struct webd_location */
+	struct cfg_array	 routes;	/* struct webd_route */
+	int64_t			 keepalive_timeout_ms;
+	int64_t			 header_timeout_ms;
+	int64_t			 send_timeout_ms;
+	int64_t			 max_connections;
+	uint64_t		 max_header_size;
+	int64_t			 max_headers;
+	uint64_t		 client_max_body_size;
+	int64_t			 max_keepalive_requests;
+	uint64_t		 small_file_size;
+	int64_t			 open_file_cache_max;
+	int64_t			 open_file_cache_ttl_ms;
+	int64_t			 max_ranges;
+	struct cidr_list	 trusted_proxies;
+	int			 precompressed;
+
+	/* Resolved at load. */
+	struct topology			*topo;
+	const struct topo_instance	*self;
+	int				 rootfd;
+	struct webd_mime		*mime;
+	struct alog			*access;
+	struct http1_limits		 limits;
+	/* Listening sockets made by prepare: [worker][address]. */
+	int				*fds;
+	size_t				 nfds;
+	int				 inherit;	/* same addresses as old */
+};
+
+/* Per-worker counters (metrics are summed per thread by the registry). */
+struct webd_metrics {
+	struct metric	*requests[6];	/* 1xx..5xx, [0] = other */
+	struct metric	*bytes_out;
+	struct metric	*conns_total;
+	struct metric	*conns_active;
+	struct metric	*conns_idle;
+	struct metric	*fcache_hit, *fcache_miss;
+	struct metric	*latency;
+	struct metric	*timeouts;
+	struct metric	*parse_errors;
+};
+
+struct webd_worker {
+	struct lc_worker	*lc;
+	struct net_listener	**listeners;
+	size_t			 nlisteners;
+	struct webd_fcache	*fcache;
+	struct alog_buf		 alog;
+	struct event		*flush_timer;
+	struct webd_conn	*conns;		/* open, for shutdown */
+	size_t			 nconns;
+	int64_t			 lc_conf_max;	/* max_connections at start */
+	struct http1_msg	 msg;		/* the request being handled */
+};
+
+/* Set once at setup, read by every worker. */
+extern struct webd_metrics webd_metrics;
+
+#endif
