@@ -16,6 +16,7 @@
 #include "http1.h"
 #include "mime.h"
 #include "topology.h"
+#include "upstream.h"
 #include "util.h"
 #include "webd.h"
 
@@ -52,6 +53,9 @@ static const struct cfg_schema webd_error_page_schema = {
 	"error_page", webd_error_page_keys, sizeof(struct webd_error_page), 0,
 };
 
+static const char *const webd_balance_names[] = { "roundrobin", "leastconn",
+    NULL };
+
 static const struct cfg_key webd_route_keys[] = {
 	{ .name = "prefix", .type = CFG_STRING, .flags = CFG_F_REQUIRED |
 	  CFG_F_NONEMPTY, .off = offsetof(struct webd_route, prefix),
@@ -62,6 +66,9 @@ static const struct cfg_key webd_route_keys[] = {
 	{ .name = "to", .type = CFG_STRING, .def = "appd",
 	  .off = offsetof(struct webd_route, to),
 	  .help = "Upstream: a daemon of the topology (appd) or an address." },
+	{ .name = "balance", .type = CFG_ENUM, .names = webd_balance_names,
+	  .def = "roundrobin", .off = offsetof(struct webd_route, balance),
+	  .help = "How requests spread over the upstream's servers." },
 	{ .name = NULL },
 };
 static const struct cfg_schema webd_route_schema = {
@@ -142,6 +149,24 @@ static const struct cfg_key webd_keys[] = {
 	{ .name = "trusted_proxies", .type = CFG_CIDRS,
 	  .flags = CFG_F_SCALAR_OK, .off = K(trusted_proxies),
 	  .help = "Peers whose X-Forwarded-For and PROXY header are believed." },
+	{ .name = "upstream_connect_timeout", .type = CFG_DURATION,
+	  .def = "5s", .min = 1, .max = 600000,
+	  .off = K(upstream_connect_timeout_ms),
+	  .help = "Time to connect to an upstream server (then 502)." },
+	{ .name = "upstream_read_timeout", .type = CFG_DURATION,
+	  .def = "60s", .min = 1, .max = 3600000,
+	  .off = K(upstream_read_timeout_ms),
+	  .help = "Silence allowed from an upstream server (then 504)." },
+	{ .name = "upstream_keepalive", .type = CFG_INT, .def = "32",
+	  .min = 0, .max = 10000, .off = K(upstream_keepalive),
+	  .help = "Idle connections kept per upstream server and worker." },
+	{ .name = "upstream_max_fails", .type = CFG_INT, .def = "1",
+	  .min = 0, .max = 1000, .off = K(upstream_max_fails),
+	  .help = "Failures in a row that take a server out (0: never)." },
+	{ .name = "upstream_fail_timeout", .type = CFG_DURATION,
+	  .def = "10s", .min = 1, .max = 3600000,
+	  .off = K(upstream_fail_timeout_ms),
+	  .help = "How long a failed server is left out." },
 	{ .name = "precompressed", .type = CFG_BOOL, .def = "true",
 	  .off = K(precompressed),
 	  .help = "Serve file.br and file.gz to clients that accept them." },
@@ -196,6 +221,49 @@ webd_conf_open(struct webd_conf *c, const char *conf_path, char **cause)
 	return 0;
 }
 
+/*
+ * Each route's upstream group: every instance of a daemon of the topology
+ * ("appd"), or one address. Errors name the route.
+ */
+static int
+webd_conf_routes(struct webd_conf *c, const char *conf_path, char **cause)
+{
+	struct webd_route *rt = c->routes.v;
+	const struct topo_daemon *d;
+	struct net_addr a;
+	char *err = NULL;
+	size_t i, k;
+
+	for (i = 0; i < c->routes.n; i++) {
+		rt[i].index = i;
+		rt[i].group = upstream_group_new(rt[i].prefix,
+		    (enum upstream_algo)rt[i].balance,
+		    (int)c->upstream_max_fails,
+		    (uint64_t)c->upstream_fail_timeout_ms);
+		if ((d = topo_daemon(c->topo, rt[i].to)) != NULL && d->present) {
+			for (k = 0; k < d->ninst; k++)
+				if (d->inst[k].nlisten > 0)
+					upstream_group_add(rt[i].group,
+					    d->inst[k].name, &d->inst[k].listen[0],
+					    1, 0);
+			if (rt[i].group->nservers == 0) {
+				xasprintf(cause, "%s: route %s: no %s instance "
+				    "listens", conf_path, rt[i].prefix, rt[i].to);
+				return -1;
+			}
+		} else if (addr_parse(rt[i].to, NULL, &a, &err) == 0)
+			upstream_group_add(rt[i].group, rt[i].to, &a, 1, 0);
+		else {
+			xasprintf(cause, "%s: route %s: 'to: %s' is neither a "
+			    "daemon of the topology nor an address (%s)",
+			    conf_path, rt[i].prefix, rt[i].to, err);
+			free(err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The parser limits of this generation. */
 static void
 webd_conf_limits(struct webd_conf *c)
@@ -221,7 +289,8 @@ webd_conf_load(const struct lc_opts *opts, struct lc_settings *s,
 		free(c);
 		return NULL;
 	}
-	if (webd_conf_open(c, opts->conf_path, errors) == -1) {
+	if (webd_conf_open(c, opts->conf_path, errors) == -1 ||
+	    webd_conf_routes(c, opts->conf_path, errors) == -1) {
 		webd_conf_free(c);
 		return NULL;
 	}
@@ -243,6 +312,8 @@ webd_conf_free(void *arg)
 	free(c->fds);
 	if (c->rootfd != -1)
 		close(c->rootfd);
+	for (i = 0; i < c->routes.n; i++)
+		upstream_group_unref(((struct webd_route *)c->routes.v)[i].group);
 	webd_mime_free(c->mime);
 	alog_close(c->access);
 	topo_free(c->topo);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
+#include "proxy.h"
 #include "request.h"
 #include "util.h"
 #include "webd.h"
@@ -40,7 +41,7 @@ static const char *
 webd_conn_state_name(enum webd_conn_state s)
 {
 	static const char *const names[] = { "idle", "head", "discard",
-	    "blocked", "closing" };
+	    "blocked", "proxy", "closing" };
 
 	return names[s];
 }
@@ -92,6 +93,10 @@ webd_conn_close(struct webd_conn *c, const char *why)
 
 	log_debug("%s: close (%s) after %u request(s)", c->client, why,
 	    c->requests);
+	if (c->proxy != NULL) {
+		webd_proxy_abort(c->proxy);
+		c->proxy = NULL;
+	}
 	webd_conn_set_state(c, WEBD_CONN_CLOSING);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -283,7 +288,6 @@ webd_conn_after(struct webd_conn *c, struct webd_request *r)
 
 	c->requests++;
 	webd_request_log(c, r);
-	webd_conn_timer(c, 0);	/* the header deadline is met */
 	if (c->state == WEBD_CONN_CLOSING)
 		return;
 	if (r->close) {
@@ -332,7 +336,9 @@ webd_conn_one(struct webd_conn *c)
 	r.tc = WEBD_TC_OK;
 	r.close = !webd_conn_keepalive(c, msg);
 	r.head_only = msg->method == HTTP1_METHOD_HEAD;
-	webd_request_handle(c, &r);
+	webd_conn_timer(c, 0);	/* the header deadline is met */
+	if (webd_request_handle(c, &r) == 1)
+		return HTTP1_AGAIN;	/* with an upstream: head drained */
 	evbuffer_drain(in, msg->head_len);
 	webd_conn_after(c, &r);
 	return c->state == WEBD_CONN_CLOSING ? HTTP1_ERROR : HTTP1_DONE;
@@ -348,7 +354,8 @@ webd_conn_process(struct webd_conn *c)
 	for (n = 0; n < WEBD_PIPELINE_BATCH; n++) {
 		if (c->state == WEBD_CONN_DISCARD && webd_conn_discard(c) != 0)
 			break;
-		if (c->state == WEBD_CONN_CLOSING)
+		if (c->state == WEBD_CONN_CLOSING ||
+		    c->state == WEBD_CONN_PROXY)
 			break;
 		if (evbuffer_get_length(out) > WEBD_OUT_HIGH) {
 			webd_conn_set_state(c, WEBD_CONN_BLOCKED);
@@ -376,7 +383,12 @@ webd_conn_process(struct webd_conn *c)
 static void
 webd_conn_readcb(struct bufferevent *bev, void *arg)
 {
-	webd_conn_process(arg);
+	struct webd_conn *c = arg;
+
+	if (c->state == WEBD_CONN_PROXY)
+		webd_proxy_client_read(c->proxy);
+	else
+		webd_conn_process(c);
 }
 
 /* Output drained below the low-water mark (empty). */
@@ -386,7 +398,12 @@ webd_conn_writecb(struct bufferevent *bev, void *arg)
 	struct webd_conn *c = arg;
 
 	if (c->state == WEBD_CONN_CLOSING) {
-		webd_conn_close(c, "done");
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			webd_conn_close(c, "done");
+		return;
+	}
+	if (c->state == WEBD_CONN_PROXY) {
+		webd_proxy_client_drained(c->proxy);
 		return;
 	}
 	if (c->state == WEBD_CONN_BLOCKED) {
@@ -451,6 +468,33 @@ webd_conn_accept(int fd, const struct net_addr *peer, void *arg)
 	metric_add(webd_metrics.conns_active, 1);
 	lc_worker_conn_open(w->lc);
 	webd_conn_limit(w);
+}
+
+void
+webd_conn_proxying(struct webd_conn *c)
+{
+	webd_conn_set_state(c, WEBD_CONN_PROXY);
+}
+
+void
+webd_conn_finish(struct webd_conn *c, struct webd_request *r)
+{
+	c->proxy = NULL;
+	c->requests++;
+	webd_request_log(c, r);
+	if (r->close || c->state == WEBD_CONN_CLOSING ||
+	    !webd_conn_keepalive(c, r->msg)) {
+		webd_conn_set_state(c, WEBD_CONN_CLOSING);
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
+		return;
+	}
+	http1_parser_reset(&c->parser);
+	webd_conn_set_state(c, WEBD_CONN_IDLE);
+	bufferevent_enable(c->bev, EV_READ);
+	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void

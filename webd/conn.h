@@ -18,6 +18,7 @@ enum webd_conn_state {
 	WEBD_CONN_HEAD,		/* reading a head (header deadline) */
 	WEBD_CONN_DISCARD,	/* dropping a request body we do not use */
 	WEBD_CONN_BLOCKED,	/* output is full: stop reading */
+	WEBD_CONN_PROXY,	/* a request is with an upstream */
 	WEBD_CONN_CLOSING,	/* send what is queued, then close */
 };
 
@@ -53,6 +54,7 @@ struct webd_conn {
 	struct http1_parser	 parser;
 	struct http1_body	 body;
 	enum webd_conn_state	 state;
+	struct webd_proxy	*proxy;		/* in state PROXY */
 	unsigned		 requests;
 };
 
@@ -75,5 +77,13 @@ void	webd_conn_head(struct webd_conn *, struct webd_request *,
 /* webd_conn_send_head: ends the head and queues it. -1 if it failed. */
 int	webd_conn_send_head(struct webd_conn *, struct http1_out *);
 struct evbuffer *webd_conn_output(struct webd_conn *);
+/* webd_conn_proxying: the request went to an upstream (proxy.c). */
+void	webd_conn_proxying(struct webd_conn *);
+/*
+ * webd_conn_finish: the proxied request r is over (response queued or
+ * failed): log it and go on with the next request, or close. The work is
+ * deferred to the event loop, so the caller may still unwind.
+ */
+void	webd_conn_finish(struct webd_conn *, struct webd_request *);
 
 #endif

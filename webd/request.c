@@ -12,18 +12,22 @@
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
+#include "proxy.h"
 #include "static.h"
 #include "util.h"
 #include "webd.h"
 
-void
+int
 webd_request_handle(struct webd_conn *c, struct webd_request *r)
 {
+	const struct webd_route *rt;
+
+	if ((rt = webd_proxy_route(c, r)) != NULL) {
+		webd_proxy_start(c, r, rt);
+		return 1;
+	}
 	webd_static_serve(c, r);
-	metric_inc(webd_metrics.requests[r->status >= 100 && r->status < 600 ?
-	    r->status / 100 : 0]);
-	metric_observe(webd_metrics.latency,
-	    (int64_t)(util_now_us() - r->t_start_us));
+	return 0;
 }
 
 int
@@ -86,6 +90,10 @@ webd_request_log(struct webd_conn *c, const struct webd_request *r)
 	size_t vlen = 0;
 	int n;
 
+	metric_inc(webd_metrics.requests[r->status >= 100 && r->status < 600 ?
+	    r->status / 100 : 0]);
+	metric_observe(webd_metrics.latency,
+	    (int64_t)(util_now_us() - r->t_start_us));
 	if (c->conf->access == NULL)
 		return;
 	target[0] = '\0';

@@ -9,7 +9,11 @@
 struct webd_conn;
 struct webd_request;
 
-void	webd_request_handle(struct webd_conn *, struct webd_request *);
+/*
+ * webd_request_handle: answers r (0), or hands it to an upstream (1: the
+ * head is drained and webd_conn_finish will follow).
+ */
+int	webd_request_handle(struct webd_conn *, struct webd_request *);
 /* Serves the error page configured for status; -1 when there is none. */
 int	webd_request_error_page(struct webd_conn *, struct webd_request *,
 	    int status);

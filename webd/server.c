@@ -17,6 +17,7 @@
 #include "net.h"
 #include "server.h"
 #include "topology.h"
+#include "upstream.h"
 #include "util.h"
 #include "webd.h"
 
@@ -58,6 +59,13 @@ webd_setup(struct lifecycle *lc, char **cause)
 	    "Connections closed by a header, idle or send timeout.", NULL);
 	webd_metrics.parse_errors = metrics_counter(m, "bad_requests_total",
 	    "Requests refused by the HTTP parser.", NULL);
+	webd_metrics.upstream_errors = metrics_counter(m,
+	    "upstream_errors_total", "Upstream connect failures, timeouts "
+	    "and bad answers.", NULL);
+	webd_metrics.upstream_latency = metrics_histogram(m,
+	    "upstream_duration_microseconds", "Time from forwarding a request "
+	    "to the end of its response.", NULL, metrics_latency_us_bounds,
+	    metrics_latency_us_nbounds);
 	return 0;
 }
 
@@ -137,6 +145,38 @@ webd_unlisten(struct webd_worker *w)
 	w->nlisteners = 0;
 }
 
+/* One connection pool per route, on this worker's loop. */
+static void
+webd_pools(struct lc_worker *lw, struct webd_worker *w)
+{
+	const struct webd_conf *c = lw->gen->conf;
+	const struct webd_route *rt = c->routes.v;
+	struct upstream_pool_conf pc = {
+		.max_idle = (int)c->upstream_keepalive,
+		.idle_timeout_ms = 60000,
+		.connect_timeout_ms = (uint64_t)c->upstream_connect_timeout_ms,
+	};
+	size_t i;
+
+	w->npools = c->routes.n;
+	w->pools = w->npools ? xcalloc(w->npools, sizeof(*w->pools)) : NULL;
+	for (i = 0; i < w->npools; i++)
+		w->pools[i] = upstream_pool_new(lw->base, rt[i].group, &pc);
+}
+
+/* Idle connections close now; busy ones live on with their requests. */
+static void
+webd_unpool(struct webd_worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->npools; i++)
+		upstream_pool_free(w->pools[i]);
+	free(w->pools);
+	w->pools = NULL;
+	w->npools = 0;
+}
+
 static void
 webd_flush(evutil_socket_t fd, short ev, void *arg)
 {
@@ -158,6 +198,7 @@ webd_worker_start(struct lc_worker *lw)
 	lw->data = w;
 	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
 	webd_listen(lw, w);
+	webd_pools(lw, w);
 	w->flush_timer = event_new(lw->base, -1, EV_PERSIST, webd_flush, w);
 	event_add(w->flush_timer, &tv);
 	return 0;
@@ -174,6 +215,8 @@ webd_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 	/* Another root or cache size: start the file cache afresh. */
 	webd_fcache_free(w->fcache);
 	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
+	webd_unpool(w);
+	webd_pools(lw, w);
 	if (!c->inherit) {
 		webd_unlisten(w);
 		webd_listen(lw, w);
@@ -198,6 +241,7 @@ webd_worker_end(struct lc_worker *lw)
 
 	webd_conn_close_all(w);
 	webd_unlisten(w);
+	webd_unpool(w);
 	alog_flush(c->access, &w->alog);
 	event_free(w->flush_timer);
 	webd_fcache_free(w->fcache);

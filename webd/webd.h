@@ -20,6 +20,8 @@ struct event;
 struct bufferevent;
 struct metric;
 struct net_listener;
+struct upstream_group;
+struct upstream_pool;
 struct topology;
 struct topo_instance;
 struct webd_fcache;
@@ -40,9 +42,12 @@ struct webd_error_page {
 
 /* routes: requests under prefix (and host, if set) go to an upstream. */
 struct webd_route {
-	char		*prefix;
-	char		*host;		/* NULL: any Host */
-	char		*to;		/* "appd", or "unix:/path", "ip:port" */
+	char			*prefix;
+	char			*host;		/* NULL: any Host */
+	char			*to;	/* "appd", or "unix:/path", "ip:port" */
+	int			 balance;	/* enum upstream_algo */
+	struct upstream_group	*group;		/* resolved at load */
+	size_t			 index;		/* its pool per worker */
 };
 
 struct webd_conf {
@@ -72,6 +77,11 @@ struct webd_conf {
 	int64_t			 max_ranges;
 	struct cidr_list	 trusted_proxies;
 	int			 precompressed;
+	int64_t			 upstream_connect_timeout_ms;
+	int64_t			 upstream_read_timeout_ms;
+	int64_t			 upstream_keepalive;
+	int64_t			 upstream_max_fails;
+	int64_t			 upstream_fail_timeout_ms;
 
 	/* Resolved at load. */
 	struct topology			*topo;
@@ -97,6 +107,8 @@ struct webd_metrics {
 	struct metric	*latency;
 	struct metric	*timeouts;
 	struct metric	*parse_errors;
+	struct metric	*upstream_errors;
+	struct metric	*upstream_latency;
 };
 
 struct webd_worker {
@@ -106,6 +118,8 @@ struct webd_worker {
 	struct webd_fcache	*fcache;
 	struct alog_buf		 alog;
 	struct event		*flush_timer;
+	struct upstream_pool	**pools;	/* one per route */
+	size_t			 npools;
 	struct webd_conn	*conns;		/* open, for shutdown */
 	size_t			 nconns;
 	int64_t			 lc_conf_max;	/* max_connections at start */

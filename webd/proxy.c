@@ -1,0 +1,633 @@
+/*
+ * proxy.c: see proxy.h. One struct webd_proxy per forwarded request, owned
+ * by the client connection (c->proxy) until webd_conn_finish or an abort.
+ * Request and response bodies are forwarded with their framing as it came
+ * (Content-Length or chunked), checked by the http1 body decoder on the
+ * way, so a body is never buffered whole and never reframed, except for an
+ * HTTP/1.0 client of a chunked response, which gets the data and a close.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "cidr.h"
+#include "conn.h"
+#include "http1.h"
+#include "log.h"
+#include "metrics.h"
+#include "proxy.h"
+#include "upstream.h"
+#include "util.h"
+#include "webd.h"
+
+#define WEBD_PROXY_HIGH		(256 * 1024)	/* pause the other side */
+#define WEBD_PROXY_CHUNK	(64 * 1024)	/* bytes decoded per step */
+#define WEBD_PROXY_HEAD_MAX	(64 * 1024)
+
+struct webd_proxy {
+	struct webd_conn	*c;
+	const struct webd_route	*route;
+	struct upstream_pool	*pool;
+	struct upstream_server	*srv;
+	struct upstream_conn	*uc;
+	struct bufferevent	*ubev;
+	struct webd_request	*r;		/* = &req */
+	struct webd_request	 req;
+	struct http1_msg	 msg;		/* the request, base = head */
+	char			*head;
+	struct http1_body	 qbody;
+	int			 req_started;	/* body bytes were consumed */
+	struct http1_parser	 rparser;
+	struct http1_msg	 rmsg;
+	struct http1_body	 rbody;
+	int			 head_sent;
+	int			 dechunk;
+	int			 tries;
+	uint64_t		 t_up_us;
+};
+
+static void webd_proxy_connect(struct webd_proxy *);
+
+/* Is the name one of the hop-by-hop fields a proxy never forwards? */
+static int
+webd_proxy_hop(const char *name, size_t len)
+{
+	static const char *const hop[] = { "connection", "keep-alive",
+	    "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding",
+	    "content-length", "expect", "proxy-authorization" };
+	size_t i;
+
+	for (i = 0; i < nitems(hop); i++)
+		if (http1_token_eq(name, len, hop[i]))
+			return 1;
+	return 0;
+}
+
+/* Is name listed in the message's Connection field (RFC 9110 7.6.1)? */
+static int
+webd_proxy_listed(const struct http1_msg *m, const char *name, size_t len)
+{
+	struct http1_tokens it;
+	const char *v, *tok;
+	size_t vlen, tlen;
+	int i = -1;
+
+	while ((i = http1_header_find(m, "connection", 10, (uint32_t)(i + 1)))
+	    >= 0) {
+		v = http1_span_ptr(m, m->headers[i].value);
+		vlen = m->headers[i].value.len;
+		http1_tokens_init(&it, v, vlen);
+		while (http1_tokens_next(&it, &tok, &tlen))
+			if (tlen == len && util_strncasecmp(tok, name, len) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Copies the fields of m that are end-to-end. */
+static void
+webd_proxy_copy_fields(struct http1_out *out, const struct http1_msg *m,
+    int request)
+{
+	const char *n, *v;
+	uint32_t i;
+	size_t nl;
+
+	for (i = 0; i < m->nheaders; i++) {
+		n = http1_span_ptr(m, m->headers[i].name);
+		nl = m->headers[i].name.len;
+		if (webd_proxy_hop(n, nl) || webd_proxy_listed(m, n, nl))
+			continue;
+		if (request && (http1_token_eq(n, nl, "x-forwarded-for") ||
+		    http1_token_eq(n, nl, "x-real-ip") ||
+		    http1_token_eq(n, nl, "x-forwarded-proto")))
+			continue;
+		v = http1_span_ptr(m, m->headers[i].value);
+		http1_write_header(out, n, nl, v, m->headers[i].value.len);
+	}
+}
+
+/* The client's address without the port. */
+static void
+webd_proxy_client_ip(const struct webd_conn *c, char *buf, size_t size)
+{
+	const struct sockaddr_in *sin = (const void *)&c->peer.ss;
+	const struct sockaddr_in6 *sin6 = (const void *)&c->peer.ss;
+
+	if (c->peer.ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
+	else if (c->peer.ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)size);
+	else
+		util_strlcpy(buf, "unix", size);
+}
+
+/*
+ * X-Forwarded-For, X-Real-IP and X-Forwarded-Proto. What the client says
+ * is believed only when the peer is a trusted proxy (lbd); otherwise the
+ * peer is the client and its own headers are dropped.
+ */
+static void
+webd_proxy_forwarded(struct webd_proxy *p, struct http1_out *out)
+{
+	const struct webd_conn *c = p->c;
+	const struct http1_msg *m = &p->msg;
+	int trusted = cidr_list_match(&c->conf->trusted_proxies,
+	    (const struct sockaddr *)&c->peer.ss);
+	const char *xff = NULL, *proto = NULL, *last;
+	size_t xlen = 0, plen = 0, llen;
+	char ip[64], buf[1024];
+
+	webd_proxy_client_ip(c, ip, sizeof(ip));
+	if (trusted) {
+		xff = http1_header_get(m, "x-forwarded-for", &xlen);
+		proto = http1_header_get(m, "x-forwarded-proto", &plen);
+	}
+	if (xff != NULL && xlen + strlen(ip) + 3 < sizeof(buf)) {
+		memcpy(buf, xff, xlen);
+		snprintf(buf + xlen, sizeof(buf) - xlen, ", %s", ip);
+		http1_write_header(out, "X-Forwarded-For", 15, buf, strlen(buf));
+		/* The real client: the last address the trusted peer saw. */
+		last = memrchr(xff, ',', xlen);
+		last = last != NULL ? last + 1 : xff;
+		while (last < xff + xlen && *last == ' ')
+			last++;
+		llen = (size_t)(xff + xlen - last);
+		http1_write_header(out, "X-Real-IP", 9, last, llen);
+	} else {
+		http1_write_header(out, "X-Forwarded-For", 15, ip, strlen(ip));
+		http1_write_header(out, "X-Real-IP", 9, ip, strlen(ip));
+	}
+	if (proto != NULL)
+		http1_write_header(out, "X-Forwarded-Proto", 17, proto, plen);
+	else
+		http1_out_add(out, "X-Forwarded-Proto: http\r\n", 25);
+}
+
+/* The request head as the upstream gets it. 0, or -1 if it overflowed. */
+static int
+webd_proxy_request_head(struct webd_proxy *p, struct evbuffer *to)
+{
+	const struct http1_msg *m = &p->msg;
+	struct http1_out out;
+	char *buf = malloc(WEBD_PROXY_HEAD_MAX);
+	const char *method = http1_span_ptr(m, m->method_text);
+	int rc = -1;
+
+	if (buf == NULL)
+		return -1;
+	http1_out_init_buffer(&out, buf, WEBD_PROXY_HEAD_MAX);
+	http1_write_request_line(&out, method, m->method_text.len,
+	    http1_span_ptr(m, m->target), m->target.len, 1);
+	webd_proxy_copy_fields(&out, m, 1);
+	if (m->host < 0)	/* HTTP/1.0 without Host: name the server */
+		http1_out_add(&out, "Host: localhost\r\n", 17);
+	webd_proxy_forwarded(p, &out);
+	if (m->body == HTTP1_BODY_LENGTH || (m->flags & HTTP1_F_HAS_CL))
+		http1_write_header_u64(&out, "Content-Length", 14,
+		    m->content_length);
+	else if (m->body == HTTP1_BODY_CHUNKED)
+		http1_out_add(&out, "Transfer-Encoding: chunked\r\n", 28);
+	if (http1_write_end_head(&out) == 0) {
+		evbuffer_add(to, out.buf, out.len);
+		rc = 0;
+	}
+	free(buf);
+	return rc;
+}
+
+/* Ends the upstream side: the connection goes back to the pool or not. */
+static void
+webd_proxy_release(struct webd_proxy *p, enum upstream_outcome how)
+{
+	if (p->ubev != NULL) {
+		bufferevent_free(p->ubev);	/* does not close the fd */
+		p->ubev = NULL;
+	}
+	if (p->uc != NULL) {
+		upstream_release(p->uc, how);
+		p->uc = NULL;
+	}
+}
+
+static void
+webd_proxy_free(struct webd_proxy *p)
+{
+	free(p->head);
+	free(p);
+}
+
+/* The exchange is over: the connection takes the next request. */
+static void
+webd_proxy_done(struct webd_proxy *p)
+{
+	struct webd_conn *c = p->c;
+	struct webd_request *r = p->r;
+
+	metric_observe(webd_metrics.upstream_latency,
+	    (int64_t)(util_now_us() - p->t_up_us));
+	webd_proxy_free(p);
+	webd_conn_finish(c, r);
+}
+
+/* A failure before any byte of the response: an error status. */
+static void
+webd_proxy_fail(struct webd_proxy *p, int status, const char *why,
+    enum upstream_outcome how)
+{
+	struct webd_conn *c = p->c;
+
+	log_warnx("%s: upstream %s: %s", c->client,
+	    p->srv != NULL ? p->srv->name : p->route->to, why);
+	metric_inc(webd_metrics.upstream_errors);
+	webd_proxy_release(p, how);
+	p->r->tc = status == 504 ? "sH" : "SC";
+	p->r->close = 1;
+	if (!p->head_sent)
+		webd_conn_error(c, p->r, status);
+	webd_proxy_done(p);
+}
+
+/*
+ * Moves request body bytes from the client to the upstream, checking
+ * the framing; with back-pressure when the upstream is slow to take them.
+ */
+static void
+webd_proxy_request_body(struct webd_proxy *p)
+{
+	struct evbuffer *in = bufferevent_get_input(p->c->bev);
+	struct evbuffer *out = bufferevent_get_output(p->ubev);
+	size_t len, used, dlen;
+	const char *buf, *data;
+	enum http1_rc rc;
+
+	while (!http1_body_done(&p->qbody) &&
+	    (len = evbuffer_get_length(in)) > 0) {
+		if (evbuffer_get_length(out) > WEBD_PROXY_HIGH) {
+			bufferevent_disable(p->c->bev, EV_READ);
+			return;
+		}
+		len = MINIMUM(len, WEBD_PROXY_CHUNK);
+		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		rc = http1_body_decode(&p->qbody, buf, len, &used, &data, &dlen);
+		if (rc == HTTP1_ERROR) {
+			p->r->close = 1;
+			webd_proxy_fail(p, p->qbody.err_status,
+			    p->qbody.err_reason, UPSTREAM_ABORT);
+			return;
+		}
+		p->req_started |= used > 0;
+		evbuffer_remove_buffer(in, out, used);
+		if (rc == HTTP1_AGAIN && used == 0)
+			break;
+	}
+	if (http1_body_done(&p->qbody))
+		bufferevent_disable(p->c->bev, EV_READ);
+	else
+		bufferevent_enable(p->c->bev, EV_READ);
+}
+
+/* The response head, rewritten for the client. */
+static int
+webd_proxy_response_head(struct webd_proxy *p)
+{
+	const struct http1_msg *m = &p->rmsg;
+	struct http1_out out;
+	char buf[WEBD_PROXY_HEAD_MAX];
+
+	if (m->body == HTTP1_BODY_EOF)
+		p->r->close = 1;
+	if (m->body == HTTP1_BODY_CHUNKED && p->msg.version_minor == 0) {
+		p->dechunk = 1;
+		p->r->close = 1;
+	}
+	p->r->status = m->status;
+	http1_out_init_buffer(&out, buf, sizeof(buf));
+	http1_write_status_line(&out, 1, m->status,
+	    http1_span_ptr(m, m->reason), m->reason.len);
+	webd_proxy_copy_fields(&out, m, 0);
+	if (m->flags & HTTP1_F_HAS_CL)
+		http1_write_header_u64(&out, "Content-Length", 14,
+		    m->content_length);
+	else if (m->body == HTTP1_BODY_CHUNKED && !p->dechunk)
+		http1_out_add(&out, "Transfer-Encoding: chunked\r\n", 28);
+	if (p->r->close)
+		http1_out_add(&out, "Connection: close\r\n", 19);
+	else if (p->msg.version_minor == 0)
+		http1_out_add(&out, "Connection: keep-alive\r\n", 24);
+	if (http1_write_end_head(&out) == -1)
+		return -1;
+	evbuffer_add(webd_conn_output(p->c), out.buf, out.len);
+	p->head_sent = 1;
+	return 0;
+}
+
+/* Response body bytes to the client; DONE when the body is complete. */
+static enum http1_rc
+webd_proxy_response_body(struct webd_proxy *p)
+{
+	struct evbuffer *in = bufferevent_get_input(p->ubev);
+	struct evbuffer *out = webd_conn_output(p->c);
+	size_t len, used, dlen;
+	const char *buf, *data;
+	enum http1_rc rc = HTTP1_AGAIN;
+
+	while (!http1_body_done(&p->rbody) &&
+	    (len = evbuffer_get_length(in)) > 0) {
+		if (evbuffer_get_length(out) > WEBD_PROXY_HIGH) {
+			bufferevent_disable(p->ubev, EV_READ);
+			return HTTP1_AGAIN;
+		}
+		len = MINIMUM(len, WEBD_PROXY_CHUNK);
+		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		rc = http1_body_decode(&p->rbody, buf, len, &used, &data, &dlen);
+		if (rc == HTTP1_ERROR)
+			return HTTP1_ERROR;
+		if (p->dechunk) {
+			evbuffer_add(out, data, dlen);
+			evbuffer_drain(in, used);
+		} else
+			evbuffer_remove_buffer(in, out, used);
+		p->r->bytes += p->dechunk ? dlen : used;
+		if (rc == HTTP1_AGAIN && used == 0)
+			break;
+	}
+	return http1_body_done(&p->rbody) ? HTTP1_DONE : HTTP1_AGAIN;
+}
+
+/* The whole response is with the client: release and finish. */
+static void
+webd_proxy_complete(struct webd_proxy *p)
+{
+	int reuse = (p->rmsg.flags & HTTP1_F_KEEP_ALIVE) &&
+	    http1_body_done(&p->qbody) &&
+	    evbuffer_get_length(bufferevent_get_input(p->ubev)) == 0;
+
+	upstream_server_ok(p->srv);
+	webd_proxy_release(p, reuse ? UPSTREAM_REUSE : UPSTREAM_CLOSE);
+	if (!http1_body_done(&p->qbody))
+		p->r->close = 1;	/* the rest of the body is unread */
+	webd_proxy_done(p);
+}
+
+/* Upstream bytes: the head first (1xx skipped), then the body. */
+static void
+webd_proxy_upstream_read(struct bufferevent *bev, void *arg)
+{
+	struct webd_proxy *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len;
+	const char *buf;
+	enum http1_rc rc;
+
+	while (!p->head_sent) {
+		if ((len = evbuffer_get_length(in)) == 0)
+			return;
+		len = MINIMUM(len, WEBD_PROXY_HEAD_MAX);
+		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		rc = http1_parse_head(&p->rparser, &p->rmsg, buf, len);
+		if (rc == HTTP1_AGAIN)
+			return;
+		if (rc == HTTP1_ERROR || p->rmsg.status == 101) {
+			webd_proxy_fail(p, 502, "bad response head",
+			    UPSTREAM_FAILED);
+			return;
+		}
+		if (p->rmsg.status < 200) {	/* interim: drop it */
+			evbuffer_drain(in, p->rmsg.head_len);
+			http1_parser_reset(&p->rparser);
+			http1_parser_set_request_method(&p->rparser,
+			    p->msg.method);
+			continue;
+		}
+		if (webd_proxy_response_head(p) == -1) {
+			evbuffer_drain(in, p->rmsg.head_len);
+			webd_proxy_fail(p, 502, "response head too large",
+			    UPSTREAM_FAILED);
+			return;
+		}
+		evbuffer_drain(in, p->rmsg.head_len);
+		http1_body_init(&p->rbody, &p->rmsg, NULL);
+	}
+	rc = webd_proxy_response_body(p);
+	if (rc == HTTP1_DONE)
+		webd_proxy_complete(p);
+	else if (rc == HTTP1_ERROR) {
+		p->r->close = 1;
+		p->r->tc = "SD";
+		webd_proxy_release(p, UPSTREAM_FAILED);
+		webd_proxy_done(p);
+	}
+}
+
+/* Upstream took what we sent: more request body, if any. */
+static void
+webd_proxy_upstream_write(struct bufferevent *bev, void *arg)
+{
+	struct webd_proxy *p = arg;
+
+	if (!http1_body_done(&p->qbody))
+		webd_proxy_request_body(p);
+}
+
+/* Retry a request that was not consumed, once, on another connection. */
+static int
+webd_proxy_retry(struct webd_proxy *p, enum upstream_outcome how)
+{
+	/* After a reload the worker's pools are new: p->pool is gone. */
+	if (p->head_sent || p->req_started || p->tries >= 2 ||
+	    p->c->w->lc->gen != p->c->gen)
+		return 0;
+	webd_proxy_release(p, how);
+	webd_proxy_connect(p);
+	return 1;
+}
+
+static void
+webd_proxy_upstream_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct webd_proxy *p = arg;
+	int reused = p->uc != NULL && p->uc->uses > 0;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		webd_proxy_fail(p, 504, "read timeout", UPSTREAM_FAILED);
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && p->head_sent &&
+	    http1_body_eof(&p->rbody) == HTTP1_DONE) {
+		webd_proxy_response_body(p);
+		webd_proxy_complete(p);
+		return;
+	}
+	/* A pooled connection the server had closed is not its fault. */
+	if (reused && webd_proxy_retry(p, UPSTREAM_CLOSE))
+		return;
+	if (p->head_sent) {
+		p->r->close = 1;
+		p->r->tc = "SD";
+		webd_proxy_release(p, UPSTREAM_FAILED);
+		webd_proxy_done(p);
+		return;
+	}
+	webd_proxy_fail(p, 502, "closed before answering", UPSTREAM_FAILED);
+}
+
+/* Connected (or reused): send the head and what body there is. */
+static void
+webd_proxy_send(struct webd_proxy *p)
+{
+	struct timeval tv;
+
+	p->ubev = bufferevent_socket_new(p->c->w->lc->base, p->uc->fd, 0);
+	if (p->ubev == NULL) {
+		webd_proxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
+		return;
+	}
+	tv.tv_sec = (time_t)(p->c->conf->upstream_read_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(p->c->conf->upstream_read_timeout_ms % 1000)
+	    * 1000;
+	bufferevent_set_timeouts(p->ubev, &tv, &tv);
+	bufferevent_setcb(p->ubev, webd_proxy_upstream_read,
+	    webd_proxy_upstream_write, webd_proxy_upstream_event, p);
+	http1_parser_init(&p->rparser, HTTP1_RESPONSE, NULL);
+	http1_parser_set_request_method(&p->rparser, p->msg.method);
+	if (webd_proxy_request_head(p, bufferevent_get_output(p->ubev)) == -1) {
+		webd_proxy_fail(p, 431, "request head too large",
+		    UPSTREAM_ABORT);
+		return;
+	}
+	bufferevent_enable(p->ubev, EV_READ | EV_WRITE);
+	webd_proxy_request_body(p);
+}
+
+static void
+webd_proxy_ready(struct upstream_conn *uc, const char *error, void *arg)
+{
+	struct webd_proxy *p = arg;
+
+	if (error != NULL) {
+		p->uc = NULL;	/* the pool frees it */
+		log_warnx("%s: upstream %s: %s", p->c->client, p->srv->name,
+		    error);
+		metric_inc(webd_metrics.upstream_errors);
+		if (p->tries < 2 && p->c->w->lc->gen == p->c->gen) {
+			webd_proxy_connect(p);
+			return;
+		}
+		webd_proxy_fail(p, 502, "no server could be reached",
+		    UPSTREAM_ABORT);
+		return;
+	}
+	webd_proxy_send(p);
+}
+
+/* Picks a server (another one on a retry) and gets a connection. */
+static void
+webd_proxy_connect(struct webd_proxy *p)
+{
+	struct upstream_server *avoid = p->srv;
+	int ready = 0;
+
+	p->tries++;
+	p->srv = upstream_pool_select(p->pool, avoid);
+	if (p->srv == NULL) {
+		webd_proxy_fail(p, 502, "no usable server", UPSTREAM_ABORT);
+		return;
+	}
+	p->uc = upstream_get(p->pool, p->srv, webd_proxy_ready, p, &ready);
+	if (p->uc == NULL)
+		webd_proxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
+	else if (ready)
+		webd_proxy_send(p);
+}
+
+const struct webd_route *
+webd_proxy_route(const struct webd_conn *c, const struct webd_request *r)
+{
+	const struct webd_route *rt = c->conf->routes.v, *best = NULL;
+	const struct http1_msg *m = r->msg;
+	const char *t = http1_span_ptr(m, m->target), *host;
+	size_t i, plen, blen = 0, hlen = 0;
+
+	host = m->host >= 0 ? http1_span_ptr(m, m->headers[m->host].value) :
+	    NULL;
+	if (host != NULL)
+		hlen = m->headers[m->host].value.len;
+	for (i = 0; i < c->conf->routes.n; i++) {
+		plen = strlen(rt[i].prefix);
+		if (plen > m->target.len || memcmp(t, rt[i].prefix, plen) != 0 ||
+		    plen < blen)
+			continue;
+		if (rt[i].host != NULL && (host == NULL ||
+		    !http1_token_eq(host, hlen, rt[i].host)))
+			continue;
+		best = &rt[i];
+		blen = plen;
+	}
+	return best;
+}
+
+void
+webd_proxy_start(struct webd_conn *c, struct webd_request *r,
+    const struct webd_route *route)
+{
+	const struct http1_msg *m = r->msg;
+	struct webd_proxy *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->head = malloc(m->head_len)) == NULL) {
+		free(p);
+		webd_conn_error(c, r, 503);
+		return;
+	}
+	memcpy(p->head, m->base, m->head_len);
+	p->msg = *m;
+	p->msg.base = p->head;
+	p->req = *r;
+	p->r = &p->req;
+	p->r->msg = &p->msg;
+	/* The head is ours now; what follows in the input is the body. */
+	evbuffer_drain(bufferevent_get_input(c->bev), m->head_len);
+	p->c = c;
+	p->route = route;
+	p->pool = c->w->pools[route->index];
+	p->t_up_us = util_now_us();
+	http1_body_init(&p->qbody, &p->msg, &c->conf->limits);
+	c->proxy = p;
+	webd_conn_proxying(c);
+	/* The client waits for "100 Continue" before it sends its body. */
+	if ((m->flags & HTTP1_F_EXPECT_CONTINUE) && m->body != HTTP1_BODY_NONE)
+		evbuffer_add(webd_conn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
+		    25);
+	webd_proxy_connect(p);
+}
+
+void
+webd_proxy_client_read(struct webd_proxy *p)
+{
+	if (p->ubev != NULL)
+		webd_proxy_request_body(p);
+	else	/* not connected yet: hold the body in the input buffer */
+		bufferevent_disable(p->c->bev, EV_READ);
+}
+
+void
+webd_proxy_client_drained(struct webd_proxy *p)
+{
+	if (p->ubev != NULL && p->head_sent)
+		bufferevent_enable(p->ubev, EV_READ);
+}
+
+void
+webd_proxy_abort(struct webd_proxy *p)
+{
+	p->r->tc = "CD";
+	webd_proxy_release(p, UPSTREAM_ABORT);
+	webd_proxy_free(p);
+}
