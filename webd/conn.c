@@ -339,8 +339,8 @@ webd_conn_one(struct webd_conn *c)
 	webd_conn_timer(c, 0);	/* the header deadline is met */
 	if (webd_request_handle(c, &r) == 1)
 		return HTTP1_AGAIN;	/* with an upstream: head drained */
+	webd_conn_after(c, &r);		/* logs from the head: drain after */
 	evbuffer_drain(in, msg->head_len);
-	webd_conn_after(c, &r);
 	return c->state == WEBD_CONN_CLOSING ? HTTP1_ERROR : HTTP1_DONE;
 }
 

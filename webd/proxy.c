@@ -232,8 +232,8 @@ webd_proxy_done(struct webd_proxy *p)
 
 	metric_observe(webd_metrics.upstream_latency,
 	    (int64_t)(util_now_us() - p->t_up_us));
+	webd_conn_finish(c, r);	/* logs r, which lives in p: free after */
 	webd_proxy_free(p);
-	webd_conn_finish(c, r);
 }
 
 /* A failure before any byte of the response: an error status. */

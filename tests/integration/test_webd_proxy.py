@@ -172,10 +172,14 @@ class WebdProxyTest(triadtest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
-        cls.d2.stop()
+        rcs = [(d, d.stop()) for d in (cls.d, cls.d2)]
         for u in cls.up + [cls.slow_up]:
             u.kill()
+        # A clean exit: under ASan a leak or error makes this non-zero.
+        for d, rc in rcs:
+            if rc != 0:
+                raise AssertionError("%s exited with %s:\n%s"
+                                     % (d.name, rc, d.log_tail(80)))
 
     def test_forwarded_headers(self):
         r = http.get(self.base + "/api/echo?x=1", headers={

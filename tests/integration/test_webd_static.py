@@ -92,7 +92,11 @@ class WebdStaticTest(triadtest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.d.stop()
+        # A clean exit: under ASan a leak or error makes this non-zero.
+        rc = cls.d.stop()
+        if rc != 0:
+            raise AssertionError("webd exited with %s:\n%s"
+                                 % (rc, cls.d.log_tail(80)))
 
     def get(self, path, **kw):
         return http.get(self.base + path, **kw)
