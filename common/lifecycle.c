@@ -117,6 +117,29 @@ lc_apply_log(struct lc_gen *g)
 		log_warn("error log %s", g->settings.error_log);
 }
 
+/*
+ * Waits (bounded) until every live worker runs generation id, so that
+ * "in service" and READY=1 mean what they say: a connection accepted from
+ * now on gets the new configuration. The workers swap within a loop turn.
+ */
+static void
+lc_wait_swapped(struct lifecycle *lc, uint64_t id)
+{
+	uint64_t deadline = util_now_ms() + 2000;
+	unsigned i, behind;
+
+	do {
+		for (behind = 0, i = 0; i < lc->nworkers; i++)
+			if (atomic_load(&lc->workers[i].gen_id) != id &&
+			    !atomic_load(&lc->workers[i].done))
+				behind++;
+		if (behind == 0)
+			return;
+		usleep(1000);
+	} while (util_now_ms() < deadline);
+	log_warnx("%u worker(s) still on an old generation", behind);
+}
+
 /* SIGHUP: a new generation, swapped in only when it loads and prepares. */
 static void
 lc_reload(struct lifecycle *lc)
@@ -142,6 +165,7 @@ lc_reload(struct lifecycle *lc)
 		lc->gen = g;
 		for (i = 0; i < lc->nworkers; i++)
 			lc_worker_publish(&lc->workers[i], g);
+		lc_wait_swapped(lc, g->id);
 		status_set_generation(lc->status, g->id);
 		lc_gen_unref(old);
 		metric_inc(lc->m_reloads);

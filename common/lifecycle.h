@@ -87,6 +87,7 @@ struct lc_worker {
 	unsigned		 conns;		/* open connections */
 	int			 stopping;
 	_Atomic uint64_t	 heartbeat;
+	_Atomic uint64_t	 gen_id;	/* the generation it runs */
 	_Atomic int		 done;
 	struct event		*tick;
 	void			*data;		/* the daemon's */

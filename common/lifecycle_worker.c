@@ -98,6 +98,7 @@ lc_worker_spawn(struct lifecycle *lc, struct lc_worker *w, unsigned id,
 	w->lc = lc;
 	w->id = id;
 	w->gen = lc_gen_ref(gen);
+	atomic_init(&w->gen_id, gen->id);
 	if ((w->base = event_base_new()) == NULL)
 		return -1;
 	if (pthread_create(&w->thread, NULL, lc_worker_main, w) != 0) {
@@ -122,6 +123,7 @@ lc_worker_swap_cb(evutil_socket_t fd, short ev, void *arg)
 
 	w->gen = s->gen;
 	free(s);
+	atomic_store(&w->gen_id, w->gen->id);
 	if (lc_ops(w->lc)->worker_reload != NULL)
 		lc_ops(w->lc)->worker_reload(w, old);
 	lc_gen_unref(old);

@@ -19,9 +19,9 @@ struct webd_fcache {
 };
 
 static uint32_t
-webd_fcache_hash(const char *s)
+webd_fcache_hash(int rootfd, const char *s)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = (2166136261u ^ (uint32_t)rootfd) * 16777619u;
 
 	for (; *s != '\0'; s++)
 		h = (h ^ (unsigned char)*s) * 16777619u;
@@ -188,7 +188,8 @@ webd_fcache_load(int rootfd, const char *path, int allow_outside,
 	f->refs = 1;
 	f->fd = fd;
 	memcpy(f->path, path, len + 1);
-	f->hash = webd_fcache_hash(path);
+	f->rootfd = rootfd;
+	f->hash = webd_fcache_hash(rootfd, path);
 	f->st = st;
 	webd_fcache_etag(f, NULL);
 	webd_fcache_slurp(f, small_max);
@@ -200,12 +201,13 @@ webd_fcache_open(struct webd_fcache *fc, int rootfd, const char *path,
     int allow_outside, uint64_t ttl_ms, uint64_t small_max, int *hit,
     int *err)
 {
-	uint32_t h = webd_fcache_hash(path);
+	uint32_t h = webd_fcache_hash(rootfd, path);
 	uint64_t now = util_now_ms();
 	struct webd_file *f;
 
 	for (f = fc->table[h & fc->mask]; f != NULL; f = f->hnext)
-		if (f->hash == h && strcmp(f->path, path) == 0)
+		if (f->hash == h && f->rootfd == rootfd &&
+		    strcmp(f->path, path) == 0)
 			break;
 	if (f != NULL && now - f->checked_ms <= ttl_ms) {
 		webd_fcache_touch(fc, f);

@@ -8,7 +8,9 @@
  * keeps its entry (and descriptor) alive after the cache dropped it. The
  * cache holds at most `max` entries (least recently used go first), and an
  * entry older than the TTL is checked again with a fresh open and fstat.
- * Only successful opens are cached.
+ * Only successful opens are cached. The key is the root's descriptor and
+ * the path: connections still on an older generation (another root) share
+ * the worker's cache without seeing each other's files.
  */
 #ifndef WEBD_FCACHE_H
 #define WEBD_FCACHE_H
@@ -31,6 +33,7 @@ struct webd_file {
 	uint64_t		 checked_ms;
 	struct webd_file	*hnext, *lprev, *lnext;
 	int			 cached;
+	int			 rootfd;	/* key: root and path */
 	uint32_t		 hash;
 	char			 path[];	/* the normalized path */
 };
