@@ -369,3 +369,19 @@ metric_type(const struct metric *x)
 {
 	return x->type;
 }
+
+void
+metrics_label_value(char *dst, size_t size, const char *v)
+{
+	size_t n = 0;
+
+	for (; *v != '\0' && n + 3 < size; v++) {
+		if (*v == '\\' || *v == '"' || *v == '\n') {
+			dst[n++] = '\\';
+			dst[n++] = *v == '\n' ? 'n' : *v;
+		} else
+			dst[n++] = *v;
+	}
+	if (size > 0)
+		dst[n < size ? n : size - 1] = '\0';
+}

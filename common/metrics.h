@@ -82,6 +82,12 @@ const char	*metric_name(const struct metric *);
 const char	*metric_labels(const struct metric *);	/* may be NULL */
 enum metric_type metric_type(const struct metric *);
 
+/*
+ * metrics_label_value: v escaped for a label value (backslash, quote and
+ * newline, as the text format wants) into dst, always terminated.
+ */
+void	metrics_label_value(char *dst, size_t size, const char *v);
+
 /* metrics_render: the whole registry as Prometheus text into out. */
 void	metrics_render(struct metrics *, struct evbuffer *out);
 

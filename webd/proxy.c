@@ -236,6 +236,28 @@ webd_proxy_done(struct webd_proxy *p)
 	webd_proxy_free(p);
 }
 
+/*
+ * Counts an upstream failure, in total and for its server (the per-server
+ * counter is found by name: failures are rare, and metric creation is
+ * idempotent).
+ */
+static void
+webd_proxy_count_error(struct webd_proxy *p)
+{
+	char labels[512], route[200], server[200];
+
+	metric_inc(webd_metrics.upstream_errors);
+	if (p->srv == NULL || webd_registry == NULL)
+		return;
+	metrics_label_value(route, sizeof(route), p->route->prefix);
+	metrics_label_value(server, sizeof(server), p->srv->name);
+	snprintf(labels, sizeof(labels), "route=\"%s\",server=\"%s\"",
+	    route, server);
+	metric_inc(metrics_counter(webd_registry,
+	    "upstream_server_errors_total", "Upstream failures by route and "
+	    "server.", labels));
+}
+
 /* A failure before any byte of the response: an error status. */
 static void
 webd_proxy_fail(struct webd_proxy *p, int status, const char *why,
@@ -245,7 +267,7 @@ webd_proxy_fail(struct webd_proxy *p, int status, const char *why,
 
 	log_warnx("%s: upstream %s: %s", c->client,
 	    p->srv != NULL ? p->srv->name : p->route->to, why);
-	metric_inc(webd_metrics.upstream_errors);
+	webd_proxy_count_error(p);
 	webd_proxy_release(p, how);
 	p->r->tc = status == 504 ? "sH" : "SC";
 	p->r->close = 1;
@@ -515,7 +537,7 @@ webd_proxy_ready(struct upstream_conn *uc, const char *error, void *arg)
 		p->uc = NULL;	/* the pool frees it */
 		log_warnx("%s: upstream %s: %s", p->c->client, p->srv->name,
 		    error);
-		metric_inc(webd_metrics.upstream_errors);
+		webd_proxy_count_error(p);
 		if (p->tries < 2 && p->c->w->lc->gen == p->c->gen) {
 			webd_proxy_connect(p);
 			return;

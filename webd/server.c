@@ -22,6 +22,7 @@
 #include "webd.h"
 
 struct webd_metrics webd_metrics;
+struct metrics *webd_registry;
 
 #define WEBD_FLUSH_MS	500
 
@@ -34,6 +35,7 @@ webd_setup(struct lifecycle *lc, char **cause)
 	char labels[32];
 	int i;
 
+	webd_registry = m;
 	for (i = 0; i < 6; i++) {
 		snprintf(labels, sizeof(labels), "class=\"%s\"", cls[i]);
 		webd_metrics.requests[i] = metrics_counter(m, "requests_total",

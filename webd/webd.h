@@ -128,5 +128,6 @@ struct webd_worker {
 
 /* Set once at setup, read by every worker. */
 extern struct webd_metrics webd_metrics;
+extern struct metrics *webd_registry;
 
 #endif

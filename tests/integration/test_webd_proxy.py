@@ -301,6 +301,8 @@ class WebdProxyTest(triadtest.TestCase):
             time.sleep(1.2)     # past upstream_fail_timeout
         m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
         self.assertRegex(m, r"triad_webd_upstream_errors_total [1-9]")
+        self.assertRegex(m, r'triad_webd_upstream_server_errors_total\{'
+                         r'route="/api/",server="app2"\} [1-9]')
 
 
 if __name__ == "__main__":

@@ -154,6 +154,19 @@ test_json_escape(void **state)
 	evbuffer_free(b);
 }
 
+static void
+test_label_value(void **state)
+{
+	char buf[16];
+
+	metrics_label_value(buf, sizeof(buf), "a\"b\\c\nd");
+	assert_string_equal(buf, "a\\\"b\\\\c\\nd");
+	metrics_label_value(buf, 6, "abcdefgh");
+	assert_string_equal(buf, "abc");
+	metrics_label_value(buf, 5, "\"\"\"");
+	assert_string_equal(buf, "\\\"");
+}
+
 int
 main(void)
 {
@@ -161,6 +174,7 @@ main(void)
 		cmocka_unit_test(test_threads_sum),
 		cmocka_unit_test(test_text_format),
 		cmocka_unit_test(test_json_escape),
+		cmocka_unit_test(test_label_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
