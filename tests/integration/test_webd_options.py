@@ -1,0 +1,122 @@
+"""webd's less common options: try_files (a single-page app), dotfiles,
+symlinks allowed outside the root, .br variants, a Host-bound route, and
+an upstream on a Unix socket."""
+
+import os
+import socket
+import socketserver
+import threading
+
+import triadtest
+from triadtest import http
+
+WEBD = triadtest.build_path("webd", "webd")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on: [h1]
+  listen: {port}
+  status: {status}
+  workers: 1
+  root: www
+  mime_types: {mime}
+  try_files: ["$uri", "$uri/", "/app.html"]
+  dotfiles: true
+  symlinks_outside_root: true
+  routes:
+    - {{ prefix: /u/, to: "unix:{sock}", host: api.example }}
+"""
+
+
+class UnixUpstream(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        line = self.rfile.readline()
+        while self.rfile.readline() not in (b"\r\n", b""):
+            pass
+        body = b"unix says " + line.split(b" ")[1]
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n%s" % (len(body), body))
+
+
+class WebdOptionsTest(triadtest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        assert os.access(WEBD, os.X_OK), WEBD + " is not built"
+        cls.dir = triadtest.tempdir("webd-options")
+        www = os.path.join(cls.dir, "www")
+        os.makedirs(www)
+        for name, data in (("app.html", b"<app/>"), (".profile", b"dot"),
+                           ("s.css", b"body{color:red}" * 10),
+                           ("s.css.br", b"BROTLI-BYTES")):
+            with open(os.path.join(www, name), "wb") as f:
+                f.write(data)
+        with open(os.path.join(cls.dir, "shared.txt"), "wb") as f:
+            f.write(b"shared outside")
+        os.symlink(os.path.join(cls.dir, "shared.txt"),
+                   os.path.join(www, "shared.txt"))
+        cls.sock = os.path.join(cls.dir, "up.sock")
+        cls.up = UnixUpstream(cls.sock, Handler)
+        threading.Thread(target=cls.up.serve_forever, daemon=True).start()
+        cls.port, cls.status = triadtest.free_ports(2)
+        conf = os.path.join(cls.dir, "triad.yaml")
+        with open(conf, "w") as f:
+            f.write(TOPOLOGY.format(
+                port=cls.port, status=cls.status, sock=cls.sock,
+                mime=os.path.join(triadtest.source_dir(), "etc",
+                                  "mime.types")))
+        cls.d = triadtest.Daemon(
+            [WEBD, "-f", "-c", conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+        cls.base = "http://127.0.0.1:%d" % cls.port
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        cls.up.shutdown()
+        cls.up.server_close()
+        if rc != 0:
+            raise AssertionError("webd exited with %s" % rc)
+
+    def test_single_page_fallback(self):
+        r = http.get(self.base + "/some/client/route")
+        self.assertEqual((r.status, r.body), (200, b"<app/>"))
+        self.assertIn("text/html", r.header("content-type"))
+
+    def test_dotfiles_and_outside_symlink(self):
+        self.assertEqual(http.get(self.base + "/.profile").body, b"dot")
+        self.assertEqual(http.get(self.base + "/shared.txt").body,
+                         b"shared outside")
+        # Still no way up through "..".
+        res = http.raw_exchange("127.0.0.1", self.port,
+                                b"GET /../shared.txt HTTP/1.1\r\nHost: x\r\n"
+                                b"Connection: close\r\n\r\n")
+        self.assertEqual(res.status(), 400)
+
+    def test_brotli_variant(self):
+        r = http.get(self.base + "/s.css", headers={
+            "Accept-Encoding": "gzip, br"})
+        self.assertEqual((r.header("content-encoding"), r.body),
+                         ("br", b"BROTLI-BYTES"))
+        self.assertEqual(r.header("vary"), "Accept-Encoding")
+        r = http.get(self.base + "/s.css")
+        self.assertEqual(r.body, b"body{color:red}" * 10)
+        self.assertEqual(r.header("vary"), "Accept-Encoding")
+
+    def test_host_route_to_unix_socket(self):
+        r = http.get(self.base + "/u/x", headers={"Host": "api.example"})
+        self.assertEqual(r.body, b"unix says /u/x")
+        # Another Host: not the route; a static lookup (here, try_files).
+        r = http.get(self.base + "/u/x", headers={"Host": "www.example"})
+        self.assertEqual(r.body, b"<app/>")
+
+
+if __name__ == "__main__":
+    triadtest.main()
