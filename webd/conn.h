@@ -37,6 +37,7 @@ struct webd_request {
 	uint64_t		 t_start_us;
 	int			 status;
 	uint64_t		 bytes;		/* body bytes queued */
+	uint64_t		 upstream_us;	/* proxied: upstream time */
 	int			 head_only;	/* HEAD */
 	int			 close;		/* Connection: close after */
 	const char		*tc;

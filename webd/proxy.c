@@ -230,8 +230,8 @@ webd_proxy_done(struct webd_proxy *p)
 	struct webd_conn *c = p->c;
 	struct webd_request *r = p->r;
 
-	metric_observe(webd_metrics.upstream_latency,
-	    (int64_t)(util_now_us() - p->t_up_us));
+	r->upstream_us = util_now_us() - p->t_up_us;
+	metric_observe(webd_metrics.upstream_latency, (int64_t)r->upstream_us);
 	webd_conn_finish(c, r);	/* logs r, which lives in p: free after */
 	webd_proxy_free(p);
 }

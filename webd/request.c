@@ -85,7 +85,7 @@ void
 webd_request_log(struct webd_conn *c, const struct webd_request *r)
 {
 	const struct http1_msg *m = r->msg;
-	char line[4096], target[1024], ref[512], ua[512];
+	char line[4096], target[1024], ref[512], ua[512], ut[32] = "-";
 	const char *method = "-", *v;
 	size_t vlen = 0;
 	int n;
@@ -110,12 +110,14 @@ webd_request_log(struct webd_conn *c, const struct webd_request *r)
 		v = http1_header_get(m, "user-agent", &vlen);
 		webd_request_logval(ua, sizeof(ua), v, vlen);
 	}
+	if (r->upstream_us > 0)
+		snprintf(ut, sizeof(ut), "%.3f", (double)r->upstream_us / 1e6);
 	n = snprintf(line, sizeof(line), "%s - - %s \"%s %s HTTP/1.%d\" %d "
-	    "%llu \"%s\" \"%s\" rt=%.3f ut=- tc=%s", c->client,
+	    "%llu \"%s\" \"%s\" rt=%.3f ut=%s tc=%s", c->client,
 	    webd_request_logtime(), method, target,
 	    m != NULL ? m->version_minor : 1, r->status,
 	    (unsigned long long)r->bytes, ref, ua,
-	    (double)(util_now_us() - r->t_start_us) / 1e6, r->tc);
+	    (double)(util_now_us() - r->t_start_us) / 1e6, ut, r->tc);
 	if (n > 0)
 		alog_append(c->conf->access, &c->w->alog, line,
 		    MINIMUM((size_t)n, sizeof(line) - 1));

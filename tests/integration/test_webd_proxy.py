@@ -37,6 +37,7 @@ webd:
   upstream_connect_timeout: 1s
   upstream_fail_timeout: 1s
   trusted_proxies: {trusted}
+  access_log: {name}-access.log
   routes:
     - {{ prefix: /api/, to: appd }}
     - {{ prefix: /dead/, to: "127.0.0.1:{dead}" }}
@@ -164,7 +165,7 @@ class WebdProxyTest(triadtest.TestCase):
         with open(conf, "w") as f:
             f.write(TOPOLOGY.format(port=port, status=status, up1=up1,
                                     up2=up2, dead=cls.dead, mime=mime,
-                                    slow=cls.slow,
+                                    slow=cls.slow, name=name,
                                     trusted=trusted))
         return triadtest.Daemon(
             [WEBD, "-f", "-c", conf, "--host", "h1"], name="webd-" + name,
@@ -287,6 +288,19 @@ class WebdProxyTest(triadtest.TestCase):
         served = sum(u.requests for u in self.up) - sum(reqs)
         self.assertEqual(served, 20)
         self.assertLessEqual(new, 4)    # a pool per worker and server
+
+    def test_access_log_upstream_time(self):
+        http.get(self.base + "/api/logged")
+        log = os.path.join(self.dir, "trusted-access.log")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if os.path.exists(log) and b"/api/logged" in open(log, "rb").read():
+                break
+            time.sleep(0.1)
+        line = [l for l in open(log).read().splitlines()
+                if "/api/logged" in l][-1]
+        self.assertRegex(line, r'" 200 \d+ "-" "[^"]*" rt=\d+\.\d{3} '
+                         r'ut=\d+\.\d{3} tc=--$')
 
     def test_dead_server_is_skipped(self):
         port = self.up[1].server_address[1]
