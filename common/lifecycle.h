@@ -179,6 +179,13 @@ struct topology *lc_conf_load(const struct lc_opts *opts, const char *daemon,
 	    struct lc_settings *settings, const struct topo_instance **self,
 	    char **errors);
 
+/*
+ * lc_conf_path: a path from the configuration: absolute as written, else
+ * taken from the folder of the topology file at conf_path (so a demo or a
+ * test can ship relative paths). Returns a new string (caller frees).
+ */
+char	*lc_conf_path(const char *conf_path, const char *path);
+
 /* Process helpers, exposed for tests. */
 int	lc_pidfile_write(const char *path, char **cause);
 int	lc_privdrop(const char *user, const char *group, char **cause);

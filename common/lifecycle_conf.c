@@ -2,6 +2,7 @@
  * lifecycle_conf.c: the bridge from the topology to the lifecycle's
  * generic settings, shared by every daemon's load. See lifecycle.h.
  */
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,4 +60,17 @@ lc_conf_load(const struct lc_opts *opts, const char *daemon,
 	}
 	lc_conf_settings(*self, settings);
 	return t;
+}
+
+char *
+lc_conf_path(const char *conf_path, const char *path)
+{
+	char *copy, *out;
+
+	if (path[0] == '/')
+		return xstrdup(path);
+	copy = xstrdup(conf_path);
+	xasprintf(&out, "%s/%s", dirname(copy), path);
+	free(copy);
+	return out;
 }

@@ -1,7 +1,92 @@
 /*
- * lbd.h: lbd's shared types (the load balancer). Filled in as lbd grows.
+ * lbd.h: lbd's types: the configuration of one generation, a worker's
+ * state and the metrics. lbd is triad's load balancer (HAProxy's role).
  */
 #ifndef LBD_H
 #define LBD_H
+
+#include <stdint.h>
+
+#include "cidr.h"
+#include "config-t.h"
+#include "lifecycle.h"
+
+struct alog;
+struct alog_buf;
+struct event;
+struct lb_session;
+struct metric;
+struct metrics;
+struct net_listener;
+struct topology;
+struct topo_instance;
+struct upstream_group;
+struct upstream_pool;
+struct lb_checker;
+
+enum lb_mode {
+	LB_MODE_TCP,
+	LB_MODE_HTTP,
+};
+
+/* health: the active check of every server (lbd/check.c). */
+struct lb_health {
+	int		 type;		/* 0 none, 1 tcp, 2 http */
+	char		*method, *path, *host;
+	int64_t		 status_min, status_max;
+	int64_t		 interval_ms, timeout_ms;
+	int64_t		 rise, fall;
+};
+
+struct lb_conf {
+	/* From the file (lbd's own keys). */
+	int			 mode;		/* enum lb_mode */
+	int			 balance;	/* enum upstream_algo */
+	char			*servers;	/* daemon whose instances serve */
+	struct cfg_strlist	 backup;	/* instance names kept in reserve */
+	int64_t			 retries;
+	int64_t			 connect_timeout_ms;
+	int64_t			 client_timeout_ms;
+	int64_t			 server_timeout_ms;
+	int64_t			 tunnel_timeout_ms;
+	int64_t			 max_fails;
+	int64_t			 fail_timeout_ms;
+	int64_t			 max_connections;
+	struct lb_health	 health;
+
+	/* Resolved at load. */
+	struct topology			*topo;
+	const struct topo_instance	*self;
+	struct upstream_group		*group;
+	struct alog			*access;
+	int				*fds;	/* [worker][address] */
+	size_t				 nfds;
+	int				 inherit;
+};
+
+struct lb_metrics {
+	struct metric	*sessions_total;
+	struct metric	*sessions_active;
+	struct metric	*retries;
+	struct metric	*redispatches;
+	struct metric	*connect_errors;
+	struct metric	*no_server;
+	struct metric	*bytes_in, *bytes_out;
+	struct metric	*connect_time;
+	struct metric	*session_time;
+};
+
+struct lb_worker {
+	struct lc_worker	*lc;
+	struct net_listener	**listeners;
+	size_t			 nlisteners;
+	struct upstream_pool	*pool;
+	struct lb_session	*sessions;	/* open, for shutdown */
+	size_t			 nsessions;
+	struct alog_buf		*alog;
+	struct event		*flush_timer;
+};
+
+extern struct lb_metrics lb_metrics;
 
 #endif

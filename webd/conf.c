@@ -1,12 +1,11 @@
 /*
  * conf.c: webd's section of the topology (its schema), and what a
  * generation opens when it loads: the document root, the MIME table, the
- * access log. Paths that are not absolute are taken from the directory of
- * the topology file, so a test or a demo can ship relative paths.
+ * access log. Relative paths are taken from the topology file's folder
+ * (lc_conf_path).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -176,28 +175,13 @@ const struct cfg_schema webd_conf_schema = {
 	"webd", webd_keys, sizeof(struct webd_conf), 0,
 };
 
-/* A path from the file: absolute as is, else next to the topology. */
-static char *
-webd_conf_path(const char *conf_path, const char *p)
-{
-	char *copy, *dir, *out;
-
-	if (p[0] == '/')
-		return xstrdup(p);
-	copy = xstrdup(conf_path);
-	dir = dirname(copy);
-	xasprintf(&out, "%s/%s", dir, p);
-	free(copy);
-	return out;
-}
-
 /* Opens the root, the MIME table and the access log. 0 or -1, *cause. */
 static int
 webd_conf_open(struct webd_conf *c, const char *conf_path, char **cause)
 {
 	char *p;
 
-	p = webd_conf_path(conf_path, c->root);
+	p = lc_conf_path(conf_path, c->root);
 	c->rootfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (c->rootfd == -1) {
 		xasprintf(cause, "%s: root %s: %s", conf_path, p,
@@ -206,13 +190,13 @@ webd_conf_open(struct webd_conf *c, const char *conf_path, char **cause)
 		return -1;
 	}
 	free(p);
-	p = webd_conf_path(conf_path, c->mime_types);
+	p = lc_conf_path(conf_path, c->mime_types);
 	c->mime = webd_mime_load(p, c->default_type, cause);
 	free(p);
 	if (c->mime == NULL)
 		return -1;
 	if (c->self->access_log != NULL) {
-		p = webd_conf_path(conf_path, c->self->access_log);
+		p = lc_conf_path(conf_path, c->self->access_log);
 		c->access = alog_open(p, cause);
 		free(p);
 		if (c->access == NULL && *cause != NULL)

@@ -1,0 +1,204 @@
+/*
+ * conf.c: lbd's section of the topology and the server group it names.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alog.h"
+#include "config.h"
+#include "conf.h"
+#include "lbd.h"
+#include "topology.h"
+#include "upstream.h"
+#include "util.h"
+
+#define K(f)	offsetof(struct lb_conf, f)
+#define H(f)	offsetof(struct lb_health, f)
+
+static const char *const lb_mode_names[] = { "tcp", "http", NULL };
+static const char *const lb_balance_names[] = { "roundrobin", "leastconn",
+    NULL };
+static const char *const lb_check_names[] = { "none", "tcp", "http", NULL };
+
+static const struct cfg_key lb_health_keys[] = {
+	{ .name = "type", .type = CFG_ENUM, .names = lb_check_names,
+	  .def = "tcp", .off = H(type),
+	  .help = "Active check: none, tcp (connect) or http (a request)." },
+	{ .name = "method", .type = CFG_STRING, .def = "GET", .off = H(method),
+	  .help = "HTTP check method." },
+	{ .name = "path", .type = CFG_STRING, .def = "/", .off = H(path),
+	  .help = "HTTP check path." },
+	{ .name = "host", .type = CFG_STRING, .def = "localhost",
+	  .off = H(host), .help = "HTTP check Host header." },
+	{ .name = "status_min", .type = CFG_INT, .def = "200", .min = 100,
+	  .max = 599, .off = H(status_min),
+	  .help = "Lowest HTTP status that passes." },
+	{ .name = "status_max", .type = CFG_INT, .def = "399", .min = 100,
+	  .max = 599, .off = H(status_max),
+	  .help = "Highest HTTP status that passes." },
+	{ .name = "interval", .type = CFG_DURATION, .def = "2s", .min = 10,
+	  .max = 3600000, .off = H(interval_ms),
+	  .help = "Time between two checks of a server." },
+	{ .name = "timeout", .type = CFG_DURATION, .def = "1s", .min = 10,
+	  .max = 600000, .off = H(timeout_ms),
+	  .help = "Time a check may take." },
+	{ .name = "rise", .type = CFG_INT, .def = "2", .min = 1, .max = 100,
+	  .off = H(rise), .help = "Passed checks in a row to go up." },
+	{ .name = "fall", .type = CFG_INT, .def = "3", .min = 1, .max = 100,
+	  .off = H(fall), .help = "Failed checks in a row to go down." },
+	{ .name = NULL },
+};
+static const struct cfg_schema lb_health_schema = {
+	"health", lb_health_keys, sizeof(struct lb_health), 0,
+};
+
+static const struct cfg_key lb_keys[] = {
+	{ .name = "mode", .type = CFG_ENUM, .names = lb_mode_names,
+	  .def = "tcp", .off = K(mode),
+	  .help = "tcp: relay bytes (any TCP service); http: layer 7." },
+	{ .name = "balance", .type = CFG_ENUM, .names = lb_balance_names,
+	  .def = "roundrobin", .off = K(balance),
+	  .help = "How sessions spread over the servers." },
+	{ .name = "servers", .type = CFG_STRING, .def = "webd",
+	  .off = K(servers),
+	  .help = "The daemon of the topology whose instances are the "
+	  "servers." },
+	{ .name = "backup", .type = CFG_STRINGS, .flags = CFG_F_SCALAR_OK,
+	  .max = 64, .off = K(backup),
+	  .help = "Instances used only when every other one is down." },
+	{ .name = "retries", .type = CFG_INT, .def = "3", .min = 0, .max = 20,
+	  .off = K(retries),
+	  .help = "Connect attempts after the first, on other servers." },
+	{ .name = "connect_timeout", .type = CFG_DURATION, .def = "5s",
+	  .min = 1, .max = 600000, .off = K(connect_timeout_ms),
+	  .help = "Time to connect to a server." },
+	{ .name = "client_timeout", .type = CFG_DURATION, .def = "30s",
+	  .min = 1, .max = 86400000, .off = K(client_timeout_ms),
+	  .help = "Client silence allowed before the tunnel is up." },
+	{ .name = "server_timeout", .type = CFG_DURATION, .def = "30s",
+	  .min = 1, .max = 86400000, .off = K(server_timeout_ms),
+	  .help = "Server silence allowed." },
+	{ .name = "tunnel_timeout", .type = CFG_DURATION, .def = "1h",
+	  .min = 1, .max = 86400000, .off = K(tunnel_timeout_ms),
+	  .help = "Idle time allowed on an established TCP session." },
+	{ .name = "max_fails", .type = CFG_INT, .def = "3", .min = 0,
+	  .max = 1000, .off = K(max_fails),
+	  .help = "Connect failures in a row that take a server out." },
+	{ .name = "fail_timeout", .type = CFG_DURATION, .def = "10s", .min = 1,
+	  .max = 3600000, .off = K(fail_timeout_ms),
+	  .help = "How long a failing server stays out (passive)." },
+	{ .name = "max_connections", .type = CFG_INT, .def = "20000",
+	  .min = 1, .max = 1000000, .off = K(max_connections),
+	  .help = "Client sessions per worker." },
+	{ .name = "health", .type = CFG_SECTION, .sub = &lb_health_schema,
+	  .off = K(health), .help = "Active health checks." },
+	{ .name = NULL },
+};
+const struct cfg_schema lb_conf_schema = {
+	"lbd", lb_keys, sizeof(struct lb_conf), 0,
+};
+
+/* Is name among the backup instances? */
+static int
+lb_conf_is_backup(const struct lb_conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->backup.n; i++)
+		if (strcmp(c->backup.v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The servers: every instance of the `servers` daemon, by name. */
+static int
+lb_conf_group(struct lb_conf *c, const char *conf_path, char **cause)
+{
+	const struct topo_daemon *d = topo_daemon(c->topo, c->servers);
+	size_t i, k;
+
+	if (d == NULL || !d->present || d->ninst == 0) {
+		xasprintf(cause, "%s: lbd.servers: no instance of '%s' in the "
+		    "topology", conf_path, c->servers);
+		return -1;
+	}
+	for (i = 0; i < c->backup.n; i++) {
+		for (k = 0; k < d->ninst; k++)
+			if (strcmp(d->inst[k].name, c->backup.v[i]) == 0)
+				break;
+		if (k == d->ninst) {
+			xasprintf(cause, "%s: lbd.backup: '%s' is not an "
+			    "instance of %s", conf_path, c->backup.v[i],
+			    c->servers);
+			return -1;
+		}
+	}
+	c->group = upstream_group_new(c->servers,
+	    (enum upstream_algo)c->balance, (int)c->max_fails,
+	    (uint64_t)c->fail_timeout_ms);
+	for (k = 0; k < d->ninst; k++)
+		if (d->inst[k].nlisten > 0)
+			upstream_group_add(c->group, d->inst[k].name,
+			    &d->inst[k].listen[0], 1,
+			    lb_conf_is_backup(c, d->inst[k].name));
+	return 0;
+}
+
+/* The access log, if any (relative: next to the topology file). */
+static int
+lb_conf_access(struct lb_conf *c, const char *conf_path, char **cause)
+{
+	char *p;
+
+	if (c->self->access_log == NULL)
+		return 0;
+	p = lc_conf_path(conf_path, c->self->access_log);
+	c->access = alog_open(p, cause);
+	free(p);
+	return c->access == NULL && *cause != NULL ? -1 : 0;
+}
+
+void *
+lb_conf_load(const struct lc_opts *opts, struct lc_settings *s, char **errors)
+{
+	struct lb_conf *c = xcalloc(1, sizeof(*c));
+
+	c->topo = lc_conf_load(opts, "lbd", &lb_conf_schema, c, s, &c->self,
+	    errors);
+	if (c->topo == NULL) {
+		free(c);
+		return NULL;
+	}
+	if (c->mode == LB_MODE_HTTP) {
+		xasprintf(errors, "%s: lbd.mode: http is not built yet; use "
+		    "mode: tcp (issue 4)", opts->conf_path);
+		lb_conf_free(c);
+		return NULL;
+	}
+	if (lb_conf_group(c, opts->conf_path, errors) == -1 ||
+	    lb_conf_access(c, opts->conf_path, errors) == -1) {
+		lb_conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+lb_conf_free(void *arg)
+{
+	struct lb_conf *c = arg;
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nfds; i++)
+		if (c->fds[i] != -1)
+			close(c->fds[i]);
+	free(c->fds);
+	upstream_group_unref(c->group);
+	alog_close(c->access);
+	topo_free(c->topo);
+	cfg_free(&lb_conf_schema, c);
+	free(c);
+}
