@@ -194,7 +194,7 @@ cond_modified_after(const struct webd_cond_field *f,
 {
 	time_t date;
 
-	if (webd_httpdate_parse(f->v, f->len, &date) == -1 ||
+	if (httpdate_parse(f->v, f->len, &date) == -1 ||
 	    !rep->has_last_modified || (now != 0 && date > now))
 		return -1;
 	return rep->last_modified > date;
@@ -245,7 +245,7 @@ webd_cond_if_range(const struct webd_cond_req *req,
 		return cond_tag_whole(f->v, f->len, &t) == 0 && cur != NULL &&
 		    cond_tag_equal(&t, cur, 1);
 	}
-	if (webd_httpdate_parse(f->v, f->len, &date) == -1 ||
+	if (httpdate_parse(f->v, f->len, &date) == -1 ||
 	    !rep->has_last_modified || rep->last_modified != date)
 		return 0;
 	return req->now == 0 || rep->last_modified < req->now;

@@ -159,8 +159,8 @@ webd_conn_head(struct webd_conn *c, struct webd_request *r,
 	http1_out_init_buffer(out, buf, size);
 	http1_write_status_line(out, 1, status, NULL, 0);
 	http1_out_add(out, WEBD_HEAD_PREFIX, sizeof(WEBD_HEAD_PREFIX) - 1);
-	http1_out_add(out, webd_httpdate_now(time(NULL)),
-	    WEBD_HTTPDATE_SIZE - 1);
+	http1_out_add(out, httpdate_now(time(NULL)),
+	    HTTPDATE_SIZE - 1);
 	http1_out_add(out, "\r\n", 2);
 	if (r->close)
 		http1_out_add(out, "Connection: close\r\n", 19);

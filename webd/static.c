@@ -119,7 +119,7 @@ webd_static_caching(struct webd_static *s, struct http1_out *out)
 	const struct cfg_array *locs = &s->c->conf->locations;
 	const struct webd_location *l = locs->v, *best = NULL;
 	size_t i, blen = 0, plen;
-	char date[WEBD_HTTPDATE_SIZE];
+	char date[HTTPDATE_SIZE];
 
 	for (i = 0; i < locs->n; i++) {
 		plen = strlen(l[i].prefix);
@@ -134,7 +134,7 @@ webd_static_caching(struct webd_static *s, struct http1_out *out)
 		http1_write_header(out, "Cache-Control", 13,
 		    best->cache_control, strlen(best->cache_control));
 	if (best->expires_ms > 0) {
-		webd_httpdate_format(time(NULL) + best->expires_ms / 1000, date);
+		httpdate_format(time(NULL) + best->expires_ms / 1000, date);
 		http1_write_header(out, "Expires", 7, date, strlen(date));
 	}
 }
@@ -143,9 +143,9 @@ webd_static_caching(struct webd_static *s, struct http1_out *out)
 static void
 webd_static_fields(struct webd_static *s, struct http1_out *out)
 {
-	char date[WEBD_HTTPDATE_SIZE];
+	char date[HTTPDATE_SIZE];
 
-	webd_httpdate_format(s->f->st.st_mtim.tv_sec, date);
+	httpdate_format(s->f->st.st_mtim.tv_sec, date);
 	http1_write_header(out, "Last-Modified", 13, date, strlen(date));
 	http1_write_header(out, "ETag", 4, s->f->etag, strlen(s->f->etag));
 	if (s->encoding != NULL)

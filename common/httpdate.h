@@ -11,37 +11,37 @@
  * invalid: the If-* conditions then ignore the field, which RFC 9110 13.1
  * requires for an invalid date.
  */
-#ifndef WEBD_HTTPDATE_H
-#define WEBD_HTTPDATE_H
+#ifndef TRIAD_HTTPDATE_H
+#define TRIAD_HTTPDATE_H
 
 #include <stddef.h>
 #include <time.h>
 
 /* strlen("Sun, 06 Nov 1994 08:49:37 GMT"), and the same with a NUL */
-#define WEBD_HTTPDATE_LEN	29
-#define WEBD_HTTPDATE_SIZE	30
+#define HTTPDATE_LEN	29
+#define HTTPDATE_SIZE	30
 
 /* The last second IMF-fixdate can write: 9999-12-31 23:59:59. */
-#define WEBD_HTTPDATE_MAX	((time_t)253402300799LL)
+#define HTTPDATE_MAX	((time_t)253402300799LL)
 
 /*
- * webd_httpdate_format: t as IMF-fixdate into buf, NUL-terminated.
+ * httpdate_format: t as IMF-fixdate into buf, NUL-terminated.
  * Times before 1970 (a file with a bogus mtime) are written as the epoch
- * and times after WEBD_HTTPDATE_MAX as that second: the field keeps its
- * fixed 29 bytes whatever the clock says. Returns WEBD_HTTPDATE_LEN.
+ * and times after HTTPDATE_MAX as that second: the field keeps its
+ * fixed 29 bytes whatever the clock says. Returns HTTPDATE_LEN.
  */
-size_t	 webd_httpdate_format(time_t t, char buf[WEBD_HTTPDATE_SIZE]);
+size_t	 httpdate_format(time_t t, char buf[HTTPDATE_SIZE]);
 
 /*
- * webd_httpdate_now: the Date field value for the second now, from a
+ * httpdate_now: the Date field value for the second now, from a
  * per-thread cache that is formatted again only when the second changes
  * (each worker loop has its own). The pointer stays valid for the thread's
  * life; its text changes on the next call with another second.
  */
-const char *webd_httpdate_now(time_t now);
+const char *httpdate_now(time_t now);
 
 /*
- * webd_httpdate_parse: the date in s (len bytes, not NUL-terminated, no
+ * httpdate_parse: the date in s (len bytes, not NUL-terminated, no
  * surrounding whitespace) into *out. Returns 0, or -1 when s is not a
  * valid HTTP-date (wrong day or month name, a day past the month's end,
  * hour > 23, minute > 59, second > 60, a zone other than "GMT", trailing
@@ -52,15 +52,15 @@ const char *webd_httpdate_now(time_t now);
  * value. A two-digit RFC 850 year is placed within 50 years of the
  * current time (RFC 9110 5.6.7 MUST).
  */
-int	 webd_httpdate_parse(const char *s, size_t len, time_t *out);
+int	 httpdate_parse(const char *s, size_t len, time_t *out);
 
 /*
- * webd_httpdate_parse_at: webd_httpdate_parse with the current time given
+ * httpdate_parse_at: httpdate_parse with the current time given
  * (now): it only matters for the two-digit year of RFC 850 dates, which
  * becomes the year within [now's year - 49, now's year + 50] ending in
  * those digits. For tests, and for a caller that has the time at hand.
  */
-int	 webd_httpdate_parse_at(const char *s, size_t len, time_t now,
+int	 httpdate_parse_at(const char *s, size_t len, time_t now,
 	    time_t *out);
 
 #endif

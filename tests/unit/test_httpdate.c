@@ -1,5 +1,5 @@
 /*
- * test_webd_httpdate.c: IMF-fixdate formatting checked against the C
+ * test_httpdate.c: IMF-fixdate formatting checked against the C
  * library's gmtime_r/strftime (C locale) over a sweep of 1970..2400, the
  * three parse forms, the calendar edges (leap years, 1970, 2038, 2100),
  * and hostile text: bad names, out-of-range fields, truncation, garbage.
@@ -26,7 +26,7 @@ parse_ok(const char *s)
 {
 	time_t t = 12345;
 
-	if (webd_httpdate_parse_at(s, strlen(s), NOW_2025, &t) != 0)
+	if (httpdate_parse_at(s, strlen(s), NOW_2025, &t) != 0)
 		fail_msg("'%s' should parse", s);
 	return t;
 }
@@ -36,7 +36,7 @@ parse_bad(const char *s, size_t len)
 {
 	time_t t = 12345;
 
-	if (webd_httpdate_parse_at(s, len, NOW_2025, &t) != -1)
+	if (httpdate_parse_at(s, len, NOW_2025, &t) != -1)
 		fail_msg("'%.*s' should not parse (got %lld)", (int)len, s,
 		    (long long)t);
 	assert_int_equal(t, 12345);	/* *out untouched on error */
@@ -45,10 +45,10 @@ parse_bad(const char *s, size_t len)
 static void
 fmt_is(time_t t, const char *want)
 {
-	char buf[WEBD_HTTPDATE_SIZE];
+	char buf[HTTPDATE_SIZE];
 
 	memset(buf, 'x', sizeof(buf));
-	assert_int_equal(webd_httpdate_format(t, buf), WEBD_HTTPDATE_LEN);
+	assert_int_equal(httpdate_format(t, buf), HTTPDATE_LEN);
 	assert_string_equal(buf, want);
 }
 
@@ -80,7 +80,7 @@ test_format_known(void **state)
 static void
 test_format_sweep(void **state)
 {
-	char want[64], got[WEBD_HTTPDATE_SIZE];
+	char want[64], got[HTTPDATE_SIZE];
 	struct tm tm;
 	time_t t, back;
 	uint64_t x = 1;
@@ -90,11 +90,11 @@ test_format_sweep(void **state)
 		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
 		assert_non_null(gmtime_r(&t, &tm));
 		strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-		webd_httpdate_format(t, got);
+		httpdate_format(t, got);
 		if (strcmp(want, got) != 0)
 			fail_msg("%lld: want '%s' got '%s'", (long long)t, want,
 			    got);
-		assert_int_equal(webd_httpdate_parse(got, WEBD_HTTPDATE_LEN,
+		assert_int_equal(httpdate_parse(got, HTTPDATE_LEN,
 		    &back), 0);
 		assert_int_equal(back, t);
 	}
@@ -124,7 +124,7 @@ test_parse_three_forms(void **state)
 	{
 		time_t t;
 
-		assert_int_equal(webd_httpdate_parse("Sun Nov  6 08:49:37 1994",
+		assert_int_equal(httpdate_parse("Sun Nov  6 08:49:37 1994",
 		    24, &t), 0);
 		assert_int_equal(t, 784111777);
 	}
@@ -177,24 +177,24 @@ test_parse_rfc850_century(void **state)
 	    315532800);				/* 2080 is too far: 1980 */
 	assert_int_equal(parse_ok("Saturday, 01-Jan-00 00:00:00 GMT"),
 	    946684800);				/* 2000 */
-	assert_int_equal(webd_httpdate_parse_at(
+	assert_int_equal(httpdate_parse_at(
 	    "Sunday, 06-Nov-94 08:49:37 GMT", 30, now2060, &t), 0);
 	assert_int_equal(t, 3939871777LL);	/* 2094 from 2060 */
-	assert_int_equal(webd_httpdate_parse_at(
+	assert_int_equal(httpdate_parse_at(
 	    "Sunday, 06-Nov-10 08:49:37 GMT", 30, now2060, &t), 0);
 	assert_int_equal(t, 4444706977LL);	/* 2110: 50 years ahead */
-	assert_int_equal(webd_httpdate_parse_at(
+	assert_int_equal(httpdate_parse_at(
 	    "Sunday, 06-Nov-09 08:49:37 GMT", 30, now2060, &t), 0);
 	assert_int_equal(t, 4413170977LL);	/* 2109: 49 ahead, not 2009 */
-	assert_int_equal(webd_httpdate_parse_at(
+	assert_int_equal(httpdate_parse_at(
 	    "Sunday, 06-Nov-11 08:49:37 GMT", 30, now2060, &t), 0);
 	assert_int_equal(t, 1320569377);	/* 2111 is 51 ahead: 2011 */
 	/* Feb 29 is checked in the year found: 2000 is leap, 2100 is not. */
 	assert_int_equal(parse_ok("Tuesday, 29-Feb-00 00:00:00 GMT"),
 	    951782400);
-	assert_int_equal(webd_httpdate_parse_at(
+	assert_int_equal(httpdate_parse_at(
 	    "Monday, 29-Feb-00 00:00:00 GMT", 30, now2060, &t), -1);
-	assert_int_equal(webd_httpdate_parse_at(
+	assert_int_equal(httpdate_parse_at(
 	    "Monday, 28-Feb-00 00:00:00 GMT", 30, now2060, &t), 0);
 	assert_int_equal(t, 4107456000LL);	/* 2100-02-28 */
 }
@@ -286,7 +286,7 @@ test_parse_garbage(void **state)
 	parse_bad("784111777", 9);
 	parse_bad("Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 "
 	    "08:49:37 GMT", 60);
-	assert_int_equal(webd_httpdate_parse(NULL, 0, &t), -1);
+	assert_int_equal(httpdate_parse(NULL, 0, &t), -1);
 }
 
 static void *
@@ -294,7 +294,7 @@ now_thread(void *arg)
 {
 	const char **out = arg;
 
-	*out = webd_httpdate_now(784111777);
+	*out = httpdate_now(784111777);
 	return NULL;
 }
 
@@ -306,16 +306,16 @@ test_now_cache(void **state)
 	pthread_t th;
 
 	(void)state;
-	a = webd_httpdate_now(0);
+	a = httpdate_now(0);
 	assert_string_equal(a, "Thu, 01 Jan 1970 00:00:00 GMT");
-	b = webd_httpdate_now(0);
+	b = httpdate_now(0);
 	assert_ptr_equal(a, b);
-	b = webd_httpdate_now(784111777);
+	b = httpdate_now(784111777);
 	assert_ptr_equal(a, b);
 	assert_string_equal(b, "Sun, 06 Nov 1994 08:49:37 GMT");
-	b = webd_httpdate_now(784111778);
+	b = httpdate_now(784111778);
 	assert_string_equal(b, "Sun, 06 Nov 1994 08:49:38 GMT");
-	b = webd_httpdate_now(0);
+	b = httpdate_now(0);
 	assert_string_equal(b, "Thu, 01 Jan 1970 00:00:00 GMT");
 	/* Another thread has its own string; ours is not touched. */
 	assert_int_equal(pthread_create(&th, NULL, now_thread, &other), 0);

@@ -92,15 +92,15 @@ httpdate_put2(char *p, int v)
 }
 
 size_t
-webd_httpdate_format(time_t t, char buf[WEBD_HTTPDATE_SIZE])
+httpdate_format(time_t t, char buf[HTTPDATE_SIZE])
 {
 	struct httpdate_tm tm;
 	int64_t days, secs;
 
 	if (t < 0)
 		t = 0;
-	if (t > WEBD_HTTPDATE_MAX)
-		t = WEBD_HTTPDATE_MAX;
+	if (t > HTTPDATE_MAX)
+		t = HTTPDATE_MAX;
 	days = (int64_t)t / HTTPDATE_DAY;
 	secs = (int64_t)t % HTTPDATE_DAY;
 	httpdate_civil_from_days(days, &tm);
@@ -120,18 +120,18 @@ webd_httpdate_format(time_t t, char buf[WEBD_HTTPDATE_SIZE])
 	buf[22] = ':';
 	httpdate_put2(buf + 23, (int)(secs % 60));
 	memcpy(buf + 25, " GMT", 5);		/* with the NUL */
-	return WEBD_HTTPDATE_LEN;
+	return HTTPDATE_LEN;
 }
 
 const char *
-webd_httpdate_now(time_t now)
+httpdate_now(time_t now)
 {
-	static _Thread_local char	buf[WEBD_HTTPDATE_SIZE];
+	static _Thread_local char	buf[HTTPDATE_SIZE];
 	static _Thread_local time_t	last;
 	static _Thread_local int	valid;
 
 	if (!valid || now != last) {
-		webd_httpdate_format(now, buf);
+		httpdate_format(now, buf);
 		last = now;
 		valid = 1;
 	}
@@ -302,13 +302,13 @@ httpdate_parse(const char *s, size_t len, const time_t *now, time_t *out)
 }
 
 int
-webd_httpdate_parse_at(const char *s, size_t len, time_t now, time_t *out)
+httpdate_parse_at(const char *s, size_t len, time_t now, time_t *out)
 {
 	return httpdate_parse(s, len, &now, out);
 }
 
 int
-webd_httpdate_parse(const char *s, size_t len, time_t *out)
+httpdate_parse(const char *s, size_t len, time_t *out)
 {
 	return httpdate_parse(s, len, NULL, out);
 }
