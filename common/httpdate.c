@@ -279,7 +279,7 @@ httpdate_century(int64_t yy, time_t now)
  * only the RFC 850 form needs (so the common forms never read it).
  */
 static int
-httpdate_parse(const char *s, size_t len, const time_t *now, time_t *out)
+httpdate_parse_any(const char *s, size_t len, const time_t *now, time_t *out)
 {
 	struct httpdate_tm tm;
 	const char *pat;
@@ -304,11 +304,11 @@ httpdate_parse(const char *s, size_t len, const time_t *now, time_t *out)
 int
 httpdate_parse_at(const char *s, size_t len, time_t now, time_t *out)
 {
-	return httpdate_parse(s, len, &now, out);
+	return httpdate_parse_any(s, len, &now, out);
 }
 
 int
 httpdate_parse(const char *s, size_t len, time_t *out)
 {
-	return httpdate_parse(s, len, NULL, out);
+	return httpdate_parse_any(s, len, NULL, out);
 }
