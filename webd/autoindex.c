@@ -14,7 +14,7 @@
 #include <event2/buffer.h>
 
 #include "autoindex.h"
-#include "conn.h"
+#include "hconn.h"
 #include "fcache.h"
 #include "http1.h"
 #include "json.h"
@@ -178,7 +178,7 @@ webd_autoindex_wants_json(const struct http1_msg *m)
 }
 
 void
-webd_autoindex(struct webd_conn *c, struct webd_request *r, const char *path,
+webd_autoindex(struct hconn *c, struct hreq *r, const char *path,
     const struct webd_file *dir)
 {
 	struct evbuffer *body = evbuffer_new();
@@ -188,7 +188,7 @@ webd_autoindex(struct webd_conn *c, struct webd_request *r, const char *path,
 	size_t i, n;
 	int json = webd_autoindex_wants_json(r->msg);
 
-	n = webd_autoindex_read(dir, c->conf->dotfiles, &v);
+	n = webd_autoindex_read(dir, WEBD_CONF(c)->dotfiles, &v);
 	if (json)
 		webd_autoindex_json(body, v, n);
 	else
@@ -196,15 +196,15 @@ webd_autoindex(struct webd_conn *c, struct webd_request *r, const char *path,
 	for (i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);
-	webd_conn_head(c, r, &out, buf, sizeof(buf), 200);
+	hconn_head(c, r, &out, buf, sizeof(buf), 200);
 	http1_write_header(&out, "Content-Type", 12, json ?
 	    "application/json" : "text/html; charset=utf-8", json ? 16 : 24);
 	http1_write_header_u64(&out, "Content-Length", 14,
 	    evbuffer_get_length(body));
-	if (webd_conn_send_head(c, &out) == 0) {
+	if (hconn_send_head(c, &out) == 0) {
 		r->bytes = evbuffer_get_length(body);
 		if (!r->head_only)
-			evbuffer_add_buffer(webd_conn_output(c), body);
+			evbuffer_add_buffer(hconn_output(c), body);
 	}
 	evbuffer_free(body);
 }

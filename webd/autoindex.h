@@ -5,9 +5,9 @@
 #ifndef WEBD_AUTOINDEX_H
 #define WEBD_AUTOINDEX_H
 
-struct webd_conn;
+struct hconn;
 struct webd_file;
-struct webd_request;
+struct hreq;
 
 #define WEBD_AUTOINDEX_MAX	10000	/* entries listed at most */
 
@@ -16,7 +16,7 @@ struct webd_request;
  * under root, whose normalized path is path, ending in "/"). Hidden names
  * are left out unless dotfiles is on; symlinks are listed, not followed.
  */
-void	webd_autoindex(struct webd_conn *, struct webd_request *,
+void	webd_autoindex(struct hconn *, struct hreq *,
 	    const char *path, const struct webd_file *dir);
 
 #endif

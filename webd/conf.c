@@ -110,13 +110,13 @@ static const struct cfg_key webd_keys[] = {
 	  .sub = &webd_route_schema, .off = K(routes),
 	  .help = "Dynamic routes forwarded to appd." },
 	{ .name = "keepalive_timeout", .type = CFG_DURATION, .def = "75s",
-	  .min = 0, .max = 3600000, .off = K(keepalive_timeout_ms),
+	  .min = 0, .max = 3600000, .off = K(hs.keepalive_timeout_ms),
 	  .help = "Idle time allowed between two requests (0: no keep-alive)." },
 	{ .name = "header_timeout", .type = CFG_DURATION, .def = "10s",
-	  .min = 100, .max = 600000, .off = K(header_timeout_ms),
+	  .min = 100, .max = 600000, .off = K(hs.header_timeout_ms),
 	  .help = "Time to receive a whole request head (slowloris)." },
 	{ .name = "send_timeout", .type = CFG_DURATION, .def = "60s",
-	  .min = 100, .max = 3600000, .off = K(send_timeout_ms),
+	  .min = 100, .max = 3600000, .off = K(hs.send_timeout_ms),
 	  .help = "Time a client may take to accept more of a response." },
 	{ .name = "max_connections", .type = CFG_INT, .def = "10000",
 	  .min = 1, .max = 1000000, .off = K(max_connections),
@@ -131,7 +131,7 @@ static const struct cfg_key webd_keys[] = {
 	  .min = 0, .max = 1ULL << 40, .off = K(client_max_body_size),
 	  .help = "Largest request body (413 past it)." },
 	{ .name = "max_keepalive_requests", .type = CFG_INT, .def = "10000",
-	  .min = 1, .max = 100000000, .off = K(max_keepalive_requests),
+	  .min = 1, .max = 100000000, .off = K(hs.max_keepalive_requests),
 	  .help = "Requests on one connection before it is closed." },
 	{ .name = "small_file_size", .type = CFG_SIZE, .def = "64k",
 	  .min = 0, .max = 16 * 1024 * 1024, .off = K(small_file_size),
@@ -248,16 +248,32 @@ webd_conf_routes(struct webd_conf *c, const char *conf_path, char **cause)
 	return 0;
 }
 
-/* The parser limits of this generation. */
+/* The connection settings of this generation (timeouts come in place). */
 static void
 webd_conf_limits(struct webd_conf *c)
 {
-	http1_limits_default(&c->limits);
-	c->limits.max_head = (uint32_t)c->max_header_size;
-	if (c->limits.max_start_line > c->limits.max_head)
-		c->limits.max_start_line = c->limits.max_head;
-	c->limits.max_headers = (uint32_t)c->max_headers;
-	c->limits.max_body = c->client_max_body_size;
+	struct webd_route *rt = c->routes.v;
+	size_t i;
+
+	http1_limits_default(&c->hs.limits);
+	c->hs.limits.max_head = (uint32_t)c->max_header_size;
+	if (c->hs.limits.max_start_line > c->hs.limits.max_head)
+		c->hs.limits.max_start_line = c->hs.limits.max_head;
+	c->hs.limits.max_headers = (uint32_t)c->max_headers;
+	c->hs.limits.max_body = c->client_max_body_size;
+	c->hs.server = "triad-webd";
+	/* Routes forward as nginx's proxy_next_upstream error timeout: one
+	   other server after a connect failure, idempotent requests again
+	   when a server dropped them unanswered. */
+	for (i = 0; i < c->routes.n; i++) {
+		rt[i].pc.label = rt[i].prefix;
+		rt[i].pc.read_timeout_ms = c->upstream_read_timeout_ms;
+		rt[i].pc.retries = 1;
+		rt[i].pc.retry_idempotent = 1;
+		rt[i].pc.proto = "http";
+		rt[i].pc.trusted = &c->trusted_proxies;
+		rt[i].pc.m = &webd_metrics.pm;
+	}
 }
 
 void *

@@ -7,23 +7,23 @@
 
 #include <event2/buffer.h>
 
-#include "conn.h"
+#include "hconn.h"
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
 #include "request.h"
-#include "proxy.h"
+#include "route.h"
 #include "static.h"
 #include "util.h"
 #include "webd.h"
 
 int
-webd_request_handle(struct webd_conn *c, struct webd_request *r)
+webd_request_handle(struct hconn *c, struct hreq *r)
 {
 	const struct webd_route *rt;
 
-	if ((rt = webd_proxy_route(c, r)) != NULL) {
-		webd_proxy_start(c, r, rt);
+	if ((rt = webd_route_match(WEBD_CONF(c), r)) != NULL) {
+		hproxy_start(c, r, WEBD_WORKER(c)->pools[rt->index], &rt->pc);
 		return 1;
 	}
 	webd_static_serve(c, r);
@@ -31,10 +31,10 @@ webd_request_handle(struct webd_conn *c, struct webd_request *r)
 }
 
 int
-webd_request_error_page(struct webd_conn *c, struct webd_request *r,
+webd_request_error_page(struct hconn *c, struct hreq *r,
     int status)
 {
-	const struct cfg_array *pages = &c->conf->error_pages;
+	const struct cfg_array *pages = &WEBD_CONF(c)->error_pages;
 	const struct webd_error_page *p = pages->v;
 	size_t i;
 
@@ -82,7 +82,7 @@ webd_request_logval(char *dst, size_t size, const char *v, size_t len)
 }
 
 void
-webd_request_log(struct webd_conn *c, const struct webd_request *r)
+webd_request_log(struct hconn *c, const struct hreq *r)
 {
 	const struct http1_msg *m = r->msg;
 	char line[4096], target[1024], ref[512], ua[512], ut[32] = "-";
@@ -90,11 +90,7 @@ webd_request_log(struct webd_conn *c, const struct webd_request *r)
 	size_t vlen = 0;
 	int n;
 
-	metric_inc(webd_metrics.requests[r->status >= 100 && r->status < 600 ?
-	    r->status / 100 : 0]);
-	metric_observe(webd_metrics.latency,
-	    (int64_t)(util_now_us() - r->t_start_us));
-	if (c->conf->access == NULL)
+	if (WEBD_CONF(c)->access == NULL)
 		return;
 	target[0] = '\0';
 	snprintf(ref, sizeof(ref), "-");
@@ -119,6 +115,19 @@ webd_request_log(struct webd_conn *c, const struct webd_request *r)
 	    (unsigned long long)r->bytes, ref, ua,
 	    (double)(util_now_us() - r->t_start_us) / 1e6, ut, r->tc);
 	if (n > 0)
-		alog_append(c->conf->access, &c->w->alog, line,
+		alog_append(WEBD_CONF(c)->access, &WEBD_WORKER(c)->alog, line,
 		    MINIMUM((size_t)n, sizeof(line) - 1));
 }
+
+static const struct hconn_settings *
+webd_request_settings(const void *conf)
+{
+	return &((const struct webd_conf *)conf)->hs;
+}
+
+const struct hconn_ops webd_hconn_ops = {
+	.settings = webd_request_settings,
+	.handle = webd_request_handle,
+	.error_page = webd_request_error_page,
+	.log = webd_request_log,
+};

@@ -10,7 +10,8 @@
 #include <event2/event.h>
 
 #include "conf.h"
-#include "conn.h"
+#include "hconn.h"
+#include "request.h"
 #include "fcache.h"
 #include "log.h"
 #include "metrics.h"
@@ -30,44 +31,14 @@ static int
 webd_setup(struct lifecycle *lc, char **cause)
 {
 	struct metrics *m = lc_metrics(lc);
-	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",
-	    "4xx", "5xx" };
-	char labels[32];
-	int i;
 
 	webd_registry = m;
-	for (i = 0; i < 6; i++) {
-		snprintf(labels, sizeof(labels), "class=\"%s\"", cls[i]);
-		webd_metrics.requests[i] = metrics_counter(m, "requests_total",
-		    "Requests answered, by status class.", labels);
-	}
-	webd_metrics.bytes_out = metrics_counter(m, "sent_bytes_total",
-	    "Bytes of responses queued to clients.", NULL);
-	webd_metrics.conns_total = metrics_counter(m, "connections_total",
-	    "Client connections accepted.", NULL);
-	webd_metrics.conns_active = metrics_gauge(m, "connections_active",
-	    "Client connections open.", NULL);
-	webd_metrics.conns_idle = metrics_gauge(m, "connections_idle",
-	    "Open connections waiting for a request.", NULL);
+	hconn_metrics_init(&webd_metrics.hm, m);
+	hproxy_metrics_init(&webd_metrics.pm, m);
 	webd_metrics.fcache_hit = metrics_counter(m, "file_cache_hits_total",
 	    "Open-file cache hits.", NULL);
 	webd_metrics.fcache_miss = metrics_counter(m,
 	    "file_cache_misses_total", "Open-file cache misses.", NULL);
-	webd_metrics.latency = metrics_histogram(m,
-	    "request_duration_microseconds", "Time from request head to "
-	    "response queued.", NULL, metrics_latency_us_bounds,
-	    metrics_latency_us_nbounds);
-	webd_metrics.timeouts = metrics_counter(m, "timeouts_total",
-	    "Connections closed by a header, idle or send timeout.", NULL);
-	webd_metrics.parse_errors = metrics_counter(m, "bad_requests_total",
-	    "Requests refused by the HTTP parser.", NULL);
-	webd_metrics.upstream_errors = metrics_counter(m,
-	    "upstream_errors_total", "Upstream connect failures, timeouts "
-	    "and bad answers.", NULL);
-	webd_metrics.upstream_latency = metrics_histogram(m,
-	    "upstream_duration_microseconds", "Time from forwarding a request "
-	    "to the end of its response.", NULL, metrics_latency_us_bounds,
-	    metrics_latency_us_nbounds);
 	return 0;
 }
 
@@ -99,6 +70,9 @@ webd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 		    c->self->name);
 		return -1;
 	}
+	for (i = 0; i < c->routes.n; i++)
+		((struct webd_route *)c->routes.v)[i].pc.registry =
+		    webd_registry;
 	if (old != NULL && webd_same_listen(c, old->conf)) {
 		c->inherit = 1;
 		return 0;
@@ -125,13 +99,13 @@ webd_listen(struct lc_worker *lw, struct webd_worker *w)
 	size_t i, n = c->self->nlisten;
 	int fd;
 
-	w->listeners = xcalloc(n, sizeof(*w->listeners));
-	w->nlisteners = n;
+	w->hw.listeners = xcalloc(n, sizeof(*w->hw.listeners));
+	w->hw.nlisteners = n;
 	for (i = 0; i < n; i++) {
 		fd = c->fds[(lw->id - 1) * n + i];
 		c->fds[(lw->id - 1) * n + i] = -1;
-		w->listeners[i] = net_listener_new(lw->base, fd, 0,
-		    webd_conn_accept, w);
+		w->hw.listeners[i] = net_listener_new(lw->base, fd, 0,
+		    hconn_accept, &w->hw);
 	}
 }
 
@@ -140,11 +114,11 @@ webd_unlisten(struct webd_worker *w)
 {
 	size_t i;
 
-	for (i = 0; i < w->nlisteners; i++)
-		net_listener_free(w->listeners[i]);
-	free(w->listeners);
-	w->listeners = NULL;
-	w->nlisteners = 0;
+	for (i = 0; i < w->hw.nlisteners; i++)
+		net_listener_free(w->hw.listeners[i]);
+	free(w->hw.listeners);
+	w->hw.listeners = NULL;
+	w->hw.nlisteners = 0;
 }
 
 /* One connection pool per route, on this worker's loop. */
@@ -196,7 +170,11 @@ webd_worker_start(struct lc_worker *lw)
 	struct timeval tv = { 0, WEBD_FLUSH_MS * 1000 };
 
 	w->lc = lw;
-	w->lc_conf_max = c->max_connections;
+	w->hw.lc = lw;
+	w->hw.ops = &webd_hconn_ops;
+	w->hw.m = &webd_metrics.hm;
+	w->hw.arg = w;
+	w->hw.max_conns = c->max_connections;
 	lw->data = w;
 	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
 	webd_listen(lw, w);
@@ -232,7 +210,7 @@ webd_worker_stop_accept(struct lc_worker *lw)
 
 	webd_unlisten(w);
 	/* Idle keep-alive connections are closed now; busy ones finish. */
-	webd_conn_close_idle(w);
+	hconn_close_idle(&w->hw);
 }
 
 static void
@@ -241,7 +219,7 @@ webd_worker_end(struct lc_worker *lw)
 	struct webd_worker *w = lw->data;
 	struct webd_conf *c = lw->gen->conf;
 
-	webd_conn_close_all(w);
+	hconn_close_all(&w->hw);
 	webd_unlisten(w);
 	webd_unpool(w);
 	alog_flush(c->access, &w->alog);

@@ -16,7 +16,7 @@
 
 #include "autoindex.h"
 #include "cond.h"
-#include "conn.h"
+#include "hconn.h"
 #include "encoding.h"
 #include "fcache.h"
 #include "http1.h"
@@ -35,8 +35,8 @@
 
 /* What one static response is made of. */
 struct webd_static {
-	struct webd_conn	*c;
-	struct webd_request	*r;
+	struct hconn	*c;
+	struct hreq	*r;
 	const struct http1_msg	*msg;
 	char			 path[WEBD_PATH_MAX];	/* normalized */
 	struct webd_file	*f;		/* the representation sent */
@@ -55,13 +55,13 @@ webd_static_field(const struct http1_msg *m, const char *name, size_t *len)
 
 /* Opens path through the worker's file cache, counting hits. */
 static struct webd_file *
-webd_static_open(struct webd_conn *c, const char *path, int *err)
+webd_static_open(struct hconn *c, const char *path, int *err)
 {
 	const struct webd_conf *conf = c->conf;
 	struct webd_file *f;
 	int hit = 0;
 
-	f = webd_fcache_open(c->w->fcache, conf->rootfd, path,
+	f = webd_fcache_open(WEBD_WORKER(c)->fcache, conf->rootfd, path,
 	    conf->symlinks_outside_root, (uint64_t)conf->open_file_cache_ttl_ms,
 	    conf->small_file_size, &hit, err);
 	metric_inc(hit ? webd_metrics.fcache_hit : webd_metrics.fcache_miss);
@@ -87,10 +87,10 @@ webd_static_segment_done(struct evbuffer_file_segment const *seg, int flags,
  * small file, or a file segment (sendfile) for a large one.
  */
 static int
-webd_static_body(struct webd_conn *c, struct webd_file *f, uint64_t off,
+webd_static_body(struct hconn *c, struct webd_file *f, uint64_t off,
     uint64_t len)
 {
-	struct evbuffer *out = webd_conn_output(c);
+	struct evbuffer *out = hconn_output(c);
 	struct evbuffer_file_segment *seg;
 
 	if (len == 0)
@@ -116,7 +116,7 @@ webd_static_body(struct webd_conn *c, struct webd_file *f, uint64_t off,
 static void
 webd_static_caching(struct webd_static *s, struct http1_out *out)
 {
-	const struct cfg_array *locs = &s->c->conf->locations;
+	const struct cfg_array *locs = &WEBD_CONF(s->c)->locations;
 	const struct webd_location *l = locs->v, *best = NULL;
 	size_t i, blen = 0, plen;
 	char date[HTTPDATE_SIZE];
@@ -189,12 +189,12 @@ webd_static_not_modified(struct webd_static *s, int status)
 	struct http1_out out;
 	char buf[WEBD_HEAD_MAX];
 
-	webd_conn_head(s->c, s->r, &out, buf, sizeof(buf), status);
+	hconn_head(s->c, s->r, &out, buf, sizeof(buf), status);
 	if (status == 304)
 		webd_static_fields(s, &out);
 	else
 		http1_out_add(&out, "Content-Length: 0\r\n", 19);
-	webd_conn_send_head(s->c, &out);
+	hconn_send_head(s->c, &out);
 }
 
 /* 200: the whole representation. */
@@ -205,12 +205,12 @@ webd_static_full(struct webd_static *s)
 	char buf[WEBD_HEAD_MAX];
 	uint64_t size = (uint64_t)s->f->st.st_size;
 
-	webd_conn_head(s->c, s->r, &out, buf, sizeof(buf), 200);
+	hconn_head(s->c, s->r, &out, buf, sizeof(buf), 200);
 	http1_write_header(&out, "Content-Type", 12, s->type, strlen(s->type));
 	http1_write_header_u64(&out, "Content-Length", 14, size);
 	http1_out_add(&out, "Accept-Ranges: bytes\r\n", 22);
 	webd_static_fields(s, &out);
-	if (webd_conn_send_head(s->c, &out) == -1)
+	if (hconn_send_head(s->c, &out) == -1)
 		return;
 	if (!s->r->head_only && webd_static_body(s->c, s->f, 0, size) == 0)
 		s->r->bytes = size;
@@ -224,12 +224,12 @@ webd_static_unsatisfiable(struct webd_static *s)
 	char buf[WEBD_HEAD_MAX], cr[64];
 	int n;
 
-	webd_conn_head(s->c, s->r, &out, buf, sizeof(buf), 416);
+	hconn_head(s->c, s->r, &out, buf, sizeof(buf), 416);
 	n = snprintf(cr, sizeof(cr), "bytes */%llu",
 	    (unsigned long long)s->f->st.st_size);
 	http1_write_header(&out, "Content-Range", 13, cr, (size_t)n);
 	http1_out_add(&out, "Content-Length: 0\r\n", 19);
-	webd_conn_send_head(s->c, &out);
+	hconn_send_head(s->c, &out);
 }
 
 /* 206 with one range. */
@@ -241,14 +241,14 @@ webd_static_range1(struct webd_static *s, const struct webd_range *rg)
 	uint64_t len = rg->end - rg->start + 1;
 	size_t n;
 
-	webd_conn_head(s->c, s->r, &out, buf, sizeof(buf), 206);
+	hconn_head(s->c, s->r, &out, buf, sizeof(buf), 206);
 	http1_write_header(&out, "Content-Type", 12, s->type, strlen(s->type));
 	n = webd_range_content_range(cr, sizeof(cr), rg,
 	    (uint64_t)s->f->st.st_size);
 	http1_write_header(&out, "Content-Range", 13, cr, n);
 	http1_write_header_u64(&out, "Content-Length", 14, len);
 	webd_static_fields(s, &out);
-	if (webd_conn_send_head(s->c, &out) == -1)
+	if (hconn_send_head(s->c, &out) == -1)
 		return;
 	if (!s->r->head_only && webd_static_body(s->c, s->f, rg->start,
 	    len) == 0)
@@ -260,7 +260,7 @@ static void
 webd_static_multirange(struct webd_static *s, const struct webd_range *rg,
     size_t n)
 {
-	struct evbuffer *evb = webd_conn_output(s->c);
+	struct evbuffer *evb = hconn_output(s->c);
 	struct http1_out out;
 	char buf[WEBD_HEAD_MAX], boundary[WEBD_RANGE_BOUNDARY_SIZE];
 	char ctype[128], part[512];
@@ -269,12 +269,12 @@ webd_static_multirange(struct webd_static *s, const struct webd_range *rg,
 
 	webd_range_boundary(boundary);
 	total = webd_range_multipart_length(rg, n, size, boundary, s->type);
-	webd_conn_head(s->c, s->r, &out, buf, sizeof(buf), 206);
+	hconn_head(s->c, s->r, &out, buf, sizeof(buf), 206);
 	plen = webd_range_multipart_type(ctype, sizeof(ctype), boundary);
 	http1_write_header(&out, "Content-Type", 12, ctype, plen);
 	http1_write_header_u64(&out, "Content-Length", 14, total);
 	webd_static_fields(s, &out);
-	if (webd_conn_send_head(s->c, &out) == -1 || s->r->head_only)
+	if (hconn_send_head(s->c, &out) == -1 || s->r->head_only)
 		return;
 	for (i = 0; i < n; i++) {
 		plen = webd_range_part_header(part, sizeof(part), boundary,
@@ -311,7 +311,7 @@ webd_static_file(struct webd_static *s)
 		return;
 	}
 	st = (int)webd_range_parse(v, vlen, (uint64_t)s->f->st.st_size, rg,
-	    (size_t)MINIMUM(s->c->conf->max_ranges, WEBD_STATIC_RANGES), &n);
+	    (size_t)MINIMUM(WEBD_CONF(s->c)->max_ranges, WEBD_STATIC_RANGES), &n);
 	if (st == 416)
 		webd_static_unsatisfiable(s);
 	else if (st != 206)
@@ -369,7 +369,7 @@ webd_static_variant(struct webd_static *s)
 static void
 webd_static_fail(struct webd_static *s, int status)
 {
-	webd_conn_error(s->c, s->r, status);
+	hconn_error(s->c, s->r, status);
 }
 
 /* 301 to the same path with a trailing slash (and the query kept). */
@@ -393,10 +393,10 @@ webd_static_redirect_dir(struct webd_static *s)
 	if (q != NULL)
 		memcpy(loc + plen + 1, q, m->target.len - plen);
 	plen = m->target.len + 1;
-	webd_conn_head(s->c, s->r, &out, buf, sizeof(buf), 301);
+	hconn_head(s->c, s->r, &out, buf, sizeof(buf), 301);
 	http1_write_header(&out, "Location", 8, loc, plen);
 	http1_out_add(&out, "Content-Length: 0\r\n", 19);
-	webd_conn_send_head(s->c, &out);
+	hconn_send_head(s->c, &out);
 }
 
 /*
@@ -406,7 +406,7 @@ webd_static_redirect_dir(struct webd_static *s)
 static int
 webd_static_dir(struct webd_static *s)
 {
-	const struct cfg_strlist *idx = &s->c->conf->index;
+	const struct cfg_strlist *idx = &WEBD_CONF(s->c)->index;
 	size_t i, len = strlen(s->path);
 	struct webd_file *f;
 	int err;
@@ -428,7 +428,7 @@ webd_static_dir(struct webd_static *s)
 		webd_file_unref(f);
 	}
 	s->path[len] = '\0';
-	if (s->c->conf->autoindex)
+	if (WEBD_CONF(s->c)->autoindex)
 		webd_autoindex(s->c, s->r, s->path, s->f);
 	else
 		webd_static_fail(s, 403);
@@ -443,7 +443,7 @@ webd_static_dir(struct webd_static *s)
 static struct webd_file *
 webd_static_try(struct webd_static *s, int err)
 {
-	const struct cfg_strlist *tf = &s->c->conf->try_files;
+	const struct cfg_strlist *tf = &WEBD_CONF(s->c)->try_files;
 	struct webd_file *f;
 	size_t i;
 	int e;
@@ -488,12 +488,12 @@ webd_static_path(struct webd_static *s)
 		t = p;
 	} else if (m->form != HTTP1_TARGET_ORIGIN)
 		return 400;
-	return webd_path_normalize(t, len, s->c->conf->dotfiles ?
+	return webd_path_normalize(t, len, WEBD_CONF(s->c)->dotfiles ?
 	    WEBD_PATH_DOTFILES : 0, s->path, sizeof(s->path), &res);
 }
 
 void
-webd_static_serve(struct webd_conn *c, struct webd_request *r)
+webd_static_serve(struct hconn *c, struct hreq *r)
 {
 	struct webd_static s;
 	int st, err;
@@ -504,7 +504,7 @@ webd_static_serve(struct webd_conn *c, struct webd_request *r)
 	s.msg = r->msg;
 	if (s.msg->method != HTTP1_METHOD_GET &&
 	    s.msg->method != HTTP1_METHOD_HEAD) {
-		webd_conn_error(c, r, 405);	/* with Allow: GET, HEAD */
+		hconn_error(c, r, 405);	/* with Allow: GET, HEAD */
 		return;
 	}
 	if ((st = webd_static_path(&s)) != 0) {
@@ -518,15 +518,15 @@ webd_static_serve(struct webd_conn *c, struct webd_request *r)
 		webd_file_unref(s.f);
 		return;
 	}
-	s.type = webd_mime_lookup(c->conf->mime, s.path);
-	if (c->conf->precompressed)
+	s.type = webd_mime_lookup(WEBD_CONF(c)->mime, s.path);
+	if (WEBD_CONF(c)->precompressed)
 		webd_static_variant(&s);
 	webd_static_file(&s);
 	webd_file_unref(s.f);
 }
 
 int
-webd_static_page(struct webd_conn *c, struct webd_request *r,
+webd_static_page(struct hconn *c, struct hreq *r,
     const char *path, int status)
 {
 	struct webd_static s;
@@ -543,14 +543,14 @@ webd_static_page(struct webd_conn *c, struct webd_request *r,
 		webd_file_unref(s.f);
 		return -1;
 	}
-	s.type = webd_mime_lookup(c->conf->mime, path);
-	webd_conn_head(c, r, &out, buf, sizeof(buf), status);
+	s.type = webd_mime_lookup(WEBD_CONF(c)->mime, path);
+	hconn_head(c, r, &out, buf, sizeof(buf), status);
 	http1_write_header(&out, "Content-Type", 12, s.type, strlen(s.type));
 	if (status == 405)
 		http1_out_add(&out, "Allow: GET, HEAD\r\n", 18);
 	http1_write_header_u64(&out, "Content-Length", 14,
 	    (uint64_t)s.f->st.st_size);
-	if (webd_conn_send_head(c, &out) == 0 && !r->head_only &&
+	if (hconn_send_head(c, &out) == 0 && !r->head_only &&
 	    webd_static_body(c, s.f, 0, (uint64_t)s.f->st.st_size) == 0)
 		r->bytes = (uint64_t)s.f->st.st_size;
 	webd_file_unref(s.f);

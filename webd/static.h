@@ -6,16 +6,16 @@
 #ifndef WEBD_STATIC_H
 #define WEBD_STATIC_H
 
-struct webd_conn;
-struct webd_request;
+struct hconn;
+struct hreq;
 
 /* Answers r from the document root (any status, errors included). */
-void	webd_static_serve(struct webd_conn *, struct webd_request *);
+void	webd_static_serve(struct hconn *, struct hreq *);
 /*
  * webd_static_page: serves the file at path (under root) as the body of a
  * response with status (error pages). 0, or -1 when it cannot be opened.
  */
-int	webd_static_page(struct webd_conn *, struct webd_request *,
+int	webd_static_page(struct hconn *, struct hreq *,
 	    const char *path, int status);
 
 #endif

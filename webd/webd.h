@@ -13,6 +13,8 @@
 #include "alog.h"
 #include "cidr.h"
 #include "config-t.h"
+#include "hconn.h"
+#include "hproxy.h"
 #include "http1-t.h"
 #include "lifecycle.h"
 
@@ -48,6 +50,7 @@ struct webd_route {
 	int			 balance;	/* enum upstream_algo */
 	struct upstream_group	*group;		/* resolved at load */
 	size_t			 index;		/* its pool per worker */
+	struct hproxy_conf	 pc;		/* how it forwards */
 };
 
 struct webd_conf {
@@ -63,14 +66,10 @@ struct webd_conf {
 	struct cfg_array	 error_pages;	/* struct webd_error_page */
 	struct cfg_array	 locations;	/* struct webd_location */
 	struct cfg_array	 routes;	/* struct webd_route */
-	int64_t			 keepalive_timeout_ms;
-	int64_t			 header_timeout_ms;
-	int64_t			 send_timeout_ms;
 	int64_t			 max_connections;
 	uint64_t		 max_header_size;
 	int64_t			 max_headers;
 	uint64_t		 client_max_body_size;
-	int64_t			 max_keepalive_requests;
 	uint64_t		 small_file_size;
 	int64_t			 open_file_cache_max;
 	int64_t			 open_file_cache_ttl_ms;
@@ -89,42 +88,33 @@ struct webd_conf {
 	int				 rootfd;
 	struct webd_mime		*mime;
 	struct alog			*access;
-	struct http1_limits		 limits;
+	struct hconn_settings		 hs;	/* limits, timeouts */
 	/* Listening sockets made by prepare: [worker][address]. */
 	int				*fds;
 	size_t				 nfds;
 	int				 inherit;	/* same addresses as old */
 };
 
-/* Per-worker counters (metrics are summed per thread by the registry). */
+/* webd's metrics (summed per thread by the registry). */
 struct webd_metrics {
-	struct metric	*requests[6];	/* 1xx..5xx, [0] = other */
-	struct metric	*bytes_out;
-	struct metric	*conns_total;
-	struct metric	*conns_active;
-	struct metric	*conns_idle;
-	struct metric	*fcache_hit, *fcache_miss;
-	struct metric	*latency;
-	struct metric	*timeouts;
-	struct metric	*parse_errors;
-	struct metric	*upstream_errors;
-	struct metric	*upstream_latency;
+	struct hconn_metrics	 hm;	/* requests, connections, latency */
+	struct hproxy_metrics	 pm;	/* upstream errors, retries, time */
+	struct metric		*fcache_hit, *fcache_miss;
 };
 
 struct webd_worker {
+	struct hconn_worker	 hw;		/* connections, listeners */
 	struct lc_worker	*lc;
-	struct net_listener	**listeners;
-	size_t			 nlisteners;
 	struct webd_fcache	*fcache;
 	struct alog_buf		 alog;
 	struct event		*flush_timer;
 	struct upstream_pool	**pools;	/* one per route */
 	size_t			 npools;
-	struct webd_conn	*conns;		/* open, for shutdown */
-	size_t			 nconns;
-	int64_t			 lc_conf_max;	/* max_connections at start */
-	struct http1_msg	 msg;		/* the request being handled */
 };
+
+/* The daemon's view of a connection's configuration and worker. */
+#define WEBD_CONF(c)	((const struct webd_conf *)(c)->conf)
+#define WEBD_WORKER(c)	((struct webd_worker *)(c)->w->arg)
 
 /* Set once at setup, read by every worker. */
 extern struct webd_metrics webd_metrics;

@@ -1,6 +1,6 @@
 /*
- * proxy.c: see proxy.h. One struct webd_proxy per forwarded request, owned
- * by the client connection (c->proxy) until webd_conn_finish or an abort.
+ * hproxy.c: see hproxy.h. One struct hproxy per forwarded request, owned
+ * by the client connection (hconn_async) until hconn_finish or an abort.
  * Request and response bodies are forwarded with their framing as it came
  * (Content-Length or chunked), checked by the http1 body decoder on the
  * way, so a body is never buffered whole and never reframed, except for an
@@ -17,28 +17,27 @@
 #include <event2/event.h>
 
 #include "cidr.h"
-#include "conn.h"
+#include "hconn.h"
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
-#include "proxy.h"
+#include "hproxy.h"
 #include "upstream.h"
 #include "util.h"
-#include "webd.h"
 
-#define WEBD_PROXY_HIGH		(256 * 1024)	/* pause the other side */
-#define WEBD_PROXY_CHUNK	(64 * 1024)	/* bytes decoded per step */
-#define WEBD_PROXY_HEAD_MAX	(64 * 1024)
+#define HPROXY_HIGH		(256 * 1024)	/* pause the other side */
+#define HPROXY_CHUNK	(64 * 1024)	/* bytes decoded per step */
+#define HPROXY_HEAD_MAX	(64 * 1024)
 
-struct webd_proxy {
-	struct webd_conn	*c;
-	const struct webd_route	*route;
+struct hproxy {
+	struct hconn	*c;
+	const struct hproxy_conf *pc;
 	struct upstream_pool	*pool;
 	struct upstream_server	*srv;
 	struct upstream_conn	*uc;
 	struct bufferevent	*ubev;
-	struct webd_request	*r;		/* = &req */
-	struct webd_request	 req;
+	struct hreq	*r;		/* = &req */
+	struct hreq	 req;
 	struct http1_msg	 msg;		/* the request, base = head */
 	char			*head;
 	struct http1_body	 qbody;
@@ -52,11 +51,18 @@ struct webd_proxy {
 	uint64_t		 t_up_us;
 };
 
-static void webd_proxy_connect(struct webd_proxy *);
+static void hproxy_connect(struct hproxy *);
+static void hproxy_client_read(void *);
+static void hproxy_client_drained(void *);
+static void hproxy_abort(void *);
+
+static const struct hconn_async_ops hproxy_async_ops = {
+	hproxy_client_read, hproxy_client_drained, hproxy_abort,
+};
 
 /* Is the name one of the hop-by-hop fields a proxy never forwards? */
 static int
-webd_proxy_hop(const char *name, size_t len)
+hproxy_hop(const char *name, size_t len)
 {
 	static const char *const hop[] = { "connection", "keep-alive",
 	    "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding",
@@ -71,7 +77,7 @@ webd_proxy_hop(const char *name, size_t len)
 
 /* Is name listed in the message's Connection field (RFC 9110 7.6.1)? */
 static int
-webd_proxy_listed(const struct http1_msg *m, const char *name, size_t len)
+hproxy_listed(const struct http1_msg *m, const char *name, size_t len)
 {
 	struct http1_tokens it;
 	const char *v, *tok;
@@ -92,7 +98,7 @@ webd_proxy_listed(const struct http1_msg *m, const char *name, size_t len)
 
 /* Copies the fields of m that are end-to-end. */
 static void
-webd_proxy_copy_fields(struct http1_out *out, const struct http1_msg *m,
+hproxy_copy_fields(struct http1_out *out, const struct http1_msg *m,
     int request)
 {
 	const char *n, *v;
@@ -102,7 +108,7 @@ webd_proxy_copy_fields(struct http1_out *out, const struct http1_msg *m,
 	for (i = 0; i < m->nheaders; i++) {
 		n = http1_span_ptr(m, m->headers[i].name);
 		nl = m->headers[i].name.len;
-		if (webd_proxy_hop(n, nl) || webd_proxy_listed(m, n, nl))
+		if (hproxy_hop(n, nl) || hproxy_listed(m, n, nl))
 			continue;
 		if (request && (http1_token_eq(n, nl, "x-forwarded-for") ||
 		    http1_token_eq(n, nl, "x-real-ip") ||
@@ -115,7 +121,7 @@ webd_proxy_copy_fields(struct http1_out *out, const struct http1_msg *m,
 
 /* The client's address without the port. */
 static void
-webd_proxy_client_ip(const struct webd_conn *c, char *buf, size_t size)
+hproxy_client_ip(const struct hconn *c, char *buf, size_t size)
 {
 	const struct sockaddr_in *sin = (const void *)&c->peer.ss;
 	const struct sockaddr_in6 *sin6 = (const void *)&c->peer.ss;
@@ -129,22 +135,51 @@ webd_proxy_client_ip(const struct webd_conn *c, char *buf, size_t size)
 }
 
 /*
+ * RFC 7239 Forwarded: for= the client (IPv6 quoted in brackets) and
+ * proto=; appended to a trusted peer's own list.
+ */
+static void
+hproxy_forwarded_7239(struct hproxy *p, struct http1_out *out,
+    const char *ip)
+{
+	int trusted = cidr_list_match(p->pc->trusted,
+	    (const struct sockaddr *)&p->c->peer.ss);
+	const char *prev = NULL, *proto = p->pc->proto ? p->pc->proto : "http";
+	size_t plen = 0;
+	char buf[1024];
+	int n;
+
+	if (trusted)
+		prev = http1_header_get(&p->msg, "forwarded", &plen);
+	if (strchr(ip, ':') != NULL)
+		n = snprintf(buf, sizeof(buf), "%.*s%sfor=\"[%s]\";proto=%s",
+		    prev ? (int)plen : 0, prev ? prev : "", prev ? ", " : "",
+		    ip, proto);
+	else
+		n = snprintf(buf, sizeof(buf), "%.*s%sfor=%s;proto=%s",
+		    prev ? (int)plen : 0, prev ? prev : "", prev ? ", " : "",
+		    ip, proto);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		http1_write_header(out, "Forwarded", 9, buf, (size_t)n);
+}
+
+/*
  * X-Forwarded-For, X-Real-IP and X-Forwarded-Proto. What the client says
  * is believed only when the peer is a trusted proxy (lbd); otherwise the
  * peer is the client and its own headers are dropped.
  */
 static void
-webd_proxy_forwarded(struct webd_proxy *p, struct http1_out *out)
+hproxy_forwarded(struct hproxy *p, struct http1_out *out)
 {
-	const struct webd_conn *c = p->c;
+	const struct hconn *c = p->c;
 	const struct http1_msg *m = &p->msg;
-	int trusted = cidr_list_match(&c->conf->trusted_proxies,
+	int trusted = cidr_list_match(p->pc->trusted,
 	    (const struct sockaddr *)&c->peer.ss);
 	const char *xff = NULL, *proto = NULL, *last;
 	size_t xlen = 0, plen = 0, llen;
 	char ip[64], buf[1024];
 
-	webd_proxy_client_ip(c, ip, sizeof(ip));
+	hproxy_client_ip(c, ip, sizeof(ip));
 	if (trusted) {
 		xff = http1_header_get(m, "x-forwarded-for", &xlen);
 		proto = http1_header_get(m, "x-forwarded-proto", &plen);
@@ -164,31 +199,34 @@ webd_proxy_forwarded(struct webd_proxy *p, struct http1_out *out)
 		http1_write_header(out, "X-Forwarded-For", 15, ip, strlen(ip));
 		http1_write_header(out, "X-Real-IP", 9, ip, strlen(ip));
 	}
-	if (proto != NULL)
-		http1_write_header(out, "X-Forwarded-Proto", 17, proto, plen);
-	else
-		http1_out_add(out, "X-Forwarded-Proto: http\r\n", 25);
+	if (proto == NULL) {
+		proto = p->pc->proto != NULL ? p->pc->proto : "http";
+		plen = strlen(proto);
+	}
+	http1_write_header(out, "X-Forwarded-Proto", 17, proto, plen);
+	if (p->pc->forwarded)
+		hproxy_forwarded_7239(p, out, ip);
 }
 
 /* The request head as the upstream gets it. 0, or -1 if it overflowed. */
 static int
-webd_proxy_request_head(struct webd_proxy *p, struct evbuffer *to)
+hproxy_request_head(struct hproxy *p, struct evbuffer *to)
 {
 	const struct http1_msg *m = &p->msg;
 	struct http1_out out;
-	char *buf = malloc(WEBD_PROXY_HEAD_MAX);
+	char *buf = malloc(HPROXY_HEAD_MAX);
 	const char *method = http1_span_ptr(m, m->method_text);
 	int rc = -1;
 
 	if (buf == NULL)
 		return -1;
-	http1_out_init_buffer(&out, buf, WEBD_PROXY_HEAD_MAX);
+	http1_out_init_buffer(&out, buf, HPROXY_HEAD_MAX);
 	http1_write_request_line(&out, method, m->method_text.len,
 	    http1_span_ptr(m, m->target), m->target.len, 1);
-	webd_proxy_copy_fields(&out, m, 1);
+	hproxy_copy_fields(&out, m, 1);
 	if (m->host < 0)	/* HTTP/1.0 without Host: name the server */
 		http1_out_add(&out, "Host: localhost\r\n", 17);
-	webd_proxy_forwarded(p, &out);
+	hproxy_forwarded(p, &out);
 	if (m->body == HTTP1_BODY_LENGTH || (m->flags & HTTP1_F_HAS_CL))
 		http1_write_header_u64(&out, "Content-Length", 14,
 		    m->content_length);
@@ -204,7 +242,7 @@ webd_proxy_request_head(struct webd_proxy *p, struct evbuffer *to)
 
 /* Ends the upstream side: the connection goes back to the pool or not. */
 static void
-webd_proxy_release(struct webd_proxy *p, enum upstream_outcome how)
+hproxy_release(struct hproxy *p, enum upstream_outcome how)
 {
 	if (p->ubev != NULL) {
 		bufferevent_free(p->ubev);	/* does not close the fd */
@@ -217,7 +255,7 @@ webd_proxy_release(struct webd_proxy *p, enum upstream_outcome how)
 }
 
 static void
-webd_proxy_free(struct webd_proxy *p)
+hproxy_free(struct hproxy *p)
 {
 	free(p->head);
 	free(p);
@@ -225,15 +263,15 @@ webd_proxy_free(struct webd_proxy *p)
 
 /* The exchange is over: the connection takes the next request. */
 static void
-webd_proxy_done(struct webd_proxy *p)
+hproxy_done(struct hproxy *p)
 {
-	struct webd_conn *c = p->c;
-	struct webd_request *r = p->r;
+	struct hconn *c = p->c;
+	struct hreq *r = p->r;
 
 	r->upstream_us = util_now_us() - p->t_up_us;
-	metric_observe(webd_metrics.upstream_latency, (int64_t)r->upstream_us);
-	webd_conn_finish(c, r);	/* logs r, which lives in p: free after */
-	webd_proxy_free(p);
+	metric_observe(p->pc->m->latency, (int64_t)r->upstream_us);
+	hconn_finish(c, r);	/* logs r, which lives in p: free after */
+	hproxy_free(p);
 }
 
 /*
@@ -242,38 +280,38 @@ webd_proxy_done(struct webd_proxy *p)
  * idempotent).
  */
 static void
-webd_proxy_count_error(struct webd_proxy *p)
+hproxy_count_error(struct hproxy *p)
 {
 	char labels[512], route[200], server[200];
 
-	metric_inc(webd_metrics.upstream_errors);
-	if (p->srv == NULL || webd_registry == NULL)
+	metric_inc(p->pc->m->errors);
+	if (p->srv == NULL || p->pc->registry == NULL)
 		return;
-	metrics_label_value(route, sizeof(route), p->route->prefix);
+	metrics_label_value(route, sizeof(route), p->pc->label);
 	metrics_label_value(server, sizeof(server), p->srv->name);
 	snprintf(labels, sizeof(labels), "route=\"%s\",server=\"%s\"",
 	    route, server);
-	metric_inc(metrics_counter(webd_registry,
+	metric_inc(metrics_counter(p->pc->registry,
 	    "upstream_server_errors_total", "Upstream failures by route and "
 	    "server.", labels));
 }
 
 /* A failure before any byte of the response: an error status. */
 static void
-webd_proxy_fail(struct webd_proxy *p, int status, const char *why,
+hproxy_fail(struct hproxy *p, int status, const char *why,
     enum upstream_outcome how)
 {
-	struct webd_conn *c = p->c;
+	struct hconn *c = p->c;
 
 	log_warnx("%s: upstream %s: %s", c->client,
-	    p->srv != NULL ? p->srv->name : p->route->to, why);
-	webd_proxy_count_error(p);
-	webd_proxy_release(p, how);
+	    p->srv != NULL ? p->srv->name : p->pc->label, why);
+	hproxy_count_error(p);
+	hproxy_release(p, how);
 	p->r->tc = status == 504 ? "sH" : "SC";
 	p->r->close = 1;
 	if (!p->head_sent)
-		webd_conn_error(c, p->r, status);
-	webd_proxy_done(p);
+		hconn_error(c, p->r, status);
+	hproxy_done(p);
 }
 
 /*
@@ -281,9 +319,9 @@ webd_proxy_fail(struct webd_proxy *p, int status, const char *why,
  * the framing; with back-pressure when the upstream is slow to take them.
  */
 static void
-webd_proxy_request_body(struct webd_proxy *p)
+hproxy_request_body(struct hproxy *p)
 {
-	struct evbuffer *in = bufferevent_get_input(p->c->bev);
+	struct evbuffer *in = hconn_input(p->c);
 	struct evbuffer *out = bufferevent_get_output(p->ubev);
 	size_t len, used, dlen;
 	const char *buf, *data;
@@ -291,16 +329,16 @@ webd_proxy_request_body(struct webd_proxy *p)
 
 	while (!http1_body_done(&p->qbody) &&
 	    (len = evbuffer_get_length(in)) > 0) {
-		if (evbuffer_get_length(out) > WEBD_PROXY_HIGH) {
-			bufferevent_disable(p->c->bev, EV_READ);
+		if (evbuffer_get_length(out) > HPROXY_HIGH) {
+			hconn_read(p->c, 0);
 			return;
 		}
-		len = MINIMUM(len, WEBD_PROXY_CHUNK);
+		len = MINIMUM(len, HPROXY_CHUNK);
 		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 		rc = http1_body_decode(&p->qbody, buf, len, &used, &data, &dlen);
 		if (rc == HTTP1_ERROR) {
 			p->r->close = 1;
-			webd_proxy_fail(p, p->qbody.err_status,
+			hproxy_fail(p, p->qbody.err_status,
 			    p->qbody.err_reason, UPSTREAM_ABORT);
 			return;
 		}
@@ -310,18 +348,18 @@ webd_proxy_request_body(struct webd_proxy *p)
 			break;
 	}
 	if (http1_body_done(&p->qbody))
-		bufferevent_disable(p->c->bev, EV_READ);
+		hconn_read(p->c, 0);
 	else
-		bufferevent_enable(p->c->bev, EV_READ);
+		hconn_read(p->c, 1);
 }
 
 /* The response head, rewritten for the client. */
 static int
-webd_proxy_response_head(struct webd_proxy *p)
+hproxy_response_head(struct hproxy *p)
 {
 	const struct http1_msg *m = &p->rmsg;
 	struct http1_out out;
-	char buf[WEBD_PROXY_HEAD_MAX];
+	char buf[HPROXY_HEAD_MAX];
 
 	if (m->body == HTTP1_BODY_EOF)
 		p->r->close = 1;
@@ -333,7 +371,7 @@ webd_proxy_response_head(struct webd_proxy *p)
 	http1_out_init_buffer(&out, buf, sizeof(buf));
 	http1_write_status_line(&out, 1, m->status,
 	    http1_span_ptr(m, m->reason), m->reason.len);
-	webd_proxy_copy_fields(&out, m, 0);
+	hproxy_copy_fields(&out, m, 0);
 	if (m->flags & HTTP1_F_HAS_CL)
 		http1_write_header_u64(&out, "Content-Length", 14,
 		    m->content_length);
@@ -345,28 +383,28 @@ webd_proxy_response_head(struct webd_proxy *p)
 		http1_out_add(&out, "Connection: keep-alive\r\n", 24);
 	if (http1_write_end_head(&out) == -1)
 		return -1;
-	evbuffer_add(webd_conn_output(p->c), out.buf, out.len);
+	evbuffer_add(hconn_output(p->c), out.buf, out.len);
 	p->head_sent = 1;
 	return 0;
 }
 
 /* Response body bytes to the client; DONE when the body is complete. */
 static enum http1_rc
-webd_proxy_response_body(struct webd_proxy *p)
+hproxy_response_body(struct hproxy *p)
 {
 	struct evbuffer *in = bufferevent_get_input(p->ubev);
-	struct evbuffer *out = webd_conn_output(p->c);
+	struct evbuffer *out = hconn_output(p->c);
 	size_t len, used, dlen;
 	const char *buf, *data;
 	enum http1_rc rc = HTTP1_AGAIN;
 
 	while (!http1_body_done(&p->rbody) &&
 	    (len = evbuffer_get_length(in)) > 0) {
-		if (evbuffer_get_length(out) > WEBD_PROXY_HIGH) {
+		if (evbuffer_get_length(out) > HPROXY_HIGH) {
 			bufferevent_disable(p->ubev, EV_READ);
 			return HTTP1_AGAIN;
 		}
-		len = MINIMUM(len, WEBD_PROXY_CHUNK);
+		len = MINIMUM(len, HPROXY_CHUNK);
 		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 		rc = http1_body_decode(&p->rbody, buf, len, &used, &data, &dlen);
 		if (rc == HTTP1_ERROR)
@@ -385,24 +423,24 @@ webd_proxy_response_body(struct webd_proxy *p)
 
 /* The whole response is with the client: release and finish. */
 static void
-webd_proxy_complete(struct webd_proxy *p)
+hproxy_complete(struct hproxy *p)
 {
 	int reuse = (p->rmsg.flags & HTTP1_F_KEEP_ALIVE) &&
 	    http1_body_done(&p->qbody) &&
 	    evbuffer_get_length(bufferevent_get_input(p->ubev)) == 0;
 
 	upstream_server_ok(p->srv);
-	webd_proxy_release(p, reuse ? UPSTREAM_REUSE : UPSTREAM_CLOSE);
+	hproxy_release(p, reuse ? UPSTREAM_REUSE : UPSTREAM_CLOSE);
 	if (!http1_body_done(&p->qbody))
 		p->r->close = 1;	/* the rest of the body is unread */
-	webd_proxy_done(p);
+	hproxy_done(p);
 }
 
 /* Upstream bytes: the head first (1xx skipped), then the body. */
 static void
-webd_proxy_upstream_read(struct bufferevent *bev, void *arg)
+hproxy_upstream_read(struct bufferevent *bev, void *arg)
 {
-	struct webd_proxy *p = arg;
+	struct hproxy *p = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len;
 	const char *buf;
@@ -411,13 +449,13 @@ webd_proxy_upstream_read(struct bufferevent *bev, void *arg)
 	while (!p->head_sent) {
 		if ((len = evbuffer_get_length(in)) == 0)
 			return;
-		len = MINIMUM(len, WEBD_PROXY_HEAD_MAX);
+		len = MINIMUM(len, HPROXY_HEAD_MAX);
 		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 		rc = http1_parse_head(&p->rparser, &p->rmsg, buf, len);
 		if (rc == HTTP1_AGAIN)
 			return;
 		if (rc == HTTP1_ERROR || p->rmsg.status == 101) {
-			webd_proxy_fail(p, 502, "bad response head",
+			hproxy_fail(p, 502, "bad response head",
 			    UPSTREAM_FAILED);
 			return;
 		}
@@ -428,130 +466,157 @@ webd_proxy_upstream_read(struct bufferevent *bev, void *arg)
 			    p->msg.method);
 			continue;
 		}
-		if (webd_proxy_response_head(p) == -1) {
+		if (hproxy_response_head(p) == -1) {
 			evbuffer_drain(in, p->rmsg.head_len);
-			webd_proxy_fail(p, 502, "response head too large",
+			hproxy_fail(p, 502, "response head too large",
 			    UPSTREAM_FAILED);
 			return;
 		}
 		evbuffer_drain(in, p->rmsg.head_len);
 		http1_body_init(&p->rbody, &p->rmsg, NULL);
 	}
-	rc = webd_proxy_response_body(p);
+	rc = hproxy_response_body(p);
 	if (rc == HTTP1_DONE)
-		webd_proxy_complete(p);
+		hproxy_complete(p);
 	else if (rc == HTTP1_ERROR) {
 		p->r->close = 1;
 		p->r->tc = "SD";
-		webd_proxy_release(p, UPSTREAM_FAILED);
-		webd_proxy_done(p);
+		hproxy_release(p, UPSTREAM_FAILED);
+		hproxy_done(p);
 	}
 }
 
 /* Upstream took what we sent: more request body, if any. */
 static void
-webd_proxy_upstream_write(struct bufferevent *bev, void *arg)
+hproxy_upstream_write(struct bufferevent *bev, void *arg)
 {
-	struct webd_proxy *p = arg;
+	struct hproxy *p = arg;
 
 	if (!http1_body_done(&p->qbody))
-		webd_proxy_request_body(p);
+		hproxy_request_body(p);
 }
 
-/* Retry a request that was not consumed, once, on another connection. */
+/* Another attempt is allowed: retries left, and the worker's pools are
+   still those of the connection's generation (a reload made new ones). */
 static int
-webd_proxy_retry(struct webd_proxy *p, enum upstream_outcome how)
+hproxy_may_retry(const struct hproxy *p)
 {
-	/* After a reload the worker's pools are new: p->pool is gone. */
-	if (p->head_sent || p->req_started || p->tries >= 2 ||
-	    p->c->w->lc->gen != p->c->gen)
+	return p->tries <= p->pc->retries && p->c->w->lc->gen == p->c->gen;
+}
+
+/* Safe to send again: nothing answered, nothing of the body consumed. */
+static int
+hproxy_retry(struct hproxy *p, enum upstream_outcome how)
+{
+	if (p->head_sent || p->req_started || !hproxy_may_retry(p))
 		return 0;
-	webd_proxy_release(p, how);
-	webd_proxy_connect(p);
+	metric_inc(p->pc->m->retries);
+	hproxy_release(p, how);
+	hproxy_connect(p);
 	return 1;
 }
 
-static void
-webd_proxy_upstream_event(struct bufferevent *bev, short what, void *arg)
+/* GET, HEAD, OPTIONS, PUT, DELETE and TRACE may be sent twice (RFC 9110
+   9.2.2); so may any request on a reused pooled connection. */
+static int
+hproxy_idempotent(const struct http1_msg *m)
 {
-	struct webd_proxy *p = arg;
+	switch (m->method) {
+	case HTTP1_METHOD_GET: case HTTP1_METHOD_HEAD:
+	case HTTP1_METHOD_OPTIONS: case HTTP1_METHOD_PUT:
+	case HTTP1_METHOD_DELETE: case HTTP1_METHOD_TRACE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void
+hproxy_upstream_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct hproxy *p = arg;
 	int reused = p->uc != NULL && p->uc->uses > 0;
 
 	if (what & BEV_EVENT_TIMEOUT) {
-		webd_proxy_fail(p, 504, "read timeout", UPSTREAM_FAILED);
+		hproxy_fail(p, 504, "read timeout", UPSTREAM_FAILED);
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && p->head_sent &&
 	    http1_body_eof(&p->rbody) == HTTP1_DONE) {
-		webd_proxy_response_body(p);
-		webd_proxy_complete(p);
+		hproxy_response_body(p);
+		hproxy_complete(p);
 		return;
 	}
-	/* A pooled connection the server had closed is not its fault. */
-	if (reused && webd_proxy_retry(p, UPSTREAM_CLOSE))
+	/* A pooled connection the server had closed is not its fault; a
+	   server that died under an idempotent request is. */
+	if (reused && hproxy_retry(p, UPSTREAM_CLOSE))
+		return;
+	if (!reused && p->pc->retry_idempotent && hproxy_idempotent(&p->msg) &&
+	    hproxy_retry(p, UPSTREAM_FAILED))
 		return;
 	if (p->head_sent) {
 		p->r->close = 1;
 		p->r->tc = "SD";
-		webd_proxy_release(p, UPSTREAM_FAILED);
-		webd_proxy_done(p);
+		hproxy_release(p, UPSTREAM_FAILED);
+		hproxy_done(p);
 		return;
 	}
-	webd_proxy_fail(p, 502, "closed before answering", UPSTREAM_FAILED);
+	hproxy_fail(p, 502, "closed before answering", UPSTREAM_FAILED);
 }
 
 /* Connected (or reused): send the head and what body there is. */
 static void
-webd_proxy_send(struct webd_proxy *p)
+hproxy_send(struct hproxy *p)
 {
 	struct timeval tv;
 
 	p->ubev = bufferevent_socket_new(p->c->w->lc->base, p->uc->fd, 0);
 	if (p->ubev == NULL) {
-		webd_proxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
+		hproxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
 		return;
 	}
-	tv.tv_sec = (time_t)(p->c->conf->upstream_read_timeout_ms / 1000);
-	tv.tv_usec = (suseconds_t)(p->c->conf->upstream_read_timeout_ms % 1000)
+	tv.tv_sec = (time_t)(p->pc->read_timeout_ms / 1000);
+	tv.tv_usec = (suseconds_t)(p->pc->read_timeout_ms % 1000)
 	    * 1000;
 	bufferevent_set_timeouts(p->ubev, &tv, &tv);
-	bufferevent_setcb(p->ubev, webd_proxy_upstream_read,
-	    webd_proxy_upstream_write, webd_proxy_upstream_event, p);
+	bufferevent_setcb(p->ubev, hproxy_upstream_read,
+	    hproxy_upstream_write, hproxy_upstream_event, p);
 	http1_parser_init(&p->rparser, HTTP1_RESPONSE, NULL);
 	http1_parser_set_request_method(&p->rparser, p->msg.method);
-	if (webd_proxy_request_head(p, bufferevent_get_output(p->ubev)) == -1) {
-		webd_proxy_fail(p, 431, "request head too large",
+	if (hproxy_request_head(p, bufferevent_get_output(p->ubev)) == -1) {
+		hproxy_fail(p, 431, "request head too large",
 		    UPSTREAM_ABORT);
 		return;
 	}
 	bufferevent_enable(p->ubev, EV_READ | EV_WRITE);
-	webd_proxy_request_body(p);
+	hproxy_request_body(p);
 }
 
 static void
-webd_proxy_ready(struct upstream_conn *uc, const char *error, void *arg)
+hproxy_ready(struct upstream_conn *uc, const char *error, void *arg)
 {
-	struct webd_proxy *p = arg;
+	struct hproxy *p = arg;
 
 	if (error != NULL) {
 		p->uc = NULL;	/* the pool frees it */
 		log_warnx("%s: upstream %s: %s", p->c->client, p->srv->name,
 		    error);
-		webd_proxy_count_error(p);
-		if (p->tries < 2 && p->c->w->lc->gen == p->c->gen) {
-			webd_proxy_connect(p);
+		hproxy_count_error(p);
+		if (hproxy_may_retry(p)) {
+			metric_inc(p->pc->m->retries);
+			hproxy_connect(p);
 			return;
 		}
-		webd_proxy_fail(p, 502, "no server could be reached",
+		hproxy_fail(p, 502, "no server could be reached",
 		    UPSTREAM_ABORT);
 		return;
 	}
-	webd_proxy_send(p);
+	hproxy_send(p);
 }
 
 /* Picks a server (another one on a retry) and gets a connection. */
 static void
-webd_proxy_connect(struct webd_proxy *p)
+hproxy_connect(struct hproxy *p)
 {
 	struct upstream_server *avoid = p->srv;
 	int ready = 0;
@@ -559,53 +624,27 @@ webd_proxy_connect(struct webd_proxy *p)
 	p->tries++;
 	p->srv = upstream_pool_select(p->pool, avoid);
 	if (p->srv == NULL) {
-		webd_proxy_fail(p, 502, "no usable server", UPSTREAM_ABORT);
+		hproxy_fail(p, 502, "no usable server", UPSTREAM_ABORT);
 		return;
 	}
-	p->uc = upstream_get(p->pool, p->srv, webd_proxy_ready, p, &ready);
+	p->uc = upstream_get(p->pool, p->srv, hproxy_ready, p, &ready);
 	if (p->uc == NULL)
-		webd_proxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
+		hproxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
 	else if (ready)
-		webd_proxy_send(p);
-}
-
-const struct webd_route *
-webd_proxy_route(const struct webd_conn *c, const struct webd_request *r)
-{
-	const struct webd_route *rt = c->conf->routes.v, *best = NULL;
-	const struct http1_msg *m = r->msg;
-	const char *t = http1_span_ptr(m, m->target), *host;
-	size_t i, plen, blen = 0, hlen = 0;
-
-	host = m->host >= 0 ? http1_span_ptr(m, m->headers[m->host].value) :
-	    NULL;
-	if (host != NULL)
-		hlen = m->headers[m->host].value.len;
-	for (i = 0; i < c->conf->routes.n; i++) {
-		plen = strlen(rt[i].prefix);
-		if (plen > m->target.len || memcmp(t, rt[i].prefix, plen) != 0 ||
-		    plen < blen)
-			continue;
-		if (rt[i].host != NULL && (host == NULL ||
-		    !http1_token_eq(host, hlen, rt[i].host)))
-			continue;
-		best = &rt[i];
-		blen = plen;
-	}
-	return best;
+		hproxy_send(p);
 }
 
 void
-webd_proxy_start(struct webd_conn *c, struct webd_request *r,
-    const struct webd_route *route)
+hproxy_start(struct hconn *c, struct hreq *r, struct upstream_pool *pool,
+    const struct hproxy_conf *pc)
 {
 	const struct http1_msg *m = r->msg;
-	struct webd_proxy *p;
+	struct hproxy *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->head = malloc(m->head_len)) == NULL) {
 		free(p);
-		webd_conn_error(c, r, 503);
+		hconn_error(c, r, 503);
 		return;
 	}
 	memcpy(p->head, m->base, m->head_len);
@@ -615,41 +654,58 @@ webd_proxy_start(struct webd_conn *c, struct webd_request *r,
 	p->r = &p->req;
 	p->r->msg = &p->msg;
 	/* The head is ours now; what follows in the input is the body. */
-	evbuffer_drain(bufferevent_get_input(c->bev), m->head_len);
+	evbuffer_drain(hconn_input(c), m->head_len);
 	p->c = c;
-	p->route = route;
-	p->pool = c->w->pools[route->index];
+	p->pc = pc;
+	p->pool = pool;
 	p->t_up_us = util_now_us();
-	http1_body_init(&p->qbody, &p->msg, &c->conf->limits);
-	c->proxy = p;
-	webd_conn_proxying(c);
+	http1_body_init(&p->qbody, &p->msg, &c->hs->limits);
+	hconn_async(c, &hproxy_async_ops, p);
 	/* The client waits for "100 Continue" before it sends its body. */
 	if ((m->flags & HTTP1_F_EXPECT_CONTINUE) && m->body != HTTP1_BODY_NONE)
-		evbuffer_add(webd_conn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
+		evbuffer_add(hconn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
 		    25);
-	webd_proxy_connect(p);
+	hproxy_connect(p);
 }
 
-void
-webd_proxy_client_read(struct webd_proxy *p)
+static void
+hproxy_client_read(void *arg)
 {
+	struct hproxy *p = arg;
+
 	if (p->ubev != NULL)
-		webd_proxy_request_body(p);
+		hproxy_request_body(p);
 	else	/* not connected yet: hold the body in the input buffer */
-		bufferevent_disable(p->c->bev, EV_READ);
+		hconn_read(p->c, 0);
 }
 
-void
-webd_proxy_client_drained(struct webd_proxy *p)
+static void
+hproxy_client_drained(void *arg)
 {
+	struct hproxy *p = arg;
+
 	if (p->ubev != NULL && p->head_sent)
 		bufferevent_enable(p->ubev, EV_READ);
 }
 
-void
-webd_proxy_abort(struct webd_proxy *p)
+static void
+hproxy_abort(void *arg)
 {
+	struct hproxy *p = arg;
+
 	p->r->tc = "CD";
-	webd_proxy_release(p, UPSTREAM_ABORT);
-	webd_proxy_free(p);
+	hproxy_release(p, UPSTREAM_ABORT);
+	hproxy_free(p);
+}
+
+void
+hproxy_metrics_init(struct hproxy_metrics *m, struct metrics *reg)
+{
+	m->errors = metrics_counter(reg, "upstream_errors_total",
+	    "Upstream connect failures, timeouts and bad answers.", NULL);
+	m->retries = metrics_counter(reg, "upstream_retries_total",
+	    "Requests sent again to another server.", NULL);
+	m->latency = metrics_histogram(reg, "upstream_duration_microseconds",
+	    "Time from forwarding a request to the end of its response.",
+	    NULL, metrics_latency_us_bounds, metrics_latency_us_nbounds);
 }

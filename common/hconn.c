@@ -1,0 +1,578 @@
+/*
+ * hconn.c: the server side of an HTTP/1.1 connection, shared by webd and
+ * lbd. One state per connection (hconn.h), one close function
+ * (hconn_close) that frees everything and says why. Requests are parsed in place from the input
+ * buffer (http1 is zero-copy), answered into the output buffer, and
+ * pipelined requests are handled in order while the output stays below a
+ * high-water mark; past it the connection stops reading until the client
+ * has taken enough (back-pressure).
+ */
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "hconn.h"
+#include "httpdate.h"
+#include "http1.h"
+#include "log.h"
+#include "metrics.h"
+#include "net.h"
+#include "util.h"
+
+#define HCONN_OUT_HIGH		(256 * 1024)	/* stop handling requests */
+#define HCONN_PIPELINE_BATCH	64	/* requests per read callback */
+#define HCONN_READ_MAX		(64 * 1024)
+
+static void hconn_process(struct hconn *);
+
+/* Counts r and hands it to the daemon's access log. */
+static void
+hconn_log(struct hconn *c, const struct hreq *r)
+{
+	struct hconn_metrics *m = c->w->m;
+
+	metric_inc(m->requests[r->status >= 100 && r->status < 600 ?
+	    r->status / 100 : 0]);
+	metric_observe(m->latency, (int64_t)(util_now_us() - r->t_start_us));
+	if (c->w->ops->log != NULL)
+		c->w->ops->log(c, r);
+}
+
+static const char *
+hconn_state_name(enum hconn_state s)
+{
+	static const char *const names[] = { "idle", "head", "discard",
+	    "blocked", "proxy", "closing" };
+
+	return names[s];
+}
+
+static void
+hconn_set_state(struct hconn *c, enum hconn_state s)
+{
+	if (c->state == s)
+		return;
+	if (log_get_level() >= LOG_LEVEL_DEBUG)
+		log_debug("%s: state %s -> %s", c->client,
+		    hconn_state_name(c->state), hconn_state_name(s));
+	if (c->state == HCONN_IDLE)
+		metric_add(c->w->m->conns_idle, -1);
+	if (s == HCONN_IDLE)
+		metric_add(c->w->m->conns_idle, 1);
+	c->state = s;
+}
+
+/*
+ * max_connections per worker: accepting pauses at the limit and resumes
+ * when a connection closes.
+ */
+static void
+hconn_limit(struct hconn_worker *w)
+{
+	size_t i;
+
+	if (++w->nconns == (size_t)w->max_conns)
+		for (i = 0; i < w->nlisteners; i++)
+			net_listener_enable(w->listeners[i], 0);
+}
+
+static void
+hconn_unlimit(struct hconn_worker *w)
+{
+	size_t i;
+
+	if (w->nconns-- == (size_t)w->max_conns && !w->lc->stopping)
+		for (i = 0; i < w->nlisteners; i++)
+			net_listener_enable(w->listeners[i], 1);
+}
+
+/* The one way out: frees everything the connection holds. */
+static void
+hconn_close(struct hconn *c, const char *why)
+{
+	struct hconn_worker *w = c->w;
+
+	log_debug("%s: close (%s) after %u request(s)", c->client, why,
+	    c->requests);
+	if (c->async != NULL) {
+		c->async_ops->abort(c->async);
+		c->async = NULL;
+	}
+	hconn_set_state(c, HCONN_CLOSING);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	event_free(c->timer);
+	bufferevent_free(c->bev);
+	hconn_unlimit(w);
+	lc_gen_unref(c->gen);
+	free(c);
+	metric_add(w->m->conns_active, -1);
+	lc_worker_conn_close(w->lc);
+}
+
+/* Arms the connection timer for ms from now (0: disarm). */
+static void
+hconn_timer(struct hconn *c, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000),
+	    (suseconds_t)((ms % 1000) * 1000) };
+
+	if (ms <= 0)
+		evtimer_del(c->timer);
+	else
+		evtimer_add(c->timer, &tv);
+}
+
+/* Header deadline or keep-alive idle time ran out. */
+static void
+hconn_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct hconn *c = arg;
+	struct hreq r = { .tc = HCONN_TC_CLIENT_TIMEOUT };
+
+	metric_inc(c->w->m->timeouts);
+	if (c->state != HCONN_HEAD) {
+		hconn_close(c, c->state == HCONN_IDLE ?
+		    "keep-alive timeout" : "timeout");
+		return;
+	}
+	/* A head started but did not finish in time (slowloris): 408. */
+	r.t_start_us = util_now_us();
+	hconn_error(c, &r, 408);
+	hconn_log(c, &r);
+}
+
+struct evbuffer *
+hconn_output(struct hconn *c)
+{
+	return bufferevent_get_output(c->bev);
+}
+
+struct evbuffer *
+hconn_input(struct hconn *c)
+{
+	return bufferevent_get_input(c->bev);
+}
+
+void
+hconn_read(struct hconn *c, int on)
+{
+	if (on)
+		bufferevent_enable(c->bev, EV_READ);
+	else
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+hconn_head(struct hconn *c, struct hreq *r,
+    struct http1_out *out, char *buf, size_t size, int status)
+{
+	r->status = status;
+	http1_out_init_buffer(out, buf, size);
+	http1_write_status_line(out, 1, status, NULL, 0);
+	if (c->hs->server != NULL)
+		http1_write_header(out, "Server", 6, c->hs->server,
+		    strlen(c->hs->server));
+	http1_out_add(out, "Date: ", 6);
+	http1_out_add(out, httpdate_now(time(NULL)), HTTPDATE_SIZE - 1);
+	http1_out_add(out, "\r\n", 2);
+	if (r->close)
+		http1_out_add(out, "Connection: close\r\n", 19);
+	else if (r->msg != NULL && r->msg->version_minor == 0)
+		http1_out_add(out, "Connection: keep-alive\r\n", 24);
+}
+
+int
+hconn_send_head(struct hconn *c, struct http1_out *out)
+{
+	if (http1_write_end_head(out) == -1)
+		return -1;
+	evbuffer_add(bufferevent_get_output(c->bev), out->buf, out->len);
+	metric_add(c->w->m->bytes_out, (int64_t)out->len);
+	return 0;
+}
+
+/* Statuses after which the connection cannot be trusted or reused. */
+static int
+hconn_fatal_status(int status)
+{
+	switch (status) {
+	case 400: case 408: case 413: case 414: case 431: case 501: case 505:
+		return 1;
+	}
+	return 0;
+}
+
+void
+hconn_error(struct hconn *c, struct hreq *r, int status)
+{
+	struct http1_out out;
+	char buf[1024], body[256];
+	const char *reason = http1_reason_phrase(status);
+	int n;
+
+	if (hconn_fatal_status(status))
+		r->close = 1;
+	r->status = status;
+	if (c->w->ops->error_page == NULL ||
+	    c->w->ops->error_page(c, r, status) != 0) {
+		n = snprintf(body, sizeof(body), "<html><head><title>%d %s"
+		    "</title></head><body><h1>%d %s</h1></body></html>\n",
+		    status, reason ? reason : "", status, reason ? reason : "");
+		hconn_head(c, r, &out, buf, sizeof(buf), status);
+		http1_out_add(&out, "Content-Type: text/html; charset=utf-8"
+		    "\r\n", 40);
+		if (status == 405)
+			http1_out_add(&out, "Allow: GET, HEAD\r\n", 18);
+		http1_write_header_u64(&out, "Content-Length", 14,
+		    (uint64_t)n);
+		if (hconn_send_head(c, &out) == 0 && !r->head_only) {
+			evbuffer_add(bufferevent_get_output(c->bev), body,
+			    (size_t)n);
+			r->bytes = (uint64_t)n;
+		}
+	}
+	if (r->close) {
+		hconn_set_state(c, HCONN_CLOSING);
+		bufferevent_disable(c->bev, EV_READ);
+	}
+}
+
+/*
+ * Whether the connection may carry another request after this one,
+ * decided before the response so that its head can say so.
+ */
+static int
+hconn_keepalive(struct hconn *c, const struct http1_msg *msg)
+{
+	return c->hs->keepalive_timeout_ms > 0 &&
+	    c->requests + 1 < (unsigned)c->hs->max_keepalive_requests &&
+	    (msg->flags & HTTP1_F_KEEP_ALIVE) && !c->w->lc->stopping;
+}
+
+/* A parse error: answer with its status and close. */
+static void
+hconn_bad_request(struct hconn *c)
+{
+	struct hreq r = { .tc = HCONN_TC_BAD_REQUEST };
+
+	r.t_start_us = util_now_us();
+	metric_inc(c->w->m->parse_errors);
+	log_debug("%s: bad request: %s", c->client, c->parser.err_reason);
+	hconn_error(c, &r, c->parser.err_status);
+	hconn_log(c, &r);
+}
+
+/*
+ * Drops request body bytes we will not use. A static resource answers
+ * before its body arrives; the body is read and thrown away (bounded by
+ * client_max_body_size) so the next request on the connection is found.
+ */
+static int
+hconn_discard(struct hconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len, used, dlen;
+	const char *p, *data;
+	enum http1_rc rc;
+
+	while ((len = evbuffer_get_length(in)) > 0) {
+		len = MINIMUM(len, HCONN_READ_MAX);
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		rc = http1_body_decode(&c->body, p, len, &used, &data, &dlen);
+		evbuffer_drain(in, used);
+		if (rc == HTTP1_DONE) {
+			hconn_set_state(c, HCONN_IDLE);
+			return 0;
+		}
+		if (rc == HTTP1_ERROR) {
+			hconn_close(c, c->body.err_reason);
+			return -1;
+		}
+		if (used == 0)
+			break;
+	}
+	return 1;
+}
+
+/* After a response: next request, close, or wait for the client. */
+static void
+hconn_after(struct hconn *c, struct hreq *r)
+{
+	const struct http1_msg *msg = r->msg;
+
+	c->requests++;
+	hconn_log(c, r);
+	if (c->state == HCONN_CLOSING)
+		return;
+	if (r->close) {
+		hconn_set_state(c, HCONN_CLOSING);
+		return;
+	}
+	http1_parser_reset(&c->parser);
+	if (msg->body != HTTP1_BODY_NONE) {
+		http1_body_init(&c->body, msg, &c->hs->limits);
+		hconn_set_state(c, HCONN_DISCARD);
+	} else
+		hconn_set_state(c, HCONN_IDLE);
+}
+
+/*
+ * One head from the input: AGAIN when incomplete, DONE after a response,
+ * ERROR when the connection is closing.
+ */
+static enum http1_rc
+hconn_one(struct hconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct http1_msg *msg = &c->w->msg;
+	struct hreq r;
+	size_t len = evbuffer_get_length(in);
+	const char *p;
+	enum http1_rc rc;
+
+	if (len == 0)
+		return HTTP1_AGAIN;
+	if (c->state == HCONN_IDLE) {
+		hconn_set_state(c, HCONN_HEAD);
+		hconn_timer(c, c->hs->header_timeout_ms);
+	}
+	len = MINIMUM(len, (size_t)c->hs->limits.max_head + 2);
+	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+	if ((rc = http1_parse_head(&c->parser, msg, p, len)) == HTTP1_AGAIN)
+		return HTTP1_AGAIN;
+	if (rc == HTTP1_ERROR) {
+		hconn_bad_request(c);
+		return HTTP1_ERROR;
+	}
+	memset(&r, 0, sizeof(r));
+	r.msg = msg;
+	r.t_start_us = util_now_us();
+	r.tc = HCONN_TC_OK;
+	r.close = !hconn_keepalive(c, msg);
+	r.head_only = msg->method == HTTP1_METHOD_HEAD;
+	hconn_timer(c, 0);	/* the header deadline is met */
+	if (c->w->ops->handle(c, &r) == 1)
+		return HTTP1_AGAIN;	/* with an upstream: head drained */
+	hconn_after(c, &r);		/* logs from the head: drain after */
+	evbuffer_drain(in, msg->head_len);
+	return c->state == HCONN_CLOSING ? HTTP1_ERROR : HTTP1_DONE;
+}
+
+/* Handles what the input holds, within the batch and output limits. */
+static void
+hconn_process(struct hconn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	int n;
+
+	for (n = 0; n < HCONN_PIPELINE_BATCH; n++) {
+		if (c->state == HCONN_DISCARD && hconn_discard(c) != 0)
+			break;
+		if (c->state == HCONN_CLOSING ||
+		    c->state == HCONN_PROXY)
+			break;
+		if (evbuffer_get_length(out) > HCONN_OUT_HIGH) {
+			hconn_set_state(c, HCONN_BLOCKED);
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
+		if (hconn_one(c) != HTTP1_DONE)
+			break;
+	}
+	if (c->state == HCONN_CLOSING) {
+		bufferevent_disable(c->bev, EV_READ);
+		if (evbuffer_get_length(out) == 0)
+			hconn_close(c, "done");
+		return;
+	}
+	/* The idle clock starts once the last response is sent: a long
+	   download is watched by the send timeout, not the idle one. */
+	if (c->state == HCONN_IDLE)
+		hconn_timer(c, evbuffer_get_length(out) == 0 ?
+		    c->hs->keepalive_timeout_ms : 0);
+	if (n == HCONN_PIPELINE_BATCH)	/* let other connections run */
+		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void
+hconn_readcb(struct bufferevent *bev, void *arg)
+{
+	struct hconn *c = arg;
+
+	if (c->state == HCONN_PROXY)
+		c->async_ops->read(c->async);
+	else
+		hconn_process(c);
+}
+
+/* Output drained below the low-water mark (empty). */
+static void
+hconn_writecb(struct bufferevent *bev, void *arg)
+{
+	struct hconn *c = arg;
+
+	if (c->state == HCONN_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			hconn_close(c, "done");
+		return;
+	}
+	if (c->state == HCONN_PROXY) {
+		c->async_ops->drained(c->async);
+		return;
+	}
+	if (c->state == HCONN_BLOCKED) {
+		hconn_set_state(c, HCONN_IDLE);
+		bufferevent_enable(c->bev, EV_READ);
+		hconn_process(c);
+	} else if (c->state == HCONN_IDLE)
+		hconn_timer(c, c->hs->keepalive_timeout_ms);
+}
+
+static void
+hconn_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct hconn *c = arg;
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		metric_inc(c->w->m->timeouts);
+		hconn_close(c, "send timeout");
+	} else if (what & BEV_EVENT_EOF)
+		hconn_close(c, c->state == HCONN_IDLE ? "client closed" :
+		    "client closed mid-request");
+	else
+		hconn_close(c, "socket error");
+}
+
+void
+hconn_accept(int fd, const struct net_addr *peer, void *arg)
+{
+	struct hconn_worker *w = arg;
+	struct hconn *c;
+	struct timeval wt;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->bev = bufferevent_socket_new(w->lc->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(c);
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->gen = lc_gen_ref(w->lc->gen);
+	c->conf = c->gen->conf;
+	c->hs = w->ops->settings(c->conf);
+	c->peer = *peer;
+	addr_format(peer, c->client, sizeof(c->client));
+	c->timer = evtimer_new(w->lc->base, hconn_timeout, c);
+	http1_parser_init(&c->parser, HTTP1_REQUEST, &c->hs->limits);
+	c->state = HCONN_HEAD;	/* set_state(IDLE) counts it idle */
+	hconn_set_state(c, HCONN_IDLE);
+	wt.tv_sec = (time_t)(c->hs->send_timeout_ms / 1000);
+	wt.tv_usec = (suseconds_t)(c->hs->send_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	bufferevent_setcb(c->bev, hconn_readcb, hconn_writecb,
+	    hconn_eventcb, c);
+	bufferevent_enable(c->bev, EV_READ);
+	/* The first request must come as fast as a head must finish. */
+	hconn_timer(c, c->hs->header_timeout_ms);
+	c->next = w->conns;
+	if (w->conns != NULL)
+		w->conns->prev = c;
+	w->conns = c;
+	metric_inc(c->w->m->conns_total);
+	metric_add(c->w->m->conns_active, 1);
+	lc_worker_conn_open(w->lc);
+	hconn_limit(w);
+}
+
+void
+hconn_async(struct hconn *c, const struct hconn_async_ops *ops, void *arg)
+{
+	c->async_ops = ops;
+	c->async = arg;
+	hconn_set_state(c, HCONN_PROXY);
+}
+
+void
+hconn_finish(struct hconn *c, struct hreq *r)
+{
+	c->async = NULL;
+	c->requests++;
+	hconn_log(c, r);
+	if (r->close || c->state == HCONN_CLOSING ||
+	    !hconn_keepalive(c, r->msg)) {
+		hconn_set_state(c, HCONN_CLOSING);
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
+		return;
+	}
+	http1_parser_reset(&c->parser);
+	hconn_set_state(c, HCONN_IDLE);
+	bufferevent_enable(c->bev, EV_READ);
+	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
+}
+
+void
+hconn_close_idle(struct hconn_worker *w)
+{
+	struct hconn *c, *next;
+
+	for (c = w->conns; c != NULL; c = next) {
+		next = c->next;
+		if (c->state == HCONN_IDLE)
+			hconn_close(c, "stopping");
+	}
+}
+
+void
+hconn_close_all(struct hconn_worker *w)
+{
+	while (w->conns != NULL)
+		hconn_close(w->conns, "worker end");
+}
+
+void
+hconn_metrics_init(struct hconn_metrics *m, struct metrics *reg)
+{
+	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",
+	    "4xx", "5xx" };
+	char labels[32];
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(labels, sizeof(labels), "class=\"%s\"", cls[i]);
+		m->requests[i] = metrics_counter(reg, "requests_total",
+		    "Requests answered, by status class.", labels);
+	}
+	m->bytes_out = metrics_counter(reg, "sent_bytes_total",
+	    "Bytes of response heads and bodies queued to clients.", NULL);
+	m->conns_total = metrics_counter(reg, "connections_total",
+	    "Client connections accepted.", NULL);
+	m->conns_active = metrics_gauge(reg, "connections_active",
+	    "Client connections open.", NULL);
+	m->conns_idle = metrics_gauge(reg, "connections_idle",
+	    "Open connections waiting for a request.", NULL);
+	m->latency = metrics_histogram(reg, "request_duration_microseconds",
+	    "Time from request head to response queued (proxied: to the end "
+	    "of the response).", NULL, metrics_latency_us_bounds,
+	    metrics_latency_us_nbounds);
+	m->timeouts = metrics_counter(reg, "timeouts_total",
+	    "Connections closed by a header, idle or send timeout.", NULL);
+	m->parse_errors = metrics_counter(reg, "bad_requests_total",
+	    "Requests refused by the HTTP parser.", NULL);
+}

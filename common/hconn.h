@@ -1,0 +1,166 @@
+/*
+ * hconn.h: the server side of an HTTP/1.1 connection, shared by webd and
+ * lbd: the request loop (keep-alive, pipelining, back-pressure), the
+ * timeouts, error responses and the one close function. What a request
+ * means is the daemon's: it answers through hconn_ops.
+ *
+ * A worker holds a struct hconn_worker (its listeners accept into
+ * hconn_accept). For each request head, ops->handle either answers at once
+ * into hconn_output() (returns 0), or takes the request away (returns 1,
+ * after hconn_async) and later calls hconn_finish. Responses start with
+ * hconn_head (status line, Server, Date, Connection) and end with
+ * hconn_send_head; the body follows in the output buffer.
+ */
+#ifndef TRIAD_HCONN_H
+#define TRIAD_HCONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "http1-t.h"
+#include "lifecycle.h"
+
+struct bufferevent;
+struct event;
+struct evbuffer;
+struct metric;
+struct metrics;
+struct net_listener;
+
+enum hconn_state {
+	HCONN_IDLE,	/* between requests (keep-alive timer) */
+	HCONN_HEAD,	/* reading a head (header deadline) */
+	HCONN_DISCARD,	/* dropping a request body nobody reads */
+	HCONN_BLOCKED,	/* output is full: stop reading */
+	HCONN_PROXY,	/* a request is away (hconn_async) */
+	HCONN_CLOSING,	/* send what is queued, then close */
+};
+
+/* Why a request or connection ended, as in HAProxy's termination codes:
+   first letter who (C client, S server/upstream, R resource, P proxy,
+   - nobody; lower case: a timeout), second when (R reading the head,
+   C connecting, H waiting for the response head, D data, - done). */
+#define HCONN_TC_OK		"--"
+#define HCONN_TC_CLIENT_TIMEOUT	"cR"
+#define HCONN_TC_CLIENT_ABORT	"CD"
+#define HCONN_TC_BAD_REQUEST	"PR"
+#define HCONN_TC_SEND_TIMEOUT	"cD"
+
+/* Per generation: the daemon's settings for its HTTP connections. */
+struct hconn_settings {
+	struct http1_limits	 limits;
+	int64_t			 keepalive_timeout_ms;	/* 0: no keep-alive */
+	int64_t			 header_timeout_ms;
+	int64_t			 send_timeout_ms;
+	int64_t			 max_keepalive_requests;
+	const char		*server;	/* Server header; NULL: none */
+};
+
+/* One request, from its head to its log line. */
+struct hreq {
+	const struct http1_msg	*msg;		/* NULL before a head */
+	uint64_t		 t_start_us;
+	int			 status;
+	uint64_t		 bytes;		/* body bytes queued */
+	uint64_t		 upstream_us;	/* proxied: upstream time */
+	const char		*server;	/* proxied: which server */
+	int			 head_only;	/* HEAD */
+	int			 close;		/* Connection: close after */
+	const char		*tc;
+};
+
+struct hconn_metrics {
+	struct metric	*requests[6];	/* other, 1xx..5xx */
+	struct metric	*bytes_out;
+	struct metric	*conns_total, *conns_active, *conns_idle;
+	struct metric	*latency;
+	struct metric	*timeouts;
+	struct metric	*parse_errors;
+};
+
+struct hconn;
+
+/* What a request away from the connection answers to (a proxy). */
+struct hconn_async_ops {
+	void	(*read)(void *);	/* the client sent more (a body) */
+	void	(*drained)(void *);	/* the client took our output */
+	void	(*abort)(void *);	/* the connection is closing */
+};
+
+struct hconn_ops {
+	/* The settings inside a generation's configuration. */
+	const struct hconn_settings *(*settings)(const void *conf);
+	/* Answers r (0) or takes it away (1: hconn_async was called). */
+	int	(*handle)(struct hconn *, struct hreq *);
+	/* A custom page for an error status; 0 when it was served. */
+	int	(*error_page)(struct hconn *, struct hreq *, int status);
+	/* The access-log line of r (may be NULL). */
+	void	(*log)(struct hconn *, const struct hreq *);
+};
+
+/* A worker's HTTP side: embed it in the daemon's worker. */
+struct hconn_worker {
+	struct lc_worker	*lc;
+	const struct hconn_ops	*ops;
+	struct hconn_metrics	*m;
+	void			*arg;		/* the daemon's worker */
+	struct hconn		*conns;		/* open, for shutdown */
+	size_t			 nconns;
+	int64_t			 max_conns;	/* accepting pauses there */
+	struct net_listener	**listeners;
+	size_t			 nlisteners;
+	struct http1_msg	 msg;		/* the head being handled */
+};
+
+struct hconn {
+	struct hconn		*next, *prev;
+	struct hconn_worker	*w;
+	struct lc_gen		*gen;
+	const void		*conf;		/* gen->conf, the daemon's */
+	const struct hconn_settings *hs;
+	struct bufferevent	*bev;
+	struct event		*timer;
+	struct net_addr		 peer;
+	char			 client[64];	/* peer address, for logs */
+	struct http1_parser	 parser;
+	struct http1_body	 body;
+	enum hconn_state	 state;
+	unsigned		 requests;
+	const struct hconn_async_ops *async_ops;
+	void			*async;
+};
+
+/* hconn_metrics_init: the shared metric names in the daemon's registry. */
+void	hconn_metrics_init(struct hconn_metrics *, struct metrics *);
+/* The accept callback of every HTTP listener (arg: the hconn_worker). */
+void	hconn_accept(int fd, const struct net_addr *peer, void *arg);
+/* Close idle connections now (stop), and all of them (worker end). */
+void	hconn_close_idle(struct hconn_worker *);
+void	hconn_close_all(struct hconn_worker *);
+/*
+ * hconn_error: a complete error response for status, through the
+ * daemon's error page when it has one. 400, 408, 413, 414, 431, 501 and
+ * 505 close the connection after the response.
+ */
+void	hconn_error(struct hconn *, struct hreq *, int status);
+/* hconn_head: starts a response head in buf (status line, Server, Date,
+   Connection); add fields to out, then hconn_send_head. */
+void	hconn_head(struct hconn *, struct hreq *, struct http1_out *out,
+	    char *buf, size_t size, int status);
+/* hconn_send_head: ends the head and queues it. 0, or -1 if it failed. */
+int	hconn_send_head(struct hconn *, struct http1_out *);
+struct evbuffer *hconn_output(struct hconn *);
+struct evbuffer *hconn_input(struct hconn *);
+/* hconn_read / hconn_pause: reading from the client (back-pressure). */
+void	hconn_read(struct hconn *, int on);
+/* hconn_async: the request went away (to arg, driven by ops). */
+void	hconn_async(struct hconn *, const struct hconn_async_ops *, void *);
+/*
+ * hconn_finish: the request r taken away is over (response queued, or
+ * failed): log it, then the next request or the close. Deferred to the
+ * event loop, so the caller may still unwind.
+ */
+void	hconn_finish(struct hconn *, struct hreq *);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * hproxy.h: an HTTP request forwarded to an upstream server over a
+ * pooled keep-alive connection (common/upstream), with the request body
+ * and the response streamed both ways under back-pressure; shared by
+ * webd (dynamic routes to appd) and lbd (http mode, to webd).
+ *
+ * Bodies keep their framing (Content-Length or chunked) and are checked by
+ * the http1 body decoder on the way; hop-by-hop fields and those named in
+ * Connection are dropped; X-Forwarded-For, X-Real-IP and X-Forwarded-Proto
+ * (and, if asked, Forwarded, RFC 7239) are set, believing the client's own
+ * only from trusted peers. Failures never hang a client: a refused connect
+ * is retried on another server up to `retries` times, then 502; silence
+ * past read_timeout is 504 (or cuts the client when the response began);
+ * a request the server dropped before answering is sent again elsewhere
+ * when that is safe (nothing of its body read, and either a reused pooled
+ * connection or an idempotent method with retry_idempotent).
+ */
+#ifndef TRIAD_HPROXY_H
+#define TRIAD_HPROXY_H
+
+#include <stdint.h>
+
+struct cidr_list;
+struct hconn;
+struct hreq;
+struct metric;
+struct metrics;
+struct upstream_pool;
+
+struct hproxy_metrics {
+	struct metric	*errors;	/* connect failures, timeouts... */
+	struct metric	*retries;	/* sent again to another server */
+	struct metric	*latency;	/* forward to end of response */
+};
+
+/* How one route or backend forwards (lives in the generation). */
+struct hproxy_conf {
+	const char		*label;		/* route or backend, for logs */
+	int64_t			 read_timeout_ms;
+	int			 retries;	/* after the first attempt */
+	int			 retry_idempotent;
+	int			 forwarded;	/* add RFC 7239 Forwarded */
+	const char		*proto;		/* "http" or "https" */
+	const struct cidr_list	*trusted;	/* peers whose XFF we keep */
+	struct hproxy_metrics	*m;
+	struct metrics		*registry;	/* per-server error counters */
+};
+
+void	hproxy_metrics_init(struct hproxy_metrics *, struct metrics *);
+/*
+ * hproxy_start: forwards r (its head is in the connection's input) to a
+ * server of pool. The connection goes async; hconn_finish follows.
+ */
+void	hproxy_start(struct hconn *, struct hreq *, struct upstream_pool *,
+	    const struct hproxy_conf *);
+
+#endif
