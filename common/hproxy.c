@@ -269,6 +269,7 @@ hproxy_done(struct hproxy *p)
 	struct hreq *r = p->r;
 
 	r->upstream_us = util_now_us() - p->t_up_us;
+	r->server = p->srv != NULL ? p->srv->name : NULL;
 	metric_observe(p->pc->m->latency, (int64_t)r->upstream_us);
 	hconn_finish(c, r);	/* logs r, which lives in p: free after */
 	hproxy_free(p);

@@ -8,6 +8,7 @@
 #include "alog.h"
 #include "config.h"
 #include "conf.h"
+#include "http1.h"
 #include "lbd.h"
 #include "topology.h"
 #include "upstream.h"
@@ -93,6 +94,27 @@ static const struct cfg_key lb_keys[] = {
 	  .help = "Client sessions per worker." },
 	{ .name = "health", .type = CFG_SECTION, .sub = &lb_health_schema,
 	  .off = K(health), .help = "Active health checks." },
+	{ .name = "http_request_timeout", .type = CFG_DURATION, .def = "10s",
+	  .min = 100, .max = 600000, .off = K(http_request_timeout_ms),
+	  .help = "http: time to receive a whole request head (slowloris)." },
+	{ .name = "keepalive_timeout", .type = CFG_DURATION, .def = "60s",
+	  .min = 0, .max = 3600000, .off = K(keepalive_timeout_ms),
+	  .help = "http: idle time between two requests of a client." },
+	{ .name = "max_header_size", .type = CFG_SIZE, .def = "32k",
+	  .min = 1024, .max = 1024 * 1024, .off = K(max_header_size),
+	  .help = "http: largest request head (431 past it)." },
+	{ .name = "max_body_size", .type = CFG_SIZE, .def = "100m",
+	  .min = 0, .max = 1ULL << 40, .off = K(max_body_size),
+	  .help = "http: largest request body (413 past it)." },
+	{ .name = "server_keepalive", .type = CFG_INT, .def = "64", .min = 0,
+	  .max = 10000, .off = K(server_keepalive),
+	  .help = "http: idle connections kept per server and worker." },
+	{ .name = "forwarded", .type = CFG_BOOL, .def = "true",
+	  .off = K(forwarded),
+	  .help = "http: add an RFC 7239 Forwarded field." },
+	{ .name = "trusted_proxies", .type = CFG_CIDRS,
+	  .flags = CFG_F_SCALAR_OK, .off = K(trusted_proxies),
+	  .help = "http: peers whose X-Forwarded-For is kept and extended." },
 	{ .name = NULL },
 };
 const struct cfg_schema lb_conf_schema = {
@@ -159,6 +181,30 @@ lb_conf_access(struct lb_conf *c, const char *conf_path, char **cause)
 	return c->access == NULL && *cause != NULL ? -1 : 0;
 }
 
+/* http mode: the connection settings and how requests are forwarded. */
+static void
+lb_conf_http(struct lb_conf *c)
+{
+	http1_limits_default(&c->hs.limits);
+	c->hs.limits.max_head = (uint32_t)c->max_header_size;
+	if (c->hs.limits.max_start_line > c->hs.limits.max_head)
+		c->hs.limits.max_start_line = c->hs.limits.max_head;
+	c->hs.limits.max_body = c->max_body_size;
+	c->hs.keepalive_timeout_ms = c->keepalive_timeout_ms;
+	c->hs.header_timeout_ms = c->http_request_timeout_ms;
+	c->hs.send_timeout_ms = c->client_timeout_ms;
+	c->hs.max_keepalive_requests = 100000;
+	c->hs.server = NULL;	/* the servers' own Server field passes */
+	c->pc.label = c->servers;
+	c->pc.read_timeout_ms = c->server_timeout_ms;
+	c->pc.retries = (int)c->retries;
+	c->pc.retry_idempotent = 1;
+	c->pc.forwarded = c->forwarded;
+	c->pc.proto = "http";
+	c->pc.trusted = &c->trusted_proxies;
+	c->pc.m = &lb_metrics.pm;
+}
+
 void *
 lb_conf_load(const struct lc_opts *opts, struct lc_settings *s, char **errors)
 {
@@ -170,12 +216,7 @@ lb_conf_load(const struct lc_opts *opts, struct lc_settings *s, char **errors)
 		free(c);
 		return NULL;
 	}
-	if (c->mode == LB_MODE_HTTP) {
-		xasprintf(errors, "%s: lbd.mode: http is not built yet; use "
-		    "mode: tcp (issue 4)", opts->conf_path);
-		lb_conf_free(c);
-		return NULL;
-	}
+	lb_conf_http(c);
 	if (lb_conf_group(c, opts->conf_path, errors) == -1 ||
 	    lb_conf_access(c, opts->conf_path, errors) == -1) {
 		lb_conf_free(c);

@@ -9,6 +9,8 @@
 
 #include "cidr.h"
 #include "config-t.h"
+#include "hconn.h"
+#include "hproxy.h"
 #include "lifecycle.h"
 
 struct alog;
@@ -53,18 +55,30 @@ struct lb_conf {
 	int64_t			 fail_timeout_ms;
 	int64_t			 max_connections;
 	struct lb_health	 health;
+	/* http mode */
+	int64_t			 http_request_timeout_ms;
+	int64_t			 keepalive_timeout_ms;
+	uint64_t		 max_header_size;
+	uint64_t		 max_body_size;
+	int64_t			 server_keepalive;
+	int			 forwarded;
+	struct cidr_list	 trusted_proxies;
 
 	/* Resolved at load. */
 	struct topology			*topo;
 	const struct topo_instance	*self;
 	struct upstream_group		*group;
 	struct alog			*access;
+	struct hconn_settings		 hs;	/* http mode */
+	struct hproxy_conf		 pc;
 	int				*fds;	/* [worker][address] */
 	size_t				 nfds;
 	int				 inherit;
 };
 
 struct lb_metrics {
+	struct hconn_metrics	 hm;	/* http mode */
+	struct hproxy_metrics	 pm;
 	struct metric	*sessions_total;
 	struct metric	*sessions_active;
 	struct metric	*retries;
@@ -77,6 +91,7 @@ struct lb_metrics {
 };
 
 struct lb_worker {
+	struct hconn_worker	 hw;		/* http mode */
 	struct lc_worker	*lc;
 	struct net_listener	**listeners;
 	size_t			 nlisteners;

@@ -13,6 +13,9 @@
 
 #include "alog.h"
 #include "conf.h"
+#include "hconn.h"
+#include "hproxy.h"
+#include "http.h"
 #include "json.h"
 #include "lbd.h"
 #include "log.h"
@@ -127,6 +130,8 @@ lb_setup(struct lifecycle *lc, char **cause)
 {
 	struct metrics *m = lc_metrics(lc);
 
+	hconn_metrics_init(&lb_metrics.hm, m);
+	hproxy_metrics_init(&lb_metrics.pm, m);
 	lb_metrics.sessions_total = metrics_counter(m, "sessions_total",
 	    "Client sessions accepted.", NULL);
 	lb_metrics.sessions_active = metrics_gauge(m, "sessions_active",
@@ -207,6 +212,7 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 		    c->self->name);
 		return -1;
 	}
+	c->pc.registry = lc_metrics(lc);
 	if (old != NULL)
 		lb_carry_state(c, old->conf);
 	if (old != NULL && lb_same_listen(c, old->conf)) {
@@ -234,11 +240,18 @@ lb_listen(struct lc_worker *lw, struct lb_worker *w)
 
 	w->listeners = xcalloc(n, sizeof(*w->listeners));
 	w->nlisteners = n;
+	/* hconn pauses the same listeners at its own max_connections. */
+	w->hw.listeners = w->listeners;
+	w->hw.nlisteners = n;
 	for (i = 0; i < n; i++) {
 		fd = c->fds[(lw->id - 1) * n + i];
 		c->fds[(lw->id - 1) * n + i] = -1;
-		w->listeners[i] = net_listener_new(lw->base, fd, 0,
-		    lb_tcp_accept, w);
+		if (c->mode == LB_MODE_HTTP)
+			w->listeners[i] = net_listener_new(lw->base, fd, 0,
+			    hconn_accept, &w->hw);
+		else
+			w->listeners[i] = net_listener_new(lw->base, fd, 0,
+			    lb_tcp_accept, w);
 	}
 }
 
@@ -252,15 +265,20 @@ lb_unlisten(struct lb_worker *w)
 	free(w->listeners);
 	w->listeners = NULL;
 	w->nlisteners = 0;
+	w->hw.listeners = NULL;
+	w->hw.nlisteners = 0;
 }
 
-/* tcp mode: the pool only connects (no idle reuse of server sessions). */
+/* tcp mode: the pool only connects (a session is one connection);
+   http mode: idle server connections are kept for the next requests. */
 static void
 lb_pool(struct lc_worker *lw, struct lb_worker *w)
 {
 	const struct lb_conf *c = lw->gen->conf;
 	struct upstream_pool_conf pc = {
-		.max_idle = 0,
+		.max_idle = c->mode == LB_MODE_HTTP ?
+		    (int)c->server_keepalive : 0,
+		.idle_timeout_ms = 60000,
 		.connect_timeout_ms = (uint64_t)c->connect_timeout_ms,
 	};
 
@@ -283,6 +301,11 @@ lb_worker_start(struct lc_worker *lw)
 
 	w->lc = lw;
 	w->alog = xcalloc(1, sizeof(*w->alog));
+	w->hw.lc = lw;
+	w->hw.ops = &lb_http_ops;
+	w->hw.m = &lb_metrics.hm;
+	w->hw.arg = w;
+	w->hw.max_conns = ((struct lb_conf *)lw->gen->conf)->max_connections;
 	lw->data = w;
 	lb_listen(lw, w);
 	lb_pool(lw, w);
@@ -309,7 +332,10 @@ lb_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 static void
 lb_worker_stop_accept(struct lc_worker *lw)
 {
-	lb_unlisten(lw->data);
+	struct lb_worker *w = lw->data;
+
+	lb_unlisten(w);
+	hconn_close_idle(&w->hw);
 }
 
 static void
@@ -318,6 +344,7 @@ lb_worker_end(struct lc_worker *lw)
 	struct lb_worker *w = lw->data;
 
 	lb_tcp_close_all(w);
+	hconn_close_all(&w->hw);
 	lb_unlisten(w);
 	upstream_pool_free(w->pool);
 	alog_flush(((struct lb_conf *)lw->gen->conf)->access, w->alog);

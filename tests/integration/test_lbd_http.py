@@ -1,0 +1,294 @@
+"""lbd in http mode.
+
+Part one puts lbd in front of two small HTTP/1.1 servers in this process
+that answer with their name and the headers they got, so per-request
+balancing on one keep-alive connection, the forwarding headers, admin
+drain and hostile requests are seen from both ends. Part two puts lbd in
+front of two real webd and kills one with SIGKILL, and reloads lbd, under
+a bounded load: no request may fail.
+"""
+
+import json
+import os
+import signal
+import socket
+import socketserver
+import threading
+import time
+
+import triadtest
+from triadtest import http
+
+LBD = triadtest.build_path("lbd", "lbd")
+WEBD = triadtest.build_path("webd", "webd")
+
+ECHO_TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on:
+    - {{ host: h1, name: s1, listen: {p1} }}
+    - {{ host: h1, name: s2, listen: {p2} }}
+lbd:
+  on: [h1]
+  listen: {port}
+  status: {status}
+  workers: 1
+  mode: http
+  servers: webd
+  http_request_timeout: 1s
+  access_log: access.log
+"""
+
+
+class Echo(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port, name):
+        self.name = name
+        self.requests = []
+        super().__init__(("127.0.0.1", port), EchoHandler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def kill(self):
+        self.shutdown()
+        self.server_close()
+
+
+class EchoHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        try:
+            while True:
+                line = self.rfile.readline()
+                if not line:
+                    return
+                headers = {}
+                while True:
+                    h = self.rfile.readline()
+                    if h in (b"\r\n", b""):
+                        break
+                    k, v = h.decode().split(":", 1)
+                    headers[k.strip().lower()] = v.strip()
+                n = int(headers.get("content-length", "0"))
+                body = self.rfile.read(n)
+                self.server.requests.append(line)
+                out = json.dumps({"server": self.server.name,
+                                  "line": line.decode().strip(),
+                                  "headers": headers,
+                                  "body": len(body)}).encode()
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                                 b"\r\n%s" % (len(out), out))
+        except OSError:
+            pass
+
+
+class LbdHttpEchoTest(triadtest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        assert os.access(LBD, os.X_OK), LBD + " is not built"
+        cls.dir = triadtest.tempdir("lbd-http")
+        cls.port, cls.status, p1, p2 = triadtest.free_ports(4)
+        cls.echo = [Echo(p1, "s1"), Echo(p2, "s2")]
+        conf = os.path.join(cls.dir, "triad.yaml")
+        with open(conf, "w") as f:
+            f.write(ECHO_TOPOLOGY.format(port=cls.port, status=cls.status,
+                                         p1=p1, p2=p2))
+        cls.d = triadtest.Daemon(
+            [LBD, "-f", "-c", conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        for e in cls.echo:
+            e.kill()
+        if rc != 0:
+            raise AssertionError("lbd exited with %s" % rc)
+
+    def test_per_request_balancing_on_one_connection(self):
+        s = socket.create_connection(("127.0.0.1", self.port), 5)
+        f = s.makefile("rb")
+        names = []
+        for _ in range(6):
+            s.sendall(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertIn(b"200", f.readline())
+            length = 0
+            while True:
+                h = f.readline()
+                if h == b"\r\n":
+                    break
+                if h.lower().startswith(b"content-length"):
+                    length = int(h.split(b":")[1])
+            names.append(json.loads(f.read(length))["server"])
+        s.close()
+        # Round robin per request (where it starts depends on the tests
+        # before): each request of the one connection goes to the other.
+        self.assertIn(names, (["s1", "s2"] * 3, ["s2", "s1"] * 3))
+
+    def test_forwarding_headers(self):
+        r = http.get("http://127.0.0.1:%d/h" % self.port,
+                     headers={"X-Forwarded-For": "198.51.100.7"})
+        h = r.json()["headers"]
+        # lbd's peer is not trusted by default: the client's own XFF goes.
+        self.assertEqual(h["x-forwarded-for"], "127.0.0.1")
+        self.assertEqual(h["forwarded"], "for=127.0.0.1;proto=http")
+        self.assertEqual(h["x-forwarded-proto"], "http")
+
+    def test_smuggling_never_reaches_a_server_as_two(self):
+        before = sum(len(e.requests) for e in self.echo)
+        vectors = [
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1"
+            b"\r\nHost: a\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+            b"Content-Length: 40\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, "
+            b"identity\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding:\x0bchunked\r\n"
+            b"\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\n Transfer-Encoding: chunked\r\n"
+            b"Content-Length: 3\r\n\r\nabc",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX: a\rGET /smuggled HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\nHost: a\n\nGET /smuggled HTTP/1.1\n\n",
+            b"GET / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\n\r\nhello",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +5\r\n\r\nhello",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX: \x00\r\n\r\n",
+        ]
+        for v in vectors:
+            res = http.raw_exchange("127.0.0.1", self.port, v, timeout=5)
+            self.assertIn(res.status(), (400, 501), v)
+        after = [l for e in self.echo for l in e.requests]
+        self.assertFalse([l for l in after if b"smuggled" in l])
+        self.assertEqual(sum(len(e.requests) for e in self.echo), before)
+
+    def test_admin_drain_and_slowloris(self):
+        url = "http://127.0.0.1:%d/admin/server" % self.status
+        r = http.post(url, body=b"name=s1&state=drain",
+                      content_type="application/x-www-form-urlencoded")
+        self.assertEqual(r.status, 200)
+        try:
+            got = {http.get("http://127.0.0.1:%d/" % self.port).json()[
+                "server"] for _ in range(6)}
+            self.assertEqual(got, {"s2"})
+        finally:
+            http.post(url, body=b"name=s1&state=ready",
+                      content_type="application/x-www-form-urlencoded")
+        s = socket.create_connection(("127.0.0.1", self.port), 5)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n")
+        t0 = time.monotonic()
+        s.settimeout(5)
+        data = s.recv(4096)
+        s.close()
+        self.assertIn(b"408", data)
+        self.assertLess(time.monotonic() - t0, 4)
+
+
+WEBD_TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on:
+    - {{ host: h1, name: w1, listen: {w1}, status: {ws1} }}
+    - {{ host: h1, name: w2, listen: {w2}, status: {ws2} }}
+  workers: 1
+  root: www
+  mime_types: {mime}
+lbd:
+  on: [h1]
+  listen: {port}
+  status: {status}
+  workers: 2
+  mode: http
+  servers: webd
+  retries: 2
+  max_fails: 1
+  fail_timeout: 5s
+  connect_timeout: 500ms
+"""
+
+
+class LbdHttpFailoverTest(triadtest.TestCase):
+
+    def setUp(self):
+        for p in (LBD, WEBD):
+            self.assertTrue(os.access(p, os.X_OK), p + " is not built")
+        self.dir = triadtest.tempdir("lbd-failover")
+        os.makedirs(os.path.join(self.dir, "www"))
+        with open(os.path.join(self.dir, "www", "index.html"), "w") as f:
+            f.write("hello from webd\n")
+        (self.port, self.status, w1, w2, ws1,
+         ws2) = triadtest.free_ports(6)
+        self.conf = os.path.join(self.dir, "triad.yaml")
+        with open(self.conf, "w") as f:
+            f.write(WEBD_TOPOLOGY.format(
+                port=self.port, status=self.status, w1=w1, w2=w2, ws1=ws1,
+                ws2=ws2, mime=os.path.join(triadtest.source_dir(), "etc",
+                                           "mime.types")))
+        self.webd = [triadtest.Daemon(
+            [WEBD, "-f", "-c", self.conf, "--host", "h1", "--instance", n],
+            name="webd-" + n,
+            health_url="http://127.0.0.1:%d/health" % s).start()
+            for n, s in (("w1", ws1), ("w2", ws2))]
+        self.lbd = triadtest.Daemon(
+            [LBD, "-f", "-c", self.conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % self.status).start()
+
+    def tearDown(self):
+        rc = self.lbd.stop()
+        for w in self.webd:
+            w.stop()
+        self.assertEqual(rc, 0, self.lbd.log_tail(40))
+
+    def load(self, seconds, results):
+        """Bounded load: keep-alive GETs on 4 threads for `seconds`."""
+        stop = time.monotonic() + seconds
+
+        def run():
+            while time.monotonic() < stop:
+                try:
+                    r = http.get("http://127.0.0.1:%d/" % self.port,
+                                 timeout=5)
+                    if r.status == 200 and r.body == b"hello from webd\n":
+                        results["ok"] += 1
+                    else:
+                        results["bad"].append(r.status)
+                except OSError as e:
+                    results["bad"].append(repr(e))
+
+        threads = [threading.Thread(target=run) for _ in range(4)]
+        for t in threads:
+            t.start()
+        return threads
+
+    def test_kill_one_server_under_load(self):
+        results = {"ok": 0, "bad": []}
+        threads = self.load(3.0, results)
+        time.sleep(1.0)
+        self.webd[1].signal(signal.SIGKILL)
+        for t in threads:
+            t.join(15)
+        self.assertEqual(results["bad"], [])
+        self.assertGreater(results["ok"], 50)
+
+    def test_reload_under_load(self):
+        results = {"ok": 0, "bad": []}
+        threads = self.load(3.0, results)
+        for i in range(4):
+            time.sleep(0.5)
+            mark = self.lbd.log_mark()
+            self.lbd.reload()
+            self.lbd.wait_log("generation %d in service" % (i + 2),
+                              since=mark)
+        for t in threads:
+            t.join(15)
+        self.assertEqual(results["bad"], [])
+        self.assertGreater(results["ok"], 50)
+
+
+if __name__ == "__main__":
+    triadtest.main()
