@@ -17,7 +17,10 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+
+#include <openssl/ssl.h>
 
 #include "hconn.h"
 #include "httpdate.h"
@@ -446,6 +449,8 @@ hconn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct hconn *c = arg;
 
+	if (what == BEV_EVENT_CONNECTED)	/* a TLS handshake is done */
+		return;
 	if (what & BEV_EVENT_TIMEOUT) {
 		metric_inc(c->w->m->timeouts);
 		hconn_close(c, "send timeout");
@@ -453,23 +458,27 @@ hconn_eventcb(struct bufferevent *bev, short what, void *arg)
 		hconn_close(c, c->state == HCONN_IDLE ? "client closed" :
 		    "client closed mid-request");
 	else
-		hconn_close(c, "socket error");
+		hconn_close(c, c->tls ? "TLS or socket error" :
+		    "socket error");
 }
 
-void
-hconn_accept(int fd, const struct net_addr *peer, void *arg)
+/*
+ * A new connection on bev (plain or TLS). The connection keeps the
+ * worker's current generation until it closes.
+ */
+static void
+hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
+    const struct net_addr *peer)
 {
-	struct hconn_worker *w = arg;
 	struct hconn *c;
 	struct timeval wt;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->bev = bufferevent_socket_new(w->lc->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		free(c);
-		close(fd);
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		bufferevent_free(bev);
 		return;
 	}
+	c->bev = bev;
+	c->tls = tls;
 	c->w = w;
 	c->gen = lc_gen_ref(w->lc->gen);
 	c->conf = c->gen->conf;
@@ -486,7 +495,8 @@ hconn_accept(int fd, const struct net_addr *peer, void *arg)
 	bufferevent_setcb(c->bev, hconn_readcb, hconn_writecb,
 	    hconn_eventcb, c);
 	bufferevent_enable(c->bev, EV_READ);
-	/* The first request must come as fast as a head must finish. */
+	/* The first request (after the handshake) must come as fast as a
+	   head must finish. */
 	hconn_timer(c, c->hs->header_timeout_ms);
 	c->next = w->conns;
 	if (w->conns != NULL)
@@ -496,6 +506,44 @@ hconn_accept(int fd, const struct net_addr *peer, void *arg)
 	metric_add(c->w->m->conns_active, 1);
 	lc_worker_conn_open(w->lc);
 	hconn_limit(w);
+}
+
+void
+hconn_accept(int fd, const struct net_addr *peer, void *arg)
+{
+	struct hconn_worker *w = arg;
+	struct bufferevent *bev;
+
+	if ((bev = bufferevent_socket_new(w->lc->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		return;
+	}
+	hconn_start(w, bev, 0, peer);
+}
+
+void
+hconn_accept_tls(int fd, const struct net_addr *peer, void *arg)
+{
+	struct hconn_worker *w = arg;
+	SSL_CTX *ctx = w->ops->tls_ctx != NULL ?
+	    w->ops->tls_ctx(w->lc->gen->conf) : NULL;
+	struct bufferevent *bev;
+	SSL *ssl;
+
+	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL) {
+		close(fd);
+		return;
+	}
+	if ((bev = bufferevent_openssl_socket_new(w->lc->base, fd, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		SSL_free(ssl);
+		close(fd);
+		return;
+	}
+	/* A client that closes without close_notify has still ended. */
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	hconn_start(w, bev, 1, peer);
 }
 
 void

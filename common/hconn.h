@@ -97,6 +97,8 @@ struct hconn_ops {
 	int	(*error_page)(struct hconn *, struct hreq *, int status);
 	/* The access-log line of r (may be NULL). */
 	void	(*log)(struct hconn *, const struct hreq *);
+	/* The TLS context of a generation, for hconn_accept_tls (or NULL). */
+	struct ssl_ctx_st *(*tls_ctx)(const void *conf);
 };
 
 /* A worker's HTTP side: embed it in the daemon's worker. */
@@ -126,6 +128,7 @@ struct hconn {
 	struct http1_parser	 parser;
 	struct http1_body	 body;
 	enum hconn_state	 state;
+	int			 tls;		/* accepted on a TLS listener */
 	unsigned		 requests;
 	const struct hconn_async_ops *async_ops;
 	void			*async;
@@ -135,6 +138,9 @@ struct hconn {
 void	hconn_metrics_init(struct hconn_metrics *, struct metrics *);
 /* The accept callback of every HTTP listener (arg: the hconn_worker). */
 void	hconn_accept(int fd, const struct net_addr *peer, void *arg);
+/* The same for HTTPS listeners: a TLS handshake with ops->tls_ctx first
+   (TLS 1.2 minimum, SNI and ALPN as common/tls sets them). */
+void	hconn_accept_tls(int fd, const struct net_addr *peer, void *arg);
 /* Close idle connections now (stop), and all of them (worker end). */
 void	hconn_close_idle(struct hconn_worker *);
 void	hconn_close_all(struct hconn_worker *);

@@ -144,7 +144,7 @@ hproxy_forwarded_7239(struct hproxy *p, struct http1_out *out,
 {
 	int trusted = cidr_list_match(p->pc->trusted,
 	    (const struct sockaddr *)&p->c->peer.ss);
-	const char *prev = NULL, *proto = p->pc->proto ? p->pc->proto : "http";
+	const char *prev = NULL, *proto = p->c->tls ? "https" : "http";
 	size_t plen = 0;
 	char buf[1024];
 	int n;
@@ -200,7 +200,7 @@ hproxy_forwarded(struct hproxy *p, struct http1_out *out)
 		http1_write_header(out, "X-Real-IP", 9, ip, strlen(ip));
 	}
 	if (proto == NULL) {
-		proto = p->pc->proto != NULL ? p->pc->proto : "http";
+		proto = c->tls ? "https" : "http";
 		plen = strlen(proto);
 	}
 	http1_write_header(out, "X-Forwarded-Proto", 17, proto, plen);
@@ -378,6 +378,9 @@ hproxy_response_head(struct hproxy *p)
 		    m->content_length);
 	else if (m->body == HTTP1_BODY_CHUNKED && !p->dechunk)
 		http1_out_add(&out, "Transfer-Encoding: chunked\r\n", 28);
+	if (p->c->tls && p->pc->hsts != NULL)
+		http1_write_header(&out, "Strict-Transport-Security", 25,
+		    p->pc->hsts, strlen(p->pc->hsts));
 	if (p->r->close)
 		http1_out_add(&out, "Connection: close\r\n", 19);
 	else if (p->msg.version_minor == 0)

@@ -40,7 +40,7 @@ struct hproxy_conf {
 	int			 retries;	/* after the first attempt */
 	int			 retry_idempotent;
 	int			 forwarded;	/* add RFC 7239 Forwarded */
-	const char		*proto;		/* "http" or "https" */
+	const char		*hsts;		/* HTTPS answers get it, or NULL */
 	const struct cidr_list	*trusted;	/* peers whose XFF we keep */
 	struct hproxy_metrics	*m;
 	struct metrics		*registry;	/* per-server error counters */

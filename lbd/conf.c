@@ -9,6 +9,7 @@
 #include "config.h"
 #include "conf.h"
 #include "http1.h"
+#include "tls.h"
 #include "lbd.h"
 #include "topology.h"
 #include "upstream.h"
@@ -52,6 +53,21 @@ static const struct cfg_key lb_health_keys[] = {
 };
 static const struct cfg_schema lb_health_schema = {
 	"health", lb_health_keys, sizeof(struct lb_health), 0,
+};
+
+static const struct cfg_key lb_cert_keys[] = {
+	{ .name = "cert", .type = CFG_STRING, .flags = CFG_F_REQUIRED |
+	  CFG_F_NONEMPTY, .off = offsetof(struct lb_cert, cert),
+	  .help = "PEM file: the certificate, then its chain." },
+	{ .name = "key", .type = CFG_STRING, .off = offsetof(struct lb_cert, key),
+	  .help = "PEM key file (default: in the cert file)." },
+	{ .name = "names", .type = CFG_STRINGS, .flags = CFG_F_SCALAR_OK,
+	  .max = 64, .off = offsetof(struct lb_cert, names),
+	  .help = "SNI names it answers (default: its subjectAltNames)." },
+	{ .name = NULL },
+};
+static const struct cfg_schema lb_cert_schema = {
+	"certificate", lb_cert_keys, sizeof(struct lb_cert), 0,
 };
 
 static const struct cfg_key lb_keys[] = {
@@ -112,6 +128,20 @@ static const struct cfg_key lb_keys[] = {
 	{ .name = "forwarded", .type = CFG_BOOL, .def = "true",
 	  .off = K(forwarded),
 	  .help = "http: add an RFC 7239 Forwarded field." },
+	{ .name = "tls_listen", .type = CFG_STRINGS, .flags = CFG_F_SCALAR_OK,
+	  .max = 16, .off = K(tls_listen),
+	  .help = "http: HTTPS addresses or ports (host address when bare)." },
+	{ .name = "certificates", .type = CFG_SECTIONS, .max = 256,
+	  .sub = &lb_cert_schema, .off = K(certificates),
+	  .help = "http: certificates for tls_listen; the first is the "
+	  "default, the others are chosen by SNI." },
+	{ .name = "redirect_https", .type = CFG_BOOL, .def = "false",
+	  .off = K(redirect_https),
+	  .help = "http: answer plain-HTTP requests with 301 to https." },
+	{ .name = "hsts", .type = CFG_DURATION, .def = "0", .min = 0,
+	  .max = 2LL * 365 * 86400 * 1000, .off = K(hsts_ms),
+	  .help = "http: Strict-Transport-Security max-age on HTTPS answers "
+	  "(0: none)." },
 	{ .name = "trusted_proxies", .type = CFG_CIDRS,
 	  .flags = CFG_F_SCALAR_OK, .off = K(trusted_proxies),
 	  .help = "http: peers whose X-Forwarded-For is kept and extended." },
@@ -167,6 +197,61 @@ lb_conf_group(struct lb_conf *c, const char *conf_path, char **cause)
 	return 0;
 }
 
+/*
+ * HTTPS: the addresses of tls_listen and one TLS context for the
+ * generation (a reload loads the certificates again).
+ */
+static int
+lb_conf_tls(struct lb_conf *c, const char *conf_path, char **cause)
+{
+	const struct lb_cert *lc = c->certificates.v;
+	struct tls_cert_conf *tc;
+	char host[64], *err = NULL;
+	size_t i;
+
+	if (c->tls_listen.n == 0)
+		return 0;
+	if (c->certificates.n == 0) {
+		xasprintf(cause, "%s: lbd.tls_listen needs certificates",
+		    conf_path);
+		return -1;
+	}
+	addr_format(&c->self->host_addr, host, sizeof(host));
+	*strrchr(host, ':') = '\0';	/* "1.2.3.4:0" or "[::1]:0" */
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	c->tls_addrs = xcalloc(c->tls_listen.n, sizeof(*c->tls_addrs));
+	for (i = 0; i < c->tls_listen.n; i++, c->ntls++)
+		if (addr_parse(c->tls_listen.v[i], host, &c->tls_addrs[i],
+		    &err) == -1) {
+			xasprintf(cause, "%s: lbd.tls_listen: %s", conf_path,
+			    err);
+			free(err);
+			return -1;
+		}
+	tc = xcalloc(c->certificates.n, sizeof(*tc));
+	for (i = 0; i < c->certificates.n; i++) {
+		tc[i].cert_file = lc_conf_path(conf_path, lc[i].cert);
+		tc[i].key_file = lc[i].key ? lc_conf_path(conf_path, lc[i].key) :
+		    NULL;
+		tc[i].names = (const char *const *)lc[i].names.v;
+		tc[i].nnames = lc[i].names.n;
+	}
+	c->tls = tls_server_new(tc, c->certificates.n, TLS_ALPN_HTTP11, cause);
+	for (i = 0; i < c->certificates.n; i++) {
+		free((char *)tc[i].cert_file);
+		free((char *)tc[i].key_file);
+	}
+	free(tc);
+	if (c->hsts_ms > 0)
+		snprintf(c->hsts, sizeof(c->hsts), "max-age=%lld",
+		    (long long)(c->hsts_ms / 1000));
+	c->pc.hsts = c->hsts_ms > 0 ? c->hsts : NULL;
+	return c->tls == NULL ? -1 : 0;
+}
+
 /* The access log, if any (relative: next to the topology file). */
 static int
 lb_conf_access(struct lb_conf *c, const char *conf_path, char **cause)
@@ -200,7 +285,6 @@ lb_conf_http(struct lb_conf *c)
 	c->pc.retries = (int)c->retries;
 	c->pc.retry_idempotent = 1;
 	c->pc.forwarded = c->forwarded;
-	c->pc.proto = "http";
 	c->pc.trusted = &c->trusted_proxies;
 	c->pc.m = &lb_metrics.pm;
 }
@@ -218,6 +302,7 @@ lb_conf_load(const struct lc_opts *opts, struct lc_settings *s, char **errors)
 	}
 	lb_conf_http(c);
 	if (lb_conf_group(c, opts->conf_path, errors) == -1 ||
+	    lb_conf_tls(c, opts->conf_path, errors) == -1 ||
 	    lb_conf_access(c, opts->conf_path, errors) == -1) {
 		lb_conf_free(c);
 		return NULL;
@@ -238,6 +323,9 @@ lb_conf_free(void *arg)
 			close(c->fds[i]);
 	free(c->fds);
 	upstream_group_unref(c->group);
+	free(c->tls_addrs);
+	if (c->tls != NULL)
+		SSL_CTX_free(c->tls);
 	alog_close(c->access);
 	topo_free(c->topo);
 	cfg_free(&lb_conf_schema, c);

@@ -23,10 +23,54 @@ lb_http_settings(const void *conf)
 	return &((const struct lb_conf *)conf)->hs;
 }
 
+static struct ssl_ctx_st *
+lb_http_tls_ctx(const void *conf)
+{
+	return ((const struct lb_conf *)conf)->tls;
+}
+
+/*
+ * redirect_https: 301 to the same host (without its port), on the first
+ * HTTPS address's port unless it is 443, and the same target.
+ */
+static void
+lb_http_redirect(struct hconn *c, struct hreq *r)
+{
+	const struct lb_conf *conf = LB_CONF(c);
+	const struct http1_msg *m = r->msg;
+	const char *host = "localhost", *colon;
+	size_t hlen = 9;
+	struct http1_out out;
+	char buf[1024], loc[1024], port[16] = "";
+	int n;
+
+	if (m->host >= 0) {
+		host = http1_span_ptr(m, m->headers[m->host].value);
+		hlen = m->headers[m->host].value.len;
+		colon = memrchr(host, ':', hlen);
+		if (colon != NULL && memchr(colon, ']', (size_t)(host + hlen -
+		    colon)) == NULL)
+			hlen = (size_t)(colon - host);
+	}
+	if (conf->ntls > 0 && addr_port(&conf->tls_addrs[0]) != 443)
+		snprintf(port, sizeof(port), ":%u", addr_port(&conf->tls_addrs[0]));
+	n = snprintf(loc, sizeof(loc), "https://%.*s%s%.*s", (int)hlen, host,
+	    port, (int)m->target.len, http1_span_ptr(m, m->target));
+	hconn_head(c, r, &out, buf, sizeof(buf), 301);
+	if (n > 0 && (size_t)n < sizeof(loc))
+		http1_write_header(&out, "Location", 8, loc, (size_t)n);
+	http1_out_add(&out, "Content-Length: 0\r\n", 19);
+	hconn_send_head(c, &out);
+}
+
 /* Every request goes to a server of the group, chosen per request. */
 static int
 lb_http_handle(struct hconn *c, struct hreq *r)
 {
+	if (!c->tls && LB_CONF(c)->redirect_https && LB_CONF(c)->ntls > 0) {
+		lb_http_redirect(c, r);
+		return 0;
+	}
 	hproxy_start(c, r, LB_WORKER(c)->pool, &LB_CONF(c)->pc);
 	return 1;
 }
@@ -83,4 +127,5 @@ const struct hconn_ops lb_http_ops = {
 	.handle = lb_http_handle,
 	.error_page = NULL,
 	.log = lb_http_log,
+	.tls_ctx = lb_http_tls_ctx,
 };

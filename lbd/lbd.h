@@ -40,6 +40,13 @@ struct lb_health {
 	int64_t		 rise, fall;
 };
 
+/* certificates: one certificate (and its chain), chosen by SNI. */
+struct lb_cert {
+	char			*cert;
+	char			*key;
+	struct cfg_strlist	 names;
+};
+
 struct lb_conf {
 	/* From the file (lbd's own keys). */
 	int			 mode;		/* enum lb_mode */
@@ -63,6 +70,11 @@ struct lb_conf {
 	int64_t			 server_keepalive;
 	int			 forwarded;
 	struct cidr_list	 trusted_proxies;
+	/* HTTPS */
+	struct cfg_strlist	 tls_listen;
+	struct cfg_array	 certificates;	/* struct lb_cert */
+	int			 redirect_https;
+	int64_t			 hsts_ms;
 
 	/* Resolved at load. */
 	struct topology			*topo;
@@ -70,6 +82,10 @@ struct lb_conf {
 	struct upstream_group		*group;
 	struct alog			*access;
 	struct hconn_settings		 hs;	/* http mode */
+	struct net_addr			*tls_addrs;
+	size_t				 ntls;
+	struct ssl_ctx_st		*tls;
+	char				 hsts[64];
 	struct hproxy_conf		 pc;
 	int				*fds;	/* [worker][address] */
 	size_t				 nfds;

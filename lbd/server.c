@@ -186,17 +186,36 @@ lb_carry_state(struct lb_conf *c, const struct lb_conf *old)
 	}
 }
 
+static const struct net_addr *lb_addr(const struct lb_conf *, size_t);
+static size_t lb_naddrs(const struct lb_conf *);
+
+/* Same addresses (plain and TLS) in the same order, and the same mode. */
 static int
 lb_same_listen(const struct lb_conf *a, const struct lb_conf *b)
 {
 	size_t i;
 
-	if (a->self->nlisten != b->self->nlisten)
+	if (lb_naddrs(a) != lb_naddrs(b) || a->ntls != b->ntls ||
+	    a->mode != b->mode)
 		return 0;
-	for (i = 0; i < a->self->nlisten; i++)
-		if (!addr_equal(&a->self->listen[i], &b->self->listen[i]))
+	for (i = 0; i < lb_naddrs(a); i++)
+		if (!addr_equal(lb_addr(a, i), lb_addr(b, i)))
 			return 0;
 	return 1;
+}
+
+/* The addresses of this instance: listen, then tls_listen. */
+static const struct net_addr *
+lb_addr(const struct lb_conf *c, size_t i)
+{
+	return i < c->self->nlisten ? &c->self->listen[i] :
+	    &c->tls_addrs[i - c->self->nlisten];
+}
+
+static size_t
+lb_naddrs(const struct lb_conf *c)
+{
+	return c->self->nlisten + c->ntls;
 }
 
 static int
@@ -205,7 +224,7 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 {
 	struct lb_conf *c = gen->conf;
 	unsigned nw = gen->settings.workers, w;
-	size_t i, n = c->self->nlisten;
+	size_t i, n = lb_naddrs(c);
 
 	if (n == 0) {
 		xasprintf(cause, "lbd instance %s has no listen address",
@@ -225,8 +244,8 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	c->nfds = nw * n;
 	for (w = 0; w < nw; w++)
 		for (i = 0; i < n; i++)
-			if ((c->fds[w * n + i] = net_listen(&c->self->listen[i],
-			    NULL, cause)) == -1)
+			if ((c->fds[w * n + i] = net_listen(lb_addr(c, i), NULL,
+			    cause)) == -1)
 				return -1;
 	return 0;
 }
@@ -235,7 +254,9 @@ static void
 lb_listen(struct lc_worker *lw, struct lb_worker *w)
 {
 	struct lb_conf *c = lw->gen->conf;
-	size_t i, n = c->self->nlisten;
+	size_t i, n = lb_naddrs(c);
+	net_accept_fn fn;
+	void *arg;
 	int fd;
 
 	w->listeners = xcalloc(n, sizeof(*w->listeners));
@@ -246,12 +267,14 @@ lb_listen(struct lc_worker *lw, struct lb_worker *w)
 	for (i = 0; i < n; i++) {
 		fd = c->fds[(lw->id - 1) * n + i];
 		c->fds[(lw->id - 1) * n + i] = -1;
-		if (c->mode == LB_MODE_HTTP)
-			w->listeners[i] = net_listener_new(lw->base, fd, 0,
-			    hconn_accept, &w->hw);
-		else
-			w->listeners[i] = net_listener_new(lw->base, fd, 0,
-			    lb_tcp_accept, w);
+		fn = lb_tcp_accept;
+		arg = w;
+		if (c->mode == LB_MODE_HTTP) {
+			fn = i < c->self->nlisten ? hconn_accept :
+			    hconn_accept_tls;
+			arg = &w->hw;
+		}
+		w->listeners[i] = net_listener_new(lw->base, fd, 0, fn, arg);
 	}
 }
 

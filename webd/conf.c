@@ -270,7 +270,6 @@ webd_conf_limits(struct webd_conf *c)
 		rt[i].pc.read_timeout_ms = c->upstream_read_timeout_ms;
 		rt[i].pc.retries = 1;
 		rt[i].pc.retry_idempotent = 1;
-		rt[i].pc.proto = "http";
 		rt[i].pc.trusted = &c->trusted_proxies;
 		rt[i].pc.m = &webd_metrics.pm;
 	}

@@ -1,0 +1,150 @@
+"""lbd terminating HTTPS: SNI picks the certificate, TLS 1.0 and 1.1 are
+refused, ALPN says http/1.1, plain HTTP is redirected, HTTPS answers carry
+HSTS and the servers learn the request came over https. Driven by curl
+and openssl s_client; certificates are made by the openssl CLI."""
+
+import json
+import os
+import socketserver
+import subprocess
+import threading
+
+import triadtest
+from triadtest import http
+
+LBD = triadtest.build_path("lbd", "lbd")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on: [ {{ host: h1, name: s1, listen: {p1} }} ]
+lbd:
+  on: [h1]
+  listen: {port}
+  tls_listen: {tport}
+  status: {status}
+  workers: 1
+  mode: http
+  servers: webd
+  redirect_https: true
+  hsts: 365d
+  certificates:
+    - {{ cert: a.pem, key: a.key }}
+    - {{ cert: b.pem, key: b.key }}
+"""
+
+
+class Echo(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class EchoHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        try:
+            while True:
+                if not self.rfile.readline():
+                    return
+                headers = {}
+                while True:
+                    h = self.rfile.readline()
+                    if h in (b"\r\n", b""):
+                        break
+                    k, v = h.decode().split(":", 1)
+                    headers[k.strip().lower()] = v.strip()
+                out = json.dumps(headers).encode()
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
+                                 b"\r\n%s" % (len(out), out))
+        except OSError:
+            pass
+
+
+def make_cert(folder, name, cn):
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+         "-subj", "/CN=" + cn, "-addext", "subjectAltName=DNS:" + cn,
+         "-keyout", os.path.join(folder, name + ".key"),
+         "-out", os.path.join(folder, name + ".pem")],
+        check=True, capture_output=True, timeout=30)
+
+
+class LbdTlsTest(triadtest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        assert os.access(LBD, os.X_OK), LBD + " is not built"
+        cls.dir = triadtest.tempdir("lbd-tls")
+        make_cert(cls.dir, "a", "a.test")
+        make_cert(cls.dir, "b", "b.test")
+        cls.port, cls.tport, cls.status, p1 = triadtest.free_ports(4)
+        cls.echo = Echo(("127.0.0.1", p1), EchoHandler)
+        threading.Thread(target=cls.echo.serve_forever, daemon=True).start()
+        conf = os.path.join(cls.dir, "triad.yaml")
+        with open(conf, "w") as f:
+            f.write(TOPOLOGY.format(port=cls.port, tport=cls.tport,
+                                    status=cls.status, p1=p1))
+        cls.d = triadtest.Daemon(
+            [LBD, "-f", "-c", conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        cls.echo.shutdown()
+        cls.echo.server_close()
+        if rc != 0:
+            raise AssertionError("lbd exited with %s" % rc)
+
+    def curl(self, *args):
+        return subprocess.run(["curl", "-sS", "--max-time", "10"] +
+                              list(args), capture_output=True, timeout=30)
+
+    def s_client(self, *args, brief=True):
+        return subprocess.run(
+            ["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.tport]
+            + (["-brief"] if brief else []) + list(args), input=b"",
+            capture_output=True, timeout=30)
+
+    def test_sni_picks_the_certificate(self):
+        for name in ("a.test", "b.test"):
+            out = self.curl("--cacert", os.path.join(self.dir, name[0] +
+                                                    ".pem"),
+                            "--resolve", "%s:%d:127.0.0.1" % (name,
+                                                             self.tport),
+                            "https://%s:%d/x" % (name, self.tport))
+            self.assertEqual(out.returncode, 0, out.stderr)
+            headers = json.loads(out.stdout)
+            self.assertEqual(headers["x-forwarded-proto"], "https")
+            self.assertIn("proto=https", headers["forwarded"])
+        # No SNI: the first certificate is the default.
+        out = self.s_client()
+        self.assertIn(b"CN = a.test", out.stdout + out.stderr)
+
+    def test_old_protocols_refused_and_alpn(self):
+        for flag in ("-tls1", "-tls1_1"):
+            out = self.s_client(flag)
+            self.assertNotEqual(out.returncode, 0, flag)
+        out = self.s_client("-tls1_2", "-alpn", "h2,http/1.1", brief=False)
+        text = (out.stdout + out.stderr).decode()
+        self.assertIn("Protocol  : TLSv1.2", text)
+        self.assertIn("ALPN protocol: http/1.1", text)
+        out = self.s_client("-tls1_3", brief=False)
+        self.assertIn("TLSv1.3", (out.stdout + out.stderr).decode())
+
+    def test_redirect_and_hsts(self):
+        r = http.get("http://127.0.0.1:%d/p?q=1" % self.port,
+                     headers={"Host": "www.foobar.com:%d" % self.port})
+        self.assertEqual(r.status, 301)
+        self.assertEqual(r.header("location"),
+                         "https://www.foobar.com:%d/p?q=1" % self.tport)
+        out = self.curl("-k", "-D", "-", "-o", "/dev/null",
+                        "https://127.0.0.1:%d/" % self.tport)
+        self.assertIn(b"strict-transport-security: max-age=31536000",
+                      out.stdout.lower())
+
+
+if __name__ == "__main__":
+    triadtest.main()
