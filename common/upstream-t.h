@@ -9,9 +9,13 @@
  *   - A server's run-time state (failures, down-until, active connection
  *     count, admin state, health-check verdict, weight, counters) is made
  *     of atomics: any worker reads and updates it without a lock.
- *   - Selection state (round-robin weights) and connection pools are per
- *     worker: each worker owns one struct upstream_sel and one pool per
- *     group, on its own event_base. Nothing there is locked or shared.
+ *   - The consistent-hash ring (source, uri) is built once, before the
+ *     first selection state of the group exists (upstream_group_seal), and
+ *     is read-only after that: lookups take no lock.
+ *   - Selection state (round-robin weights, the random generator) and
+ *     connection pools are per worker: each worker owns one struct
+ *     upstream_sel and one pool per group, on its own event_base. Nothing
+ *     there is locked or shared.
  */
 #ifndef TRIAD_UPSTREAM_T_H
 #define TRIAD_UPSTREAM_T_H
@@ -29,10 +33,19 @@ struct event_base;
 struct upstream_pool;
 
 #define UPSTREAM_WEIGHT_MAX	1000
+/*
+ * Effective weights (slowstart) are in 1/UPSTREAM_WSCALE units of weight,
+ * as HAProxy's BE_WEIGHT_SCALE, so that a weight-1 server can ramp too.
+ */
+#define UPSTREAM_WSCALE		16
 
+/* The order is the configuration's ("balance" keyword names). */
 enum upstream_algo {
 	UPSTREAM_ROUNDROBIN,	/* smooth weighted round robin (nginx) */
 	UPSTREAM_LEASTCONN,	/* fewest active/weight; ties by weighted RR */
+	UPSTREAM_SOURCE,	/* consistent hash of the client address */
+	UPSTREAM_URI,		/* consistent hash of the request path */
+	UPSTREAM_RANDOM,	/* power of two random choices by weight */
 };
 
 /* What an operator set (lbd's admin actions). Only READY is selected. */
@@ -59,6 +72,30 @@ struct upstream_server {
 	_Atomic uint64_t	 n_connects;	/* new connections made */
 	_Atomic uint64_t	 n_reuses;	/* idle connections reused */
 	_Atomic uint64_t	 n_failures;	/* failures reported */
+	_Atomic uint64_t	 up_since;	/* ms it came back: slowstart
+						   ramps from there; 0: never */
+
+	/* Set while building, read-only after. */
+	int			 cfg_weight;	/* sizes its hash ring share */
+	uint64_t		 slowstart_ms;	/* 0: full weight at once */
+};
+
+/*
+ * The consistent-hash ring: cfg_weight * ppw points per server, sorted
+ * by hash. A point counts only while its idx is below the server's
+ * current share (weight changes and slowstart), so that a ramping
+ * server takes keys over point by point, and only from its neighbours.
+ */
+struct upstream_ring_point {
+	uint32_t		 hash;
+	uint32_t		 server;	/* index in the group */
+	uint32_t		 idx;		/* i of "name#i" */
+};
+
+struct upstream_ring {
+	struct upstream_ring_point *pts;
+	size_t			 n;
+	uint32_t		*npoints;	/* [nservers] */
 };
 
 struct upstream_group {
@@ -69,13 +106,33 @@ struct upstream_group {
 	struct upstream_server	**servers;
 	size_t			  nservers;
 	_Atomic int		  refs;
+
+	/* Set while building, read-only after. */
+	int			  allbackups;	/* 1 (default, nginx): every
+						   usable backup at once; 0
+						   (HAProxy): the first one */
+	int			  uri_whole;	/* uri: hash the query too */
+	struct upstream_ring	* _Atomic ring;	/* source, uri: see seal */
 };
 
 /* Per-worker selection state for one group (never shared). */
 struct upstream_sel {
 	int64_t			*cw;		/* smooth WRR current weights */
 	unsigned char		*mark;		/* scratch: candidates */
+	uint32_t		*limit;		/* scratch: ring points used */
 	size_t			 n;
+	uint64_t		 rng;		/* random: splitmix64 state */
+};
+
+/*
+ * What the keyed algorithms hash (upstream_select_key). Either field may
+ * be NULL/0: an algorithm that lacks its key falls back to round robin,
+ * as HAProxy does (a Unix-socket client for source, no URI for uri).
+ */
+struct upstream_key {
+	const struct sockaddr	*client;	/* source: the address only */
+	const char		*uri;		/* uri: origin or absolute form */
+	size_t			 urilen;
 };
 
 /* How a caller ends its use of a connection (upstream_release). */

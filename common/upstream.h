@@ -16,8 +16,13 @@
  *
  * Algorithms are small functions over the group's table: each one takes
  * the group, the worker's struct upstream_sel, a server to avoid (a
- * retry) and the time, and uses upstream_server_usable(). lbd adds its
- * own the same way.
+ * retry) and the time, and uses upstream_server_usable() and
+ * upstream_server_eweight(). lbd adds its own the same way.
+ *
+ * Keyed algorithms (source, uri) need the client or the request: use
+ * upstream_pool_select_key() with a struct upstream_key. Every algorithm
+ * accepts a key and ignores what it does not use, so a caller may always
+ * pass one.
  */
 #ifndef TRIAD_UPSTREAM_H
 #define TRIAD_UPSTREAM_H
@@ -36,7 +41,9 @@ struct upstream_group *upstream_group_new(const char *name,
 /*
  * upstream_group_add: appends a server (weight clamped to
  * 1..UPSTREAM_WEIGHT_MAX). Only while building: the table is read-only
- * once a pool or a selection state uses the group. Returns the server.
+ * once a pool or a selection state uses the group. Returns the server;
+ * its slowstart_ms and the group's allbackups and uri_whole may be set
+ * until then too.
  */
 struct upstream_server *upstream_group_add(struct upstream_group *,
 	    const char *name, const struct net_addr *addr, int weight,
@@ -63,18 +70,44 @@ int	upstream_server_usable(const struct upstream_server *s, uint64_t now_ms);
 void	upstream_server_failed(struct upstream_server *s, uint64_t now_ms);
 /* upstream_server_ok: a success: clears the failures; logs a recovery. */
 void	upstream_server_ok(struct upstream_server *s);
+/*
+ * upstream_server_set_admin, upstream_server_set_check: an operator's
+ * state, an active check's verdict (down 0 or 1). When s thereby returns
+ * to service at now_ms, its slowstart begins. Return the previous value,
+ * so that the caller logs transitions only.
+ */
+enum upstream_admin upstream_server_set_admin(struct upstream_server *s,
+	    enum upstream_admin admin, uint64_t now_ms);
+int	upstream_server_set_check(struct upstream_server *s, int down,
+	    uint64_t now_ms);
+/*
+ * upstream_server_eweight: s's effective weight at now_ms, in
+ * 1/UPSTREAM_WSCALE units: weight * UPSTREAM_WSCALE, except during the
+ * slowstart_ms after it came back (up_since), when it ramps linearly from
+ * 1 at up_since to the full weight at up_since + slowstart_ms (rounded
+ * up, never 0). Usable or not is upstream_server_usable()'s question.
+ */
+int	upstream_server_eweight(const struct upstream_server *s,
+	    uint64_t now_ms);
 /* upstream_server_state: "up", "down", "drain", "maint" or "check-down". */
 const char *upstream_server_state(const struct upstream_server *s,
 	    uint64_t now_ms);
 
-/* upstream_sel_init: a worker's selection state for g (xcalloc). */
-void	upstream_sel_init(struct upstream_sel *, const struct upstream_group *g);
+/*
+ * upstream_sel_init: a worker's selection state for g (xcalloc), with
+ * its random generator seeded from getrandom(2). Seals g (below).
+ */
+void	upstream_sel_init(struct upstream_sel *, struct upstream_group *g);
 void	upstream_sel_free(struct upstream_sel *);
+/* upstream_sel_seed: a fixed seed for the random algorithm (tests). */
+void	upstream_sel_seed(struct upstream_sel *, uint64_t seed);
 
 /*
  * upstream_select_rr, upstream_select_leastconn: pick a usable server,
- * non-backup ones first, backups only when no other is usable. avoid (may
- * be NULL) is skipped unless it is the only choice. Return NULL when no
+ * non-backup ones first, backups only when no other is usable (all of
+ * them, or with g->allbackups 0 the first usable one in table order).
+ * avoid (may be NULL) is skipped unless it is the only choice. This
+ * holds for every algorithm below too. Return NULL when no
  * server is usable. Thread-safe given a per-worker sel.
  */
 struct upstream_server *upstream_select_rr(struct upstream_group *,
@@ -83,10 +116,67 @@ struct upstream_server *upstream_select_rr(struct upstream_group *,
 struct upstream_server *upstream_select_leastconn(struct upstream_group *,
 	    struct upstream_sel *, const struct upstream_server *avoid,
 	    uint64_t now_ms);
-/* upstream_select: the group's own algorithm. */
+/*
+ * upstream_select_random: power of two choices. Draws one candidate at
+ * random in proportion to its effective weight, then another among the
+ * rest, and returns the one with fewer active connections per unit of
+ * effective weight (the first on a tie). sel's generator makes the
+ * sequence reproducible after upstream_sel_seed().
+ */
+struct upstream_server *upstream_select_random(struct upstream_group *,
+	    struct upstream_sel *, const struct upstream_server *avoid,
+	    uint64_t now_ms);
+/*
+ * upstream_select_hash: the group's consistent-hash ring at the key's
+ * hash (source: the client address; uri: the path, with the query when
+ * g->uri_whole), walked clockwise to the first point of a candidate.
+ * Round robin when the key lacks what the algorithm hashes.
+ */
+struct upstream_server *upstream_select_hash(struct upstream_group *,
+	    struct upstream_sel *, const struct upstream_server *avoid,
+	    uint64_t now_ms, const struct upstream_key *key);
+/*
+ * upstream_select_key: the group's own algorithm, key (may be NULL)
+ * for the keyed ones. upstream_select: the same without a key.
+ */
+struct upstream_server *upstream_select_key(struct upstream_group *,
+	    struct upstream_sel *, const struct upstream_server *avoid,
+	    uint64_t now_ms, const struct upstream_key *key);
 struct upstream_server *upstream_select(struct upstream_group *,
 	    struct upstream_sel *, const struct upstream_server *avoid,
 	    uint64_t now_ms);
+
+/* ---- the consistent-hash ring (upstream_hash.c) ----------------------- */
+
+/*
+ * upstream_group_seal: builds g's ring if its algorithm hashes and it has
+ * none yet; thread-safe, and a no-op after the first call. From then on
+ * the server table must not change. upstream_sel_init calls it.
+ */
+void	upstream_group_seal(struct upstream_group *g);
+/* upstream_ring_free: frees a ring (NULL is fine). */
+void	upstream_ring_free(struct upstream_ring *);
+/*
+ * upstream_hash_bytes: the 32-bit hash of the ring and of keys (64-bit
+ * FNV-1a folded through MurmurHash3's fmix64), exposed for tests.
+ */
+uint32_t upstream_hash_bytes(const void *data, size_t len);
+/*
+ * upstream_hash_key: the hash of what g's algorithm hashes in key: 0 and
+ * *h set, or -1 when the key lacks it (no key, a Unix-socket client, an
+ * empty path).
+ */
+int	upstream_hash_key(const struct upstream_group *g,
+	    const struct upstream_key *key, uint32_t *h);
+/*
+ * upstream_ring_lookup: from ring's first point at or after h, clockwise,
+ * the first of a server marked in sel, counting only the first points of
+ * each (its npoints scaled by effective weight over configured weight,
+ * at least one). NULL if nothing is marked. Uses sel->limit as scratch.
+ */
+struct upstream_server *upstream_ring_lookup(struct upstream_group *g,
+	    const struct upstream_ring *ring, struct upstream_sel *sel,
+	    uint32_t h, uint64_t now_ms);
 
 /* ---- per-worker connection pools (upstream_pool.c) ------------------- */
 
@@ -104,6 +194,9 @@ void	upstream_pool_free(struct upstream_pool *);
 /* upstream_pool_select: upstream_select() with the pool's own state. */
 struct upstream_server *upstream_pool_select(struct upstream_pool *,
 	    const struct upstream_server *avoid);
+/* upstream_pool_select_key: the same with a key (may be NULL). */
+struct upstream_server *upstream_pool_select_key(struct upstream_pool *,
+	    const struct upstream_server *avoid, const struct upstream_key *key);
 /* upstream_pool_idle: idle connections to s in this pool. */
 int	upstream_pool_idle(const struct upstream_pool *,
 	    const struct upstream_server *s);

@@ -145,6 +145,13 @@ upstream_pool_select(struct upstream_pool *p,
 	return upstream_select(p->g, &p->sel, avoid, util_now_ms());
 }
 
+struct upstream_server *
+upstream_pool_select_key(struct upstream_pool *p,
+    const struct upstream_server *avoid, const struct upstream_key *key)
+{
+	return upstream_select_key(p->g, &p->sel, avoid, util_now_ms(), key);
+}
+
 int
 upstream_pool_idle(const struct upstream_pool *p,
     const struct upstream_server *s)
