@@ -133,7 +133,7 @@ static const struct cfg_key webd_keys[] = {
 	{ .name = "max_keepalive_requests", .type = CFG_INT, .def = "10000",
 	  .min = 1, .max = 100000000, .off = K(hs.max_keepalive_requests),
 	  .help = "Requests on one connection before it is closed." },
-	{ .name = "small_file_size", .type = CFG_SIZE, .def = "64k",
+	{ .name = "small_file_size", .type = CFG_SIZE, .def = "16k",
 	  .min = 0, .max = 16 * 1024 * 1024, .off = K(small_file_size),
 	  .help = "Files up to this size are served from memory." },
 	{ .name = "open_file_cache", .type = CFG_INT, .def = "4096",

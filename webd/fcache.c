@@ -196,6 +196,27 @@ webd_fcache_load(int rootfd, const char *path, int allow_outside,
 	return f;
 }
 
+/* Remembers that path does not exist (a negative entry, no descriptor). */
+static void
+webd_fcache_missing(struct webd_fcache *fc, int rootfd, const char *path,
+    uint64_t now)
+{
+	size_t len = strlen(path);
+	struct webd_file *f;
+
+	if (fc->max == 0 || (f = calloc(1, sizeof(*f) + len + 1)) == NULL)
+		return;
+	f->refs = 1;
+	f->fd = -1;
+	f->missing = 1;
+	f->rootfd = rootfd;
+	memcpy(f->path, path, len + 1);
+	f->hash = webd_fcache_hash(rootfd, path);
+	f->checked_ms = now;
+	webd_fcache_insert(fc, f);
+	webd_file_unref(f);	/* the cache holds it */
+}
+
 struct webd_file *
 webd_fcache_open(struct webd_fcache *fc, int rootfd, const char *path,
     int allow_outside, uint64_t ttl_ms, uint64_t small_max, int *hit,
@@ -212,14 +233,21 @@ webd_fcache_open(struct webd_fcache *fc, int rootfd, const char *path,
 	if (f != NULL && now - f->checked_ms <= ttl_ms) {
 		webd_fcache_touch(fc, f);
 		*hit = 1;
+		if (f->missing) {
+			*err = ENOENT;
+			return NULL;
+		}
 		return webd_file_ref(f);
 	}
 	if (f != NULL)
 		webd_fcache_drop(fc, f);
 	*hit = 0;
 	if ((f = webd_fcache_load(rootfd, path, allow_outside, small_max,
-	    err)) == NULL)
+	    err)) == NULL) {
+		if (*err == ENOENT)
+			webd_fcache_missing(fc, rootfd, path, now);
 		return NULL;
+	}
 	f->checked_ms = now;
 	webd_fcache_insert(fc, f);
 	return f;

@@ -8,7 +8,9 @@
  * keeps its entry (and descriptor) alive after the cache dropped it. The
  * cache holds at most `max` entries (least recently used go first), and an
  * entry older than the TTL is checked again with a fresh open and fstat.
- * Only successful opens are cached. The key is the root's descriptor and
+ * Successful opens are cached, and so is "no such file" (ENOENT), so that
+ * a path looked up often and missing (file.br, file.gz) costs no system
+ * call either; both are trusted for the TTL. The key is the root's descriptor and
  * the path: connections still on an older generation (another root) share
  * the worker's cache without seeing each other's files.
  */
@@ -33,6 +35,7 @@ struct webd_file {
 	uint64_t		 checked_ms;
 	struct webd_file	*hnext, *lprev, *lnext;
 	int			 cached;
+	int			 missing;	/* cached ENOENT (negative) */
 	int			 rootfd;	/* key: root and path */
 	uint32_t		 hash;
 	char			 path[];	/* the normalized path */

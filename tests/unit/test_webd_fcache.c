@@ -112,6 +112,19 @@ test_hits_and_memory(void **state)
 	webd_file_unref(f);
 	assert_null(get(fc, t->root, "/missing", 60000, &hit));
 	assert_int_equal(errno, ENOENT);
+	assert_false(hit);
+	/* "No such file" is remembered for the TTL... */
+	assert_null(get(fc, t->root, "/missing", 60000, &hit));
+	assert_int_equal(errno, ENOENT);
+	assert_true(hit);
+	/* ...and looked up again after it. */
+	put(t->dir, "missing", "now here");
+	assert_null(get(fc, t->root, "/missing", 60000, &hit));
+	usleep(2000);
+	f = get(fc, t->root, "/missing", 0, &hit);
+	assert_non_null(f);
+	assert_memory_equal(f->data, "now here", 8);
+	webd_file_unref(f);
 	webd_fcache_free(fc);
 }
 
