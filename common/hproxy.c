@@ -48,6 +48,7 @@ struct hproxy {
 	int			 head_sent;
 	int			 dechunk;
 	int			 tries;
+	struct upstream_key	 key;
 	uint64_t		 t_up_us;
 };
 
@@ -626,7 +627,7 @@ hproxy_connect(struct hproxy *p)
 	int ready = 0;
 
 	p->tries++;
-	p->srv = upstream_pool_select(p->pool, avoid);
+	p->srv = upstream_pool_select_key(p->pool, avoid, &p->key);
 	if (p->srv == NULL) {
 		hproxy_fail(p, 502, "no usable server", UPSTREAM_ABORT);
 		return;
@@ -662,6 +663,10 @@ hproxy_start(struct hconn *c, struct hreq *r, struct upstream_pool *pool,
 	p->c = c;
 	p->pc = pc;
 	p->pool = pool;
+	/* What source and uri hashing balance on. */
+	p->key.client = (const struct sockaddr *)&c->peer.ss;
+	p->key.uri = http1_span_ptr(&p->msg, p->msg.target);
+	p->key.urilen = p->msg.target.len;
 	p->t_up_us = util_now_us();
 	http1_body_init(&p->qbody, &p->msg, &c->hs->limits);
 	hconn_async(c, &hproxy_async_ops, p);

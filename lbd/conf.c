@@ -19,8 +19,9 @@
 #define H(f)	offsetof(struct lb_health, f)
 
 static const char *const lb_mode_names[] = { "tcp", "http", NULL };
+/* In the order of enum upstream_algo. */
 static const char *const lb_balance_names[] = { "roundrobin", "leastconn",
-    NULL };
+    "source", "uri", "random", NULL };
 static const char *const lb_check_names[] = { "none", "tcp", "http", NULL };
 
 static const struct cfg_key lb_health_keys[] = {
@@ -81,6 +82,17 @@ static const struct cfg_key lb_keys[] = {
 	  .off = K(servers),
 	  .help = "The daemon of the topology whose instances are the "
 	  "servers." },
+	{ .name = "slowstart", .type = CFG_DURATION, .def = "0", .min = 0,
+	  .max = 3600000, .off = K(slowstart_ms),
+	  .help = "A server back in service ramps up to its weight over this "
+	  "time (0: at once)." },
+	{ .name = "allbackups", .type = CFG_BOOL, .def = "false",
+	  .off = K(allbackups),
+	  .help = "With every active server down, use all backups at once "
+	  "(default: the first usable one, as HAProxy)." },
+	{ .name = "uri_whole", .type = CFG_BOOL, .def = "false",
+	  .off = K(uri_whole),
+	  .help = "balance uri: hash the query string too." },
 	{ .name = "backup", .type = CFG_STRINGS, .flags = CFG_F_SCALAR_OK,
 	  .max = 64, .off = K(backup),
 	  .help = "Instances used only when every other one is down." },
@@ -189,11 +201,14 @@ lb_conf_group(struct lb_conf *c, const char *conf_path, char **cause)
 	c->group = upstream_group_new(c->servers,
 	    (enum upstream_algo)c->balance, (int)c->max_fails,
 	    (uint64_t)c->fail_timeout_ms);
+	c->group->allbackups = c->allbackups;
+	c->group->uri_whole = c->uri_whole;
 	for (k = 0; k < d->ninst; k++)
 		if (d->inst[k].nlisten > 0)
 			upstream_group_add(c->group, d->inst[k].name,
 			    &d->inst[k].listen[0], 1,
-			    lb_conf_is_backup(c, d->inst[k].name));
+			    lb_conf_is_backup(c, d->inst[k].name))->slowstart_ms =
+			    (uint64_t)c->slowstart_ms;
 	return 0;
 }
 

@@ -53,6 +53,9 @@ struct lb_conf {
 	int			 balance;	/* enum upstream_algo */
 	char			*servers;	/* daemon whose instances serve */
 	struct cfg_strlist	 backup;	/* instance names kept in reserve */
+	int64_t			 slowstart_ms;
+	int			 allbackups;
+	int			 uri_whole;
 	int64_t			 retries;
 	int64_t			 connect_timeout_ms;
 	int64_t			 client_timeout_ms;

@@ -107,7 +107,8 @@ lb_admin_server(void *arg, const char *args, struct evbuffer *reply)
 			    "or maint\n");
 			return 400;
 		}
-		atomic_store(&s->admin, i);
+		upstream_server_set_admin(s, (enum upstream_admin)i,
+		    util_now_ms());
 		log_notice("server %s set to %s by admin", s->name, state);
 	}
 	if (status_args_get(args, "weight", weight, sizeof(weight)) >= 0) {
@@ -183,6 +184,7 @@ lb_carry_state(struct lb_conf *c, const struct lb_conf *old)
 		atomic_store(&s->fails, atomic_load(&o->fails));
 		atomic_store(&s->down_until, atomic_load(&o->down_until));
 		atomic_store(&s->check_down, atomic_load(&o->check_down));
+		atomic_store(&s->up_since, atomic_load(&o->up_since));
 	}
 }
 

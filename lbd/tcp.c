@@ -46,6 +46,8 @@ struct lb_session {
 	char			 client[64];
 	uint64_t		 t_accept, t_connected;
 	uint64_t		 bytes_in, bytes_out;
+	struct net_addr		 peer;
+	struct upstream_key	 key;		/* source hashing */
 };
 
 static void lb_tcp_connect(struct lb_session *);
@@ -281,7 +283,8 @@ lb_tcp_connect(struct lb_session *s)
 	/* A worker still on an older generation has a pool for it only
 	   while that generation is the worker's: else give up cleanly. */
 	if (s->w->lc->gen != s->gen ||
-	    (s->server = upstream_pool_select(s->w->pool, avoid)) == NULL) {
+	    (s->server = upstream_pool_select_key(s->w->pool, avoid,
+	    &s->key)) == NULL) {
 		metric_inc(lb_metrics.no_server);
 		lb_tcp_close(s, "SC");
 		return;
@@ -311,6 +314,8 @@ lb_tcp_accept(int fd, const struct net_addr *peer, void *arg)
 	s->conf = s->gen->conf;
 	s->t_accept = util_now_us();
 	addr_format(peer, s->client, sizeof(s->client));
+	s->peer = *peer;
+	s->key.client = (const struct sockaddr *)&s->peer.ss;
 	s->next = w->sessions;
 	if (w->sessions != NULL)
 		w->sessions->prev = s;

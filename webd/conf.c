@@ -52,8 +52,9 @@ static const struct cfg_schema webd_error_page_schema = {
 	"error_page", webd_error_page_keys, sizeof(struct webd_error_page), 0,
 };
 
+/* In the order of enum upstream_algo (source: nginx's ip_hash). */
 static const char *const webd_balance_names[] = { "roundrobin", "leastconn",
-    NULL };
+    "source", "uri", "random", NULL };
 
 static const struct cfg_key webd_route_keys[] = {
 	{ .name = "prefix", .type = CFG_STRING, .flags = CFG_F_REQUIRED |

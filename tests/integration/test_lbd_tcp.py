@@ -34,6 +34,7 @@ lbd:
   mode: tcp
   servers: webd
   backup: [{backup}]
+  balance: {balance}
   retries: 3
   max_fails: 1
   fail_timeout: 500ms
@@ -99,11 +100,12 @@ class LbdTcpTest(triadtest.TestCase):
             s.kill()
         self.assertEqual(rc, 0, self.d.log_tail(40))
 
-    def write(self, backup):
+    def write(self, backup, balance="roundrobin"):
         with open(self.conf, "w") as f:
             f.write(TOPOLOGY.format(port=self.port, status=self.status,
                                     p1=self.sp[0], p2=self.sp[1],
-                                    p3=self.sp[2], backup=backup))
+                                    p3=self.sp[2], backup=backup,
+                                    balance=balance))
 
     def ask(self, line=b"hi"):
         with socket.create_connection(("127.0.0.1", self.port), 5) as s:
@@ -169,6 +171,20 @@ class LbdTcpTest(triadtest.TestCase):
         self.assertEqual(srv["s2"]["admin"], "drain")
         self.assertTrue(srv["s1"]["backup"])
         self.assertEqual([self.ask() for _ in range(3)], ["s3"] * 3)
+
+    def test_source_hash_sticks(self):
+        self.write(backup="s3", balance="source")
+        mark = self.d.log_mark()
+        self.d.reload()
+        self.d.wait_log("generation 2 in service", since=mark)
+        got = [self.ask() for _ in range(10)]
+        self.assertEqual(len(set(got)), 1, got)
+        # Its server drained: the client moves, and only then.
+        first = got[0]
+        self.admin("name=%s&state=drain" % first)
+        moved = [self.ask() for _ in range(5)]
+        self.assertEqual(len(set(moved)), 1)
+        self.assertNotEqual(moved[0], first)
 
     def test_bulk_relay(self):
         payload = os.urandom(5 * 1024 * 1024)
