@@ -186,6 +186,14 @@ struct topology *lc_conf_load(const struct lc_opts *opts, const char *daemon,
  */
 char	*lc_conf_path(const char *conf_path, const char *path);
 
+/*
+ * lc_conf_alog: opens the access log at path (NULL: none, *out = NULL),
+ * relative to the topology file's folder. 0, or -1 with *cause.
+ */
+struct alog;
+int	lc_conf_alog(const char *conf_path, const char *path, struct alog **out,
+	    char **cause);
+
 /* Process helpers, exposed for tests. */
 int	lc_pidfile_write(const char *path, char **cause);
 int	lc_privdrop(const char *user, const char *group, char **cause);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alog.h"
 #include "config.h"
 #include "lifecycle.h"
 #include "topology.h"
@@ -73,4 +74,19 @@ lc_conf_path(const char *conf_path, const char *path)
 	xasprintf(&out, "%s/%s", dirname(copy), path);
 	free(copy);
 	return out;
+}
+
+int
+lc_conf_alog(const char *conf_path, const char *path, struct alog **out,
+    char **cause)
+{
+	char *p;
+
+	*out = NULL;
+	if (path == NULL)
+		return 0;
+	p = lc_conf_path(conf_path, path);
+	*out = alog_open(p, cause);
+	free(p);
+	return *out == NULL && *cause != NULL ? -1 : 0;
 }

@@ -267,18 +267,20 @@ lb_conf_tls(struct lb_conf *c, const char *conf_path, char **cause)
 	return c->tls == NULL ? -1 : 0;
 }
 
-/* The access log, if any (relative: next to the topology file). */
-static int
-lb_conf_access(struct lb_conf *c, const char *conf_path, char **cause)
+/* Every address of this instance: listen, then tls_listen. */
+static void
+lb_conf_addrs(struct lb_conf *c)
 {
-	char *p;
+	size_t i, n = c->self->nlisten;
 
-	if (c->self->access_log == NULL)
-		return 0;
-	p = lc_conf_path(conf_path, c->self->access_log);
-	c->access = alog_open(p, cause);
-	free(p);
-	return c->access == NULL && *cause != NULL ? -1 : 0;
+	c->naddrs = n + c->ntls;
+	if (c->naddrs == 0)
+		return;
+	c->addrs = xcalloc(c->naddrs, sizeof(*c->addrs));
+	for (i = 0; i < n; i++)
+		c->addrs[i] = c->self->listen[i];
+	for (i = 0; i < c->ntls; i++)
+		c->addrs[n + i] = c->tls_addrs[i];
 }
 
 /* http mode: the connection settings and how requests are forwarded. */
@@ -318,10 +320,12 @@ lb_conf_load(const struct lc_opts *opts, struct lc_settings *s, char **errors)
 	lb_conf_http(c);
 	if (lb_conf_group(c, opts->conf_path, errors) == -1 ||
 	    lb_conf_tls(c, opts->conf_path, errors) == -1 ||
-	    lb_conf_access(c, opts->conf_path, errors) == -1) {
+	    lc_conf_alog(opts->conf_path, c->self->access_log, &c->access,
+	    errors) == -1) {
 		lb_conf_free(c);
 		return NULL;
 	}
+	lb_conf_addrs(c);
 	return c;
 }
 
@@ -329,14 +333,11 @@ void
 lb_conf_free(void *arg)
 {
 	struct lb_conf *c = arg;
-	size_t i;
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nfds; i++)
-		if (c->fds[i] != -1)
-			close(c->fds[i]);
-	free(c->fds);
+	listeners_close(&c->lsn);
+	free(c->addrs);
 	upstream_group_unref(c->group);
 	free(c->tls_addrs);
 	if (c->tls != NULL)

@@ -12,6 +12,7 @@
 #include "hconn.h"
 #include "hproxy.h"
 #include "lifecycle.h"
+#include "listeners.h"
 
 struct alog;
 struct alog_buf;
@@ -90,8 +91,9 @@ struct lb_conf {
 	struct ssl_ctx_st		*tls;
 	char				 hsts[64];
 	struct hproxy_conf		 pc;
-	int				*fds;	/* [worker][address] */
-	size_t				 nfds;
+	struct net_addr			*addrs;	/* listen, then tls_listen */
+	size_t				 naddrs;
+	struct listeners		 lsn;	/* made by prepare */
 	int				 inherit;
 };
 

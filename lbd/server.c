@@ -188,75 +188,36 @@ lb_carry_state(struct lb_conf *c, const struct lb_conf *old)
 	}
 }
 
-static const struct net_addr *lb_addr(const struct lb_conf *, size_t);
-static size_t lb_naddrs(const struct lb_conf *);
-
-/* Same addresses (plain and TLS) in the same order, and the same mode. */
-static int
-lb_same_listen(const struct lb_conf *a, const struct lb_conf *b)
-{
-	size_t i;
-
-	if (lb_naddrs(a) != lb_naddrs(b) || a->ntls != b->ntls ||
-	    a->mode != b->mode)
-		return 0;
-	for (i = 0; i < lb_naddrs(a); i++)
-		if (!addr_equal(lb_addr(a, i), lb_addr(b, i)))
-			return 0;
-	return 1;
-}
-
-/* The addresses of this instance: listen, then tls_listen. */
-static const struct net_addr *
-lb_addr(const struct lb_conf *c, size_t i)
-{
-	return i < c->self->nlisten ? &c->self->listen[i] :
-	    &c->tls_addrs[i - c->self->nlisten];
-}
-
-static size_t
-lb_naddrs(const struct lb_conf *c)
-{
-	return c->self->nlisten + c->ntls;
-}
-
 static int
 lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
     char **cause)
 {
 	struct lb_conf *c = gen->conf;
-	unsigned nw = gen->settings.workers, w;
-	size_t i, n = lb_naddrs(c);
+	const struct lb_conf *oc = old != NULL ? old->conf : NULL;
 
-	if (n == 0) {
+	if (c->naddrs == 0) {
 		xasprintf(cause, "lbd instance %s has no listen address",
 		    c->self->name);
 		return -1;
 	}
 	c->pc.registry = lc_metrics(lc);
-	if (old != NULL)
-		lb_carry_state(c, old->conf);
-	if (old != NULL && lb_same_listen(c, old->conf)) {
+	if (oc != NULL)
+		lb_carry_state(c, oc);
+	/* Same addresses, TLS split and mode: the workers keep theirs. */
+	if (oc != NULL && oc->mode == c->mode && oc->ntls == c->ntls &&
+	    listeners_same(c->addrs, c->naddrs, oc->addrs, oc->naddrs)) {
 		c->inherit = 1;
 		return 0;
 	}
-	c->fds = xcalloc(nw * n, sizeof(int));
-	for (i = 0; i < nw * n; i++)
-		c->fds[i] = -1;
-	c->nfds = nw * n;
-	for (w = 0; w < nw; w++)
-		for (i = 0; i < n; i++)
-			if ((c->fds[w * n + i] = net_listen(lb_addr(c, i), NULL,
-			    cause)) == -1)
-				return -1;
-	return 0;
+	return listeners_bind(&c->lsn, c->addrs, c->naddrs,
+	    gen->settings.workers, cause);
 }
 
 static void
 lb_listen(struct lc_worker *lw, struct lb_worker *w)
 {
 	struct lb_conf *c = lw->gen->conf;
-	size_t i, n = lb_naddrs(c);
+	size_t i, n = c->naddrs;
 	net_accept_fn fn;
 	void *arg;
 	int fd;
@@ -267,8 +228,7 @@ lb_listen(struct lc_worker *lw, struct lb_worker *w)
 	w->hw.listeners = w->listeners;
 	w->hw.nlisteners = n;
 	for (i = 0; i < n; i++) {
-		fd = c->fds[(lw->id - 1) * n + i];
-		c->fds[(lw->id - 1) * n + i] = -1;
+		fd = listeners_take(&c->lsn, lw->id, i);
 		fn = lb_tcp_accept;
 		arg = w;
 		if (c->mode == LB_MODE_HTTP) {

@@ -196,14 +196,8 @@ webd_conf_open(struct webd_conf *c, const char *conf_path, char **cause)
 	free(p);
 	if (c->mime == NULL)
 		return -1;
-	if (c->self->access_log != NULL) {
-		p = lc_conf_path(conf_path, c->self->access_log);
-		c->access = alog_open(p, cause);
-		free(p);
-		if (c->access == NULL && *cause != NULL)
-			return -1;
-	}
-	return 0;
+	return lc_conf_alog(conf_path, c->self->access_log, &c->access,
+	    cause);
 }
 
 /*
@@ -306,10 +300,7 @@ webd_conf_free(void *arg)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nfds; i++)
-		if (c->fds[i] != -1)
-			close(c->fds[i]);
-	free(c->fds);
+	listeners_close(&c->lsn);
 	if (c->rootfd != -1)
 		close(c->rootfd);
 	for (i = 0; i < c->routes.n; i++)

@@ -42,30 +42,16 @@ webd_setup(struct lifecycle *lc, char **cause)
 	return 0;
 }
 
-/* Same listen addresses, in the same order, as the old generation. */
-static int
-webd_same_listen(const struct webd_conf *a, const struct webd_conf *b)
-{
-	size_t i;
-
-	if (a->self->nlisten != b->self->nlisten)
-		return 0;
-	for (i = 0; i < a->self->nlisten; i++)
-		if (!addr_equal(&a->self->listen[i], &b->self->listen[i]))
-			return 0;
-	return 1;
-}
-
 /* One SO_REUSEPORT socket per worker and address, made while privileged. */
 static int
 webd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
     char **cause)
 {
 	struct webd_conf *c = gen->conf;
-	unsigned nw = gen->settings.workers, w;
-	size_t i, n = c->self->nlisten;
+	const struct webd_conf *oc = old != NULL ? old->conf : NULL;
+	size_t i;
 
-	if (n == 0) {
+	if (c->self->nlisten == 0) {
 		xasprintf(cause, "webd instance %s has no listen address",
 		    c->self->name);
 		return -1;
@@ -73,22 +59,13 @@ webd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	for (i = 0; i < c->routes.n; i++)
 		((struct webd_route *)c->routes.v)[i].pc.registry =
 		    webd_registry;
-	if (old != NULL && webd_same_listen(c, old->conf)) {
+	if (oc != NULL && listeners_same(c->self->listen, c->self->nlisten,
+	    oc->self->listen, oc->self->nlisten)) {
 		c->inherit = 1;
 		return 0;
 	}
-	c->fds = xcalloc(nw * n, sizeof(int));
-	for (i = 0; i < nw * n; i++)
-		c->fds[i] = -1;
-	c->nfds = nw * n;
-	for (w = 0; w < nw; w++)
-		for (i = 0; i < n; i++) {
-			c->fds[w * n + i] = net_listen(&c->self->listen[i],
-			    NULL, cause);
-			if (c->fds[w * n + i] == -1)
-				return -1;
-		}
-	return 0;
+	return listeners_bind(&c->lsn, c->self->listen, c->self->nlisten,
+	    gen->settings.workers, cause);
 }
 
 /* Takes this worker's sockets out of the generation into listeners. */
@@ -102,8 +79,7 @@ webd_listen(struct lc_worker *lw, struct webd_worker *w)
 	w->hw.listeners = xcalloc(n, sizeof(*w->hw.listeners));
 	w->hw.nlisteners = n;
 	for (i = 0; i < n; i++) {
-		fd = c->fds[(lw->id - 1) * n + i];
-		c->fds[(lw->id - 1) * n + i] = -1;
+		fd = listeners_take(&c->lsn, lw->id, i);
 		w->hw.listeners[i] = net_listener_new(lw->base, fd, 0,
 		    hconn_accept, &w->hw);
 	}

@@ -17,6 +17,7 @@
 #include "hproxy.h"
 #include "http1-t.h"
 #include "lifecycle.h"
+#include "listeners.h"
 
 struct event;
 struct bufferevent;
@@ -89,9 +90,7 @@ struct webd_conf {
 	struct webd_mime		*mime;
 	struct alog			*access;
 	struct hconn_settings		 hs;	/* limits, timeouts */
-	/* Listening sockets made by prepare: [worker][address]. */
-	int				*fds;
-	size_t				 nfds;
+	struct listeners		 lsn;	/* made by prepare */
 	int				 inherit;	/* same addresses as old */
 };
 

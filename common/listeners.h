@@ -1,0 +1,37 @@
+/*
+ * listeners.h: the listening sockets of a generation: one per worker and
+ * address (SO_REUSEPORT, so the kernel spreads connections and accept
+ * takes no lock), made by the daemon's prepare while still privileged,
+ * then taken by each worker for its event loop. A reload whose addresses
+ * did not change makes none: the workers keep theirs, so nothing waiting
+ * in the kernel's accept queues is lost.
+ */
+#ifndef TRIAD_LISTENERS_H
+#define TRIAD_LISTENERS_H
+
+#include <stddef.h>
+
+#include "addr.h"
+
+struct listeners {
+	int		*fds;		/* [worker][address], -1 once taken */
+	size_t		 naddrs;
+	unsigned	 nworkers;
+};
+
+/* listeners_same: the same addresses in the same order. */
+int	listeners_same(const struct net_addr *a, size_t na,
+	    const struct net_addr *b, size_t nb);
+/*
+ * listeners_bind: nworkers sockets on each of the n addresses. Returns 0,
+ * or -1 with *cause (what was opened is closed by listeners_close).
+ */
+int	listeners_bind(struct listeners *, const struct net_addr *addrs,
+	    size_t n, unsigned nworkers, char **cause);
+/* listeners_take: worker id's (1..) socket for address i; the caller
+   owns it now. -1 when there is none. */
+int	listeners_take(struct listeners *, unsigned id, size_t i);
+/* listeners_close: closes the sockets nobody took. */
+void	listeners_close(struct listeners *);
+
+#endif
