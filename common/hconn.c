@@ -116,6 +116,8 @@ hconn_close(struct hconn *c, const char *why)
 		w->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (w->ops->closed != NULL)
+		w->ops->closed(c);
 	event_free(c->timer);
 	bufferevent_free(c->bev);
 	hconn_unlimit(w);
@@ -506,6 +508,8 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	metric_add(c->w->m->conns_active, 1);
 	lc_worker_conn_open(w->lc);
 	hconn_limit(w);
+	if (w->ops->admit != NULL && w->ops->admit(c) == -1)
+		hconn_close(c, "refused at admission");
 }
 
 void

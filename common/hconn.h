@@ -99,6 +99,11 @@ struct hconn_ops {
 	void	(*log)(struct hconn *, const struct hreq *);
 	/* The TLS context of a generation, for hconn_accept_tls (or NULL). */
 	struct ssl_ctx_st *(*tls_ctx)(const void *conf);
+	/* A new connection (may be NULL): -1 closes it at once (an ACL, a
+	   per-client limit); c->admit_flags is the daemon's to keep. */
+	int	(*admit)(struct hconn *);
+	/* The connection closes (may be NULL): undo what admit counted. */
+	void	(*closed)(struct hconn *);
 };
 
 /* A worker's HTTP side: embed it in the daemon's worker. */
@@ -129,6 +134,7 @@ struct hconn {
 	struct http1_body	 body;
 	enum hconn_state	 state;
 	int			 tls;		/* accepted on a TLS listener */
+	unsigned		 admit_flags;	/* the daemon's (admit) */
 	unsigned		 requests;
 	const struct hconn_async_ops *async_ops;
 	void			*async;

@@ -8,6 +8,7 @@
 #include "alog.h"
 #include "config.h"
 #include "conf.h"
+#include "edge.h"
 #include "http1.h"
 #include "tls.h"
 #include "lbd.h"
@@ -154,6 +155,31 @@ static const struct cfg_key lb_keys[] = {
 	  .max = 2LL * 365 * 86400 * 1000, .off = K(hsts_ms),
 	  .help = "http: Strict-Transport-Security max-age on HTTPS answers "
 	  "(0: none)." },
+	{ .name = "allow", .type = CFG_CIDRS, .flags = CFG_F_SCALAR_OK,
+	  .off = K(acl.allow),
+	  .help = "Clients allowed (empty: everyone not denied)." },
+	{ .name = "deny", .type = CFG_CIDRS, .flags = CFG_F_SCALAR_OK,
+	  .off = K(acl.deny),
+	  .help = "Clients refused; wins over allow." },
+	{ .name = "rate_limit", .type = CFG_INT, .def = "0", .min = 0,
+	  .max = 1000000, .off = K(rate),
+	  .help = "Requests (http) or connections (tcp) per client and "
+	  "rate_period; past it 429 with Retry-After (0: no limit)." },
+	{ .name = "rate_period", .type = CFG_DURATION, .def = "1s", .min = 1,
+	  .max = 86400000, .off = K(rate_period_ms),
+	  .help = "The period of rate_limit." },
+	{ .name = "rate_burst", .type = CFG_INT, .def = "0", .min = 0,
+	  .max = 1000000, .off = K(rate_burst),
+	  .help = "Requests a client may send at once (0: rate_limit)." },
+	{ .name = "rate_table", .type = CFG_INT, .def = "65536", .min = 64,
+	  .max = 4194304, .off = K(rate_table),
+	  .help = "Clients remembered by the rate limit (memory is fixed)." },
+	{ .name = "max_conn_per_ip", .type = CFG_INT, .def = "0", .min = 0,
+	  .max = 1000000, .off = K(max_conn_per_ip),
+	  .help = "Open connections per client address (0: no limit)." },
+	{ .name = "conn_table", .type = CFG_INT, .def = "65536", .min = 64,
+	  .max = 4194304, .off = K(conn_table),
+	  .help = "Clients tracked by max_conn_per_ip." },
 	{ .name = "trusted_proxies", .type = CFG_CIDRS,
 	  .flags = CFG_F_SCALAR_OK, .off = K(trusted_proxies),
 	  .help = "http: peers whose X-Forwarded-For is kept and extended." },
@@ -338,6 +364,7 @@ lb_conf_free(void *arg)
 		return;
 	listeners_close(&c->lsn);
 	free(c->addrs);
+	lb_edge_free(c);
 	upstream_group_unref(c->group);
 	free(c->tls_addrs);
 	if (c->tls != NULL)

@@ -5,7 +5,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
+
 #include "alog.h"
+#include "edge.h"
+#include "log.h"
 #include "hconn.h"
 #include "hproxy.h"
 #include "http.h"
@@ -63,10 +67,57 @@ lb_http_redirect(struct hconn *c, struct hreq *r)
 	hconn_send_head(c, &out);
 }
 
+/* 429 with Retry-After: the client is over its rate. */
+static void
+lb_http_too_many(struct hconn *c, struct hreq *r, uint64_t retry_after)
+{
+	struct http1_out out;
+	char buf[1024];
+	static const char body[] = "<html><body><h1>429 Too Many Requests"
+	    "</h1></body></html>\n";
+
+	hconn_head(c, r, &out, buf, sizeof(buf), 429);
+	http1_write_header_u64(&out, "Retry-After", 11, retry_after);
+	http1_out_add(&out, "Content-Type: text/html\r\n", 25);
+	http1_write_header_u64(&out, "Content-Length", 14, sizeof(body) - 1);
+	if (hconn_send_head(c, &out) == 0 && !r->head_only) {
+		evbuffer_add(hconn_output(c), body, sizeof(body) - 1);
+		r->bytes = sizeof(body) - 1;
+	}
+	r->tc = "PT";	/* the proxy refused it: tarpit-like, as HAProxy */
+}
+
+static int
+lb_http_admit(struct hconn *c)
+{
+	const char *why = NULL;
+
+	if (lb_edge_admit(LB_CONF(c), (const struct sockaddr *)&c->peer.ss,
+	    &c->admit_flags, &why) == -1) {
+		log_info("%s: %s", c->client, why);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+lb_http_closed(struct hconn *c)
+{
+	lb_edge_release(LB_CONF(c), (const struct sockaddr *)&c->peer.ss,
+	    c->admit_flags);
+}
+
 /* Every request goes to a server of the group, chosen per request. */
 static int
 lb_http_handle(struct hconn *c, struct hreq *r)
 {
+	uint64_t retry_after;
+
+	if (!lb_edge_rate(LB_CONF(c), (const struct sockaddr *)&c->peer.ss,
+	    &retry_after)) {
+		lb_http_too_many(c, r, retry_after);
+		return 0;
+	}
 	if (!c->tls && LB_CONF(c)->redirect_https && LB_CONF(c)->ntls > 0) {
 		lb_http_redirect(c, r);
 		return 0;
@@ -128,4 +179,6 @@ const struct hconn_ops lb_http_ops = {
 	.error_page = NULL,
 	.log = lb_http_log,
 	.tls_ctx = lb_http_tls_ctx,
+	.admit = lb_http_admit,
+	.closed = lb_http_closed,
 };

@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "acl.h"
 #include "cidr.h"
 #include "config-t.h"
 #include "hconn.h"
@@ -26,6 +27,8 @@ struct topo_instance;
 struct upstream_group;
 struct upstream_pool;
 struct lb_checker;
+struct lb_connlimit;
+struct lb_rate;
 
 enum lb_mode {
 	LB_MODE_TCP,
@@ -79,6 +82,14 @@ struct lb_conf {
 	struct cfg_array	 certificates;	/* struct lb_cert */
 	int			 redirect_https;
 	int64_t			 hsts_ms;
+	/* The edge: who may come in, and how often. */
+	struct lb_acl		 acl;		/* allow, deny */
+	int64_t			 rate;		/* requests per period; 0: off */
+	int64_t			 rate_period_ms;
+	int64_t			 rate_burst;
+	int64_t			 rate_table;
+	int64_t			 max_conn_per_ip;	/* 0: no limit */
+	int64_t			 conn_table;
 
 	/* Resolved at load. */
 	struct topology			*topo;
@@ -86,6 +97,8 @@ struct lb_conf {
 	struct upstream_group		*group;
 	struct alog			*access;
 	struct hconn_settings		 hs;	/* http mode */
+	struct lb_rate			*rates;		/* shared by workers, */
+	struct lb_connlimit		*conns;		/* kept over reloads */
 	struct net_addr			*tls_addrs;
 	size_t				 ntls;
 	struct ssl_ctx_st		*tls;
@@ -98,6 +111,9 @@ struct lb_conf {
 };
 
 struct lb_metrics {
+	struct metric		*denied;	/* allow/deny lists */
+	struct metric		*rate_limited;	/* 429 */
+	struct metric		*conn_limited;	/* max_conn_per_ip */
 	struct hconn_metrics	 hm;	/* http mode */
 	struct hproxy_metrics	 pm;
 	struct metric	*sessions_total;

@@ -13,6 +13,7 @@
 
 #include "alog.h"
 #include "conf.h"
+#include "edge.h"
 #include "hconn.h"
 #include "hproxy.h"
 #include "http.h"
@@ -132,6 +133,12 @@ lb_setup(struct lifecycle *lc, char **cause)
 	struct metrics *m = lc_metrics(lc);
 
 	hconn_metrics_init(&lb_metrics.hm, m);
+	lb_metrics.denied = metrics_counter(m, "denied_total",
+	    "Connections refused by the allow and deny lists.", NULL);
+	lb_metrics.rate_limited = metrics_counter(m, "rate_limited_total",
+	    "Requests (or tcp connections) refused by rate_limit.", NULL);
+	lb_metrics.conn_limited = metrics_counter(m, "conn_limited_total",
+	    "Connections refused by max_conn_per_ip.", NULL);
 	hproxy_metrics_init(&lb_metrics.pm, m);
 	lb_metrics.sessions_total = metrics_counter(m, "sessions_total",
 	    "Client sessions accepted.", NULL);
@@ -201,6 +208,7 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 		return -1;
 	}
 	c->pc.registry = lc_metrics(lc);
+	lb_edge_prepare(c, oc);
 	if (oc != NULL)
 		lb_carry_state(c, oc);
 	/* Same addresses, TLS split and mode: the workers keep theirs. */

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "alog.h"
+#include "edge.h"
 #include "lbd.h"
 #include "log.h"
 #include "metrics.h"
@@ -48,6 +49,7 @@ struct lb_session {
 	uint64_t		 bytes_in, bytes_out;
 	struct net_addr		 peer;
 	struct upstream_key	 key;		/* source hashing */
+	unsigned		 edge;		/* what admission counted */
 };
 
 static void lb_tcp_connect(struct lb_session *);
@@ -125,6 +127,7 @@ lb_tcp_close(struct lb_session *s, const char *tc)
 	metric_observe(lb_metrics.session_time,
 	    (int64_t)(util_now_us() - s->t_accept));
 	metric_add(lb_metrics.sessions_active, -1);
+	lb_edge_release(s->conf, (const struct sockaddr *)&s->peer.ss, s->edge);
 	lc_gen_unref(s->gen);
 	free(s);
 	lb_tcp_unlimit(w);
@@ -296,6 +299,27 @@ lb_tcp_connect(struct lb_session *s)
 		lb_tcp_joined(s);
 }
 
+/* The edge: allow/deny, max_conn_per_ip and, per connection, the rate. */
+static int
+lb_tcp_admit(struct lb_session *s)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&s->peer.ss;
+	const char *why = NULL;
+	uint64_t retry;
+
+	if (lb_edge_admit(s->conf, sa, &s->edge, &why) == -1) {
+		log_info("%s: %s", s->client, why);
+		lb_tcp_close(s, "PR");
+		return -1;
+	}
+	if (!lb_edge_rate(s->conf, sa, &retry)) {
+		log_info("%s: over rate_limit", s->client);
+		lb_tcp_close(s, "PT");
+		return -1;
+	}
+	return 0;
+}
+
 void
 lb_tcp_accept(int fd, const struct net_addr *peer, void *arg)
 {
@@ -326,6 +350,8 @@ lb_tcp_accept(int fd, const struct net_addr *peer, void *arg)
 	lc_worker_conn_open(w->lc);
 	bufferevent_setcb(s->cli, lb_tcp_read, lb_tcp_write, lb_tcp_event, s);
 	lb_tcp_timeouts(s->cli, s->conf->client_timeout_ms);
+	if (lb_tcp_admit(s) == -1)
+		return;
 	/* Read the client's first bytes while connecting; they wait, and
 	   no more than a high-water mark of them. */
 	bufferevent_setwatermark(s->cli, EV_READ, 0, LB_TCP_HIGH);

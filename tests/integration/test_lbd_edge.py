@@ -1,0 +1,136 @@
+"""lbd's front door: a deny list, the per-client rate limit (429 with
+Retry-After) and the per-client connection limit, seen from clients on
+two loopback addresses (127.0.0.1 and 127.0.0.2)."""
+
+import os
+import socket
+import socketserver
+import threading
+import time
+
+import triadtest
+from triadtest import http
+
+LBD = triadtest.build_path("lbd", "lbd")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on: [ {{ host: h1, name: s1, listen: {p1} }} ]
+lbd:
+  on: [ {{ host: h1, listen: "0.0.0.0:{port}" }} ]
+  status: {status}
+  workers: 2
+  mode: http
+  servers: webd
+  deny: [127.0.0.3/32]
+  rate_limit: 5
+  rate_period: 10s
+  max_conn_per_ip: 3
+"""
+
+
+class Ok(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class OkHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        try:
+            while True:
+                if not self.rfile.readline():
+                    return
+                while self.rfile.readline() not in (b"\r\n", b""):
+                    pass
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                 b"\r\nok")
+        except OSError:
+            pass
+
+
+def connect_from(source, port):
+    s = socket.socket()
+    s.settimeout(5)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def get_from(source, port):
+    """One request from a source address; b"" when lbd closed (or reset)
+    the connection without an answer."""
+    s = connect_from(source, port)
+    data = b""
+    try:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return data
+            data += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        return data
+    finally:
+        s.close()
+
+
+class LbdEdgeTest(triadtest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        assert os.access(LBD, os.X_OK), LBD + " is not built"
+        cls.dir = triadtest.tempdir("lbd-edge")
+        cls.port, cls.status, p1 = triadtest.free_ports(3)
+        cls.up = Ok(("127.0.0.1", p1), OkHandler)
+        threading.Thread(target=cls.up.serve_forever, daemon=True).start()
+        conf = os.path.join(cls.dir, "triad.yaml")
+        with open(conf, "w") as f:
+            f.write(TOPOLOGY.format(port=cls.port, status=cls.status, p1=p1))
+        cls.d = triadtest.Daemon(
+            [LBD, "-f", "-c", conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        cls.up.shutdown()
+        cls.up.server_close()
+        if rc != 0:
+            raise AssertionError("lbd exited with %s" % rc)
+
+    def test_deny_list(self):
+        self.assertEqual(get_from("127.0.0.3", self.port), b"")
+        self.assertIn(b"200 OK", get_from("127.0.0.4", self.port))
+
+    def test_rate_limit_429(self):
+        answers = [get_from("127.0.0.5", self.port) for _ in range(7)]
+        self.assertTrue(all(b"200 OK" in a for a in answers[:5]), answers)
+        for a in answers[5:]:
+            self.assertIn(b"429 Too Many Requests", a)
+            self.assertRegex(a, rb"Retry-After: [12]\r\n")
+        # Another client is not affected.
+        self.assertIn(b"200 OK", get_from("127.0.0.6", self.port))
+        m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        self.assertRegex(m, r"triad_lbd_rate_limited_total [2-9]")
+
+    def test_connection_limit(self):
+        held = [connect_from("127.0.0.7", self.port) for _ in range(3)]
+        time.sleep(0.2)
+        extra = connect_from("127.0.0.7", self.port)
+        try:        # closed at once: EOF, or a reset if our bytes landed
+            extra.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            self.assertEqual(extra.recv(4096), b"")
+        except ConnectionResetError:
+            pass
+        extra.close()
+        for s in held:
+            s.close()
+        time.sleep(0.3)
+        self.assertIn(b"200 OK", get_from("127.0.0.7", self.port))
+
+
+if __name__ == "__main__":
+    triadtest.main()
