@@ -26,6 +26,7 @@ webd:
   try_files: ["$uri", "$uri/", "/app.html"]
   dotfiles: true
   symlinks_outside_root: true
+  max_connections: 2
   routes:
     - {{ prefix: /u/, to: "unix:{sock}", host: api.example }}
 """
@@ -109,6 +110,23 @@ class WebdOptionsTest(triadtest.TestCase):
         r = http.get(self.base + "/s.css")
         self.assertEqual(r.body, b"body{color:red}" * 10)
         self.assertEqual(r.header("vary"), "Accept-Encoding")
+
+    def test_max_connections(self):
+        import time
+        held = [socket.create_connection(("127.0.0.1", self.port), 5)
+                for _ in range(2)]
+        time.sleep(0.2)
+        extra = socket.create_connection(("127.0.0.1", self.port), 5)
+        extra.sendall(b"GET /app.html HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+        extra.settimeout(0.5)
+        # Accepting is paused at the limit: no answer while both are open.
+        self.assertRaises(socket.timeout, extra.recv, 100)
+        held[0].close()
+        extra.settimeout(5)
+        self.assertIn(b"200 OK", extra.recv(4096))
+        extra.close()
+        held[1].close()
 
     def test_host_route_to_unix_socket(self):
         r = http.get(self.base + "/u/x", headers={"Host": "api.example"})
