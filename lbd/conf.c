@@ -9,6 +9,7 @@
 #include "config.h"
 #include "conf.h"
 #include "edge.h"
+#include "health.h"
 #include "http1.h"
 #include "tls.h"
 #include "lbd.h"
@@ -27,7 +28,7 @@ static const char *const lb_check_names[] = { "none", "tcp", "http", NULL };
 
 static const struct cfg_key lb_health_keys[] = {
 	{ .name = "type", .type = CFG_ENUM, .names = lb_check_names,
-	  .def = "tcp", .off = H(type),
+	  .def = "none", .off = H(type),
 	  .help = "Active check: none, tcp (connect) or http (a request)." },
 	{ .name = "method", .type = CFG_STRING, .def = "GET", .off = H(method),
 	  .help = "HTTP check method." },
@@ -365,6 +366,7 @@ lb_conf_free(void *arg)
 	listeners_close(&c->lsn);
 	free(c->addrs);
 	lb_edge_free(c);
+	lb_health_free(c->checker);	/* a generation that never served */
 	upstream_group_unref(c->group);
 	free(c->tls_addrs);
 	if (c->tls != NULL)

@@ -97,6 +97,7 @@ struct lb_conf {
 	struct upstream_group		*group;
 	struct alog			*access;
 	struct hconn_settings		 hs;	/* http mode */
+	struct lb_checker		*checker;	/* main thread only */
 	struct lb_rate			*rates;		/* shared by workers, */
 	struct lb_connlimit		*conns;		/* kept over reloads */
 	struct net_addr			*tls_addrs;

@@ -14,6 +14,7 @@
 #include "alog.h"
 #include "conf.h"
 #include "edge.h"
+#include "health.h"
 #include "hconn.h"
 #include "hproxy.h"
 #include "http.h"
@@ -77,6 +78,7 @@ lb_status_json(struct json *j, void *arg)
 		json_int(j, "active", atomic_load(&s->active));
 		json_int(j, "connects", (int64_t)atomic_load(&s->n_connects));
 		json_int(j, "failures", (int64_t)atomic_load(&s->n_failures));
+		lb_health_json(c->checker, i, j);
 		json_object_close(j);
 	}
 	json_array_close(j);
@@ -209,6 +211,13 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	}
 	c->pc.registry = lc_metrics(lc);
 	lb_edge_prepare(c, oc);
+	/* Checks run on this (main) thread: the old generation's stop
+	   here, before it could be freed on a worker. */
+	c->checker = lb_health_new(lc_base(lc), c->group, &c->health);
+	if (oc != NULL) {
+		lb_health_free(oc->checker);
+		((struct lb_conf *)oc)->checker = NULL;
+	}
 	if (oc != NULL)
 		lb_carry_state(c, oc);
 	/* Same addresses, TLS split and mode: the workers keep theirs. */
@@ -348,6 +357,15 @@ lb_worker_end(struct lc_worker *lw)
 }
 
 static void
+lb_teardown(struct lifecycle *lc)
+{
+	struct lb_conf *c = lc_current(lc)->conf;
+
+	lb_health_free(c->checker);
+	c->checker = NULL;
+}
+
+static void
 lb_reopen(struct lifecycle *lc)
 {
 	if (alog_reopen(((struct lb_conf *)lc_current(lc)->conf)->access) ==
@@ -366,4 +384,5 @@ const struct lc_ops lb_ops = {
 	.worker_stop_accept = lb_worker_stop_accept,
 	.worker_end = lb_worker_end,
 	.reopen = lb_reopen,
+	.teardown = lb_teardown,
 };

@@ -1,0 +1,122 @@
+"""lbd's active health checks against two small HTTP servers whose
+/health answer the test flips: fall, rise, the log lines, /status, and a
+dead server taken out before any client meets it."""
+
+import json
+import os
+import socketserver
+import threading
+import time
+
+import triadtest
+from triadtest import http
+
+LBD = triadtest.build_path("lbd", "lbd")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on:
+    - {{ host: h1, name: s1, listen: {p1} }}
+    - {{ host: h1, name: s2, listen: {p2} }}
+lbd:
+  on: [h1]
+  listen: {port}
+  status: {status}
+  workers: 1
+  mode: http
+  servers: webd
+  retries: 0
+  health: {{ type: http, path: /health, interval: 100ms, timeout: 300ms,
+            rise: 2, fall: 2 }}
+"""
+
+
+class Server(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port, name):
+        self.name = name
+        self.health = 200
+        super().__init__(("127.0.0.1", port), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def kill(self):
+        self.shutdown()
+        self.server_close()
+
+
+class Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        try:
+            while True:
+                line = self.rfile.readline()
+                if not line:
+                    return
+                while self.rfile.readline() not in (b"\r\n", b""):
+                    pass
+                if b"/health" in line:
+                    status, body = self.server.health, b"h"
+                else:
+                    status, body = 200, self.server.name.encode()
+                self.wfile.write(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n"
+                                 b"\r\n%s" % (status, len(body), body))
+        except OSError:
+            pass
+
+
+class LbdHealthTest(triadtest.TestCase):
+
+    def setUp(self):
+        self.assertTrue(os.access(LBD, os.X_OK), LBD + " is not built")
+        self.dir = triadtest.tempdir("lbd-health")
+        self.port, self.status, p1, p2 = triadtest.free_ports(4)
+        self.servers = [Server(p1, "s1"), Server(p2, "s2")]
+        conf = os.path.join(self.dir, "triad.yaml")
+        with open(conf, "w") as f:
+            f.write(TOPOLOGY.format(port=self.port, status=self.status,
+                                    p1=p1, p2=p2))
+        self.d = triadtest.Daemon(
+            [LBD, "-f", "-c", conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % self.status).start()
+
+    def tearDown(self):
+        rc = self.d.stop()
+        for s in self.servers:
+            s.kill()
+        self.assertEqual(rc, 0, self.d.log_tail(30))
+
+    def who(self, n):
+        return [http.get("http://127.0.0.1:%d/" % self.port).body.decode()
+                for _ in range(n)]
+
+    def check_of(self, name):
+        st = http.get("http://127.0.0.1:%d/status" % self.status).json()
+        return [s for s in st["servers"] if s["name"] == name][0]
+
+    def test_fall_and_rise(self):
+        self.assertEqual(sorted(set(self.who(4))), ["s1", "s2"])
+        self.servers[1].health = 503
+        self.d.wait_log(r"server s2 is DOWN: HTTP status 503 \(2/2 checks "
+                        r"failed\)", timeout=5)
+        self.assertEqual(set(self.who(6)), {"s1"})
+        srv = self.check_of("s2")
+        self.assertEqual(srv["state"], "check-down")
+        self.assertEqual(srv["check"]["last"], "HTTP status 503")
+        self.servers[1].health = 200
+        self.d.wait_log(r"server s2 is UP: HTTP status 200 \(2/2 checks "
+                        r"passed\)", timeout=5)
+        self.assertEqual(sorted(set(self.who(4))), ["s1", "s2"])
+
+    def test_dead_server_taken_out_before_clients_see_it(self):
+        self.servers[0].kill()
+        self.d.wait_log(r"server s1 is DOWN: connect", timeout=5)
+        # retries is 0: had s1 still been in, half of these would fail.
+        self.assertEqual(set(self.who(6)), {"s2"})
+
+
+if __name__ == "__main__":
+    triadtest.main()
