@@ -22,12 +22,14 @@
 
 #include <openssl/ssl.h>
 
+#include "cidr.h"
 #include "hconn.h"
 #include "httpdate.h"
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
+#include "proxyproto.h"
 #include "util.h"
 
 #define HCONN_OUT_HIGH		(256 * 1024)	/* stop handling requests */
@@ -377,11 +379,52 @@ hconn_one(struct hconn *c)
 }
 
 /* Handles what the input holds, within the batch and output limits. */
+/*
+ * The PROXY header a trusted peer (lbd) sends first: the client's real
+ * address replaces the peer's. 0 when done, 1 to wait for more bytes, -1
+ * after closing on a malformed one.
+ */
+static int
+hconn_proxy_header(struct hconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t len = MINIMUM(evbuffer_get_length(in), PROXYPROTO_MAX_LEN);
+	struct proxyproto_hdr hdr;
+	char *cause = NULL;
+	size_t used = 0;
+	const void *p;
+
+	if (len == 0)
+		return 1;
+	p = evbuffer_pullup(in, (ev_ssize_t)len);
+	switch (proxyproto_parse(p, len, &hdr, &used, &cause)) {
+	case PROXYPROTO_MORE:
+		return 1;
+	case PROXYPROTO_ERROR:
+		log_info("%s: bad PROXY header: %s", c->client, cause);
+		free(cause);
+		hconn_close(c, "bad PROXY header");
+		return -1;
+	default:
+		break;
+	}
+	evbuffer_drain(in, used);
+	c->proxy_hdr = 0;
+	if (!hdr.local) {
+		c->peer = hdr.src;
+		addr_format(&c->peer, c->client, sizeof(c->client));
+	}
+	return 0;
+}
+
 static void
 hconn_process(struct hconn *c)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	int n;
+
+	if (c->proxy_hdr && hconn_proxy_header(c) != 0)
+		return;
 
 	for (n = 0; n < HCONN_PIPELINE_BATCH; n++) {
 		if (c->state == HCONN_DISCARD && hconn_discard(c) != 0)
@@ -487,6 +530,8 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	c->hs = w->ops->settings(c->conf);
 	c->peer = *peer;
 	addr_format(peer, c->client, sizeof(c->client));
+	c->proxy_hdr = c->hs->proxy_from != NULL &&
+	    cidr_list_match(c->hs->proxy_from, (const struct sockaddr *)&peer->ss);
 	c->timer = evtimer_new(w->lc->base, hconn_timeout, c);
 	http1_parser_init(&c->parser, HTTP1_REQUEST, &c->hs->limits);
 	c->state = HCONN_HEAD;	/* set_state(IDLE) counts it idle */

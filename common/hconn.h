@@ -22,6 +22,7 @@
 #include "lifecycle.h"
 
 struct bufferevent;
+struct cidr_list;
 struct event;
 struct evbuffer;
 struct metric;
@@ -55,6 +56,10 @@ struct hconn_settings {
 	int64_t			 send_timeout_ms;
 	int64_t			 max_keepalive_requests;
 	const char		*server;	/* Server header; NULL: none */
+	/* Peers whose connections start with a PROXY v1/v2 header (lbd in
+	   front of webd): the client address is taken from it. NULL or
+	   empty: none, and a PROXY header is a bad request. */
+	const struct cidr_list	*proxy_from;
 };
 
 /* One request, from its head to its log line. */
@@ -135,6 +140,7 @@ struct hconn {
 	enum hconn_state	 state;
 	int			 tls;		/* accepted on a TLS listener */
 	unsigned		 admit_flags;	/* the daemon's (admit) */
+	int			 proxy_hdr;	/* a PROXY header is expected */
 	unsigned		 requests;
 	const struct hconn_async_ops *async_ops;
 	void			*async;

@@ -22,6 +22,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "hproxy.h"
+#include "net.h"
+#include "proxyproto.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -430,7 +432,8 @@ hproxy_response_body(struct hproxy *p)
 static void
 hproxy_complete(struct hproxy *p)
 {
-	int reuse = (p->rmsg.flags & HTTP1_F_KEEP_ALIVE) &&
+	int reuse = !p->pc->send_proxy &&
+	    (p->rmsg.flags & HTTP1_F_KEEP_ALIVE) &&
 	    http1_body_done(&p->qbody) &&
 	    evbuffer_get_length(bufferevent_get_input(p->ubev)) == 0;
 
@@ -569,6 +572,28 @@ hproxy_upstream_event(struct bufferevent *bev, short what, void *arg)
 	hproxy_fail(p, 502, "closed before answering", UPSTREAM_FAILED);
 }
 
+/*
+ * The PROXY header (v1 or v2) that tells the server who the client is.
+ * Sent once per server connection, which is then never given to another
+ * client (hproxy_complete closes it).
+ */
+static int
+hproxy_send_proxy(struct hproxy *p)
+{
+	char buf[PROXYPROTO_MAX_LEN];
+	struct net_addr dst;
+	int n;
+
+	if (net_local_addr(bufferevent_getfd(p->c->bev), &dst) == -1)
+		memset(&dst, 0, sizeof(dst));
+	n = p->pc->send_proxy == 2 ?
+	    proxyproto_emit_v2(buf, sizeof(buf), &p->c->peer, &dst) :
+	    proxyproto_emit_v1(buf, sizeof(buf), &p->c->peer, &dst);
+	if (n <= 0)
+		return -1;
+	return evbuffer_add(bufferevent_get_output(p->ubev), buf, (size_t)n);
+}
+
 /* Connected (or reused): send the head and what body there is. */
 static void
 hproxy_send(struct hproxy *p)
@@ -586,6 +611,11 @@ hproxy_send(struct hproxy *p)
 	bufferevent_set_timeouts(p->ubev, &tv, &tv);
 	bufferevent_setcb(p->ubev, hproxy_upstream_read,
 	    hproxy_upstream_write, hproxy_upstream_event, p);
+	if (p->pc->send_proxy && hproxy_send_proxy(p) == -1) {
+		hproxy_fail(p, 502, "cannot write the PROXY header",
+		    UPSTREAM_ABORT);
+		return;
+	}
 	http1_parser_init(&p->rparser, HTTP1_RESPONSE, NULL);
 	http1_parser_set_request_method(&p->rparser, p->msg.method);
 	if (hproxy_request_head(p, bufferevent_get_output(p->ubev)) == -1) {

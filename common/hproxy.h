@@ -41,6 +41,9 @@ struct hproxy_conf {
 	int			 retry_idempotent;
 	int			 forwarded;	/* add RFC 7239 Forwarded */
 	const char		*hsts;		/* HTTPS answers get it, or NULL */
+	int			 send_proxy;	/* 0, or PROXY header version 1/2
+						   on each new server connection
+						   (then never reused) */
 	const struct cidr_list	*trusted;	/* peers whose XFF we keep */
 	struct hproxy_metrics	*m;
 	struct metrics		*registry;	/* per-server error counters */

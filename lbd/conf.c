@@ -25,6 +25,7 @@ static const char *const lb_mode_names[] = { "tcp", "http", NULL };
 static const char *const lb_balance_names[] = { "roundrobin", "leastconn",
     "source", "uri", "random", NULL };
 static const char *const lb_check_names[] = { "none", "tcp", "http", NULL };
+static const char *const lb_proxy_names[] = { "none", "v1", "v2", NULL };
 
 static const struct cfg_key lb_health_keys[] = {
 	{ .name = "type", .type = CFG_ENUM, .names = lb_check_names,
@@ -181,6 +182,13 @@ static const struct cfg_key lb_keys[] = {
 	{ .name = "conn_table", .type = CFG_INT, .def = "65536", .min = 64,
 	  .max = 4194304, .off = K(conn_table),
 	  .help = "Clients tracked by max_conn_per_ip." },
+	{ .name = "send_proxy", .type = CFG_ENUM, .names = lb_proxy_names,
+	  .def = "none", .off = K(send_proxy),
+	  .help = "Send a PROXY header (v1 or v2) on each server connection "
+	  "(http mode: then not reused across clients)." },
+	{ .name = "proxy_from", .type = CFG_CIDRS, .flags = CFG_F_SCALAR_OK,
+	  .off = K(proxy_from),
+	  .help = "http: peers whose connections start with a PROXY header." },
 	{ .name = "trusted_proxies", .type = CFG_CIDRS,
 	  .flags = CFG_F_SCALAR_OK, .off = K(trusted_proxies),
 	  .help = "http: peers whose X-Forwarded-For is kept and extended." },
@@ -324,6 +332,8 @@ lb_conf_http(struct lb_conf *c)
 	c->hs.send_timeout_ms = c->client_timeout_ms;
 	c->hs.max_keepalive_requests = 100000;
 	c->hs.server = NULL;	/* the servers' own Server field passes */
+	c->hs.proxy_from = &c->proxy_from;
+	c->pc.send_proxy = c->send_proxy;
 	c->pc.label = c->servers;
 	c->pc.read_timeout_ms = c->server_timeout_ms;
 	c->pc.retries = (int)c->retries;

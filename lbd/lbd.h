@@ -77,6 +77,8 @@ struct lb_conf {
 	int64_t			 server_keepalive;
 	int			 forwarded;
 	struct cidr_list	 trusted_proxies;
+	struct cidr_list	 proxy_from;
+	int			 send_proxy;	/* 0, 1 (v1) or 2 (v2) */
 	/* HTTPS */
 	struct cfg_strlist	 tls_listen;
 	struct cfg_array	 certificates;	/* struct lb_cert */

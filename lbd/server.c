@@ -278,7 +278,7 @@ lb_pool(struct lc_worker *lw, struct lb_worker *w)
 {
 	const struct lb_conf *c = lw->gen->conf;
 	struct upstream_pool_conf pc = {
-		.max_idle = c->mode == LB_MODE_HTTP ?
+		.max_idle = c->mode == LB_MODE_HTTP && !c->send_proxy ?
 		    (int)c->server_keepalive : 0,
 		.idle_timeout_ms = 60000,
 		.connect_timeout_ms = (uint64_t)c->connect_timeout_ms,

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
+#include "proxyproto.h"
 #include "tcp.h"
 #include "topology.h"
 #include "upstream.h"
@@ -230,6 +231,23 @@ lb_tcp_timeouts(struct bufferevent *bev, int64_t ms)
 	bufferevent_set_timeouts(bev, &tv, &tv);
 }
 
+/* The PROXY header first, so the server learns the client's address. */
+static void
+lb_tcp_send_proxy(struct lb_session *s)
+{
+	char buf[PROXYPROTO_MAX_LEN];
+	struct net_addr dst;
+	int n;
+
+	if (net_local_addr(bufferevent_getfd(s->cli), &dst) == -1)
+		memset(&dst, 0, sizeof(dst));
+	n = s->conf->send_proxy == 2 ?
+	    proxyproto_emit_v2(buf, sizeof(buf), &s->peer, &dst) :
+	    proxyproto_emit_v1(buf, sizeof(buf), &s->peer, &dst);
+	if (n > 0)
+		evbuffer_add(bufferevent_get_output(s->srv), buf, (size_t)n);
+}
+
 /* The server answered the connect: join the two sides. */
 static void
 lb_tcp_joined(struct lb_session *s)
@@ -248,6 +266,8 @@ lb_tcp_joined(struct lb_session *s)
 	bufferevent_setcb(s->srv, lb_tcp_read, lb_tcp_write, lb_tcp_event, s);
 	lb_tcp_timeouts(s->srv, s->conf->tunnel_timeout_ms);
 	lb_tcp_timeouts(s->cli, s->conf->tunnel_timeout_ms);
+	if (s->conf->send_proxy)
+		lb_tcp_send_proxy(s);
 	bufferevent_enable(s->srv, EV_READ | EV_WRITE);
 	bufferevent_enable(s->cli, EV_READ | EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_input(s->cli)) > 0)

@@ -167,6 +167,10 @@ static const struct cfg_key webd_keys[] = {
 	  .def = "10s", .min = 1, .max = 3600000,
 	  .off = K(upstream_fail_timeout_ms),
 	  .help = "How long a failed server is left out." },
+	{ .name = "proxy_from", .type = CFG_CIDRS, .flags = CFG_F_SCALAR_OK,
+	  .off = K(proxy_from),
+	  .help = "Peers (lbd) whose connections start with a PROXY v1/v2 "
+	  "header giving the client's address." },
 	{ .name = "precompressed", .type = CFG_BOOL, .def = "true",
 	  .off = K(precompressed),
 	  .help = "Serve file.br and file.gz to clients that accept them." },
@@ -257,6 +261,7 @@ webd_conf_limits(struct webd_conf *c)
 	c->hs.limits.max_headers = (uint32_t)c->max_headers;
 	c->hs.limits.max_body = c->client_max_body_size;
 	c->hs.server = "triad-webd";
+	c->hs.proxy_from = &c->proxy_from;
 	/* Routes forward as nginx's proxy_next_upstream error timeout: one
 	   other server after a connect failure, idempotent requests again
 	   when a server dropped them unanswered. */

@@ -76,6 +76,7 @@ struct webd_conf {
 	int64_t			 open_file_cache_ttl_ms;
 	int64_t			 max_ranges;
 	struct cidr_list	 trusted_proxies;
+	struct cidr_list	 proxy_from;
 	int			 precompressed;
 	int64_t			 upstream_connect_timeout_ms;
 	int64_t			 upstream_read_timeout_ms;
