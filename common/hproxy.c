@@ -51,6 +51,7 @@ struct hproxy {
 	int			 dechunk;
 	int			 tries;
 	struct upstream_key	 key;
+	struct upstream_waiter	 waiter;	/* queued for a slot */
 	uint64_t		 t_up_us;
 };
 
@@ -260,6 +261,7 @@ hproxy_release(struct hproxy *p, enum upstream_outcome how)
 static void
 hproxy_free(struct hproxy *p)
 {
+	upstream_pool_unwait(p->pool, &p->waiter);
 	free(p->head);
 	free(p);
 }
@@ -311,7 +313,7 @@ hproxy_fail(struct hproxy *p, int status, const char *why,
 	    p->srv != NULL ? p->srv->name : p->pc->label, why);
 	hproxy_count_error(p);
 	hproxy_release(p, how);
-	p->r->tc = status == 504 ? "sH" : "SC";
+	p->r->tc = status == 504 ? "sH" : status == 503 ? "sQ" : "SC";
 	p->r->close = 1;
 	if (!p->head_sent)
 		hconn_error(c, p->r, status);
@@ -649,6 +651,19 @@ hproxy_ready(struct upstream_conn *uc, const char *error, void *arg)
 	hproxy_send(p);
 }
 
+/* The queue let us go: a slot may be free, or the wait is over. */
+static void
+hproxy_dequeued(void *arg, int timed_out)
+{
+	struct hproxy *p = arg;
+
+	if (timed_out) {
+		hproxy_fail(p, 503, "queue timeout", UPSTREAM_ABORT);
+		return;
+	}
+	hproxy_connect(p);
+}
+
 /* Picks a server (another one on a retry) and gets a connection. */
 static void
 hproxy_connect(struct hproxy *p)
@@ -658,6 +673,14 @@ hproxy_connect(struct hproxy *p)
 
 	p->tries++;
 	p->srv = upstream_pool_select_key(p->pool, avoid, &p->key);
+	if (p->srv == NULL && p->pc->queue_timeout_ms > 0 &&
+	    upstream_group_full(upstream_pool_group(p->pool), util_now_ms())) {
+		/* Every server is at maxconn: wait in line for a slot. */
+		p->tries--;
+		upstream_pool_wait(p->pool, &p->waiter, hproxy_dequeued, p,
+		    (uint64_t)p->pc->queue_timeout_ms);
+		return;
+	}
 	if (p->srv == NULL) {
 		hproxy_fail(p, 502, "no usable server", UPSTREAM_ABORT);
 		return;

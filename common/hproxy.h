@@ -39,6 +39,9 @@ struct hproxy_conf {
 	int64_t			 read_timeout_ms;
 	int			 retries;	/* after the first attempt */
 	int			 retry_idempotent;
+	int64_t			 queue_timeout_ms;	/* every server at maxconn:
+							   wait this long, then
+							   503 (0: 503 at once) */
 	int			 forwarded;	/* add RFC 7239 Forwarded */
 	const char		*hsts;		/* HTTPS answers get it, or NULL */
 	int			 send_proxy;	/* 0, or PROXY header version 1/2

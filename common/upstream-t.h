@@ -112,6 +112,10 @@ struct upstream_group {
 						   usable backup at once; 0
 						   (HAProxy): the first one */
 	int			  uri_whole;	/* uri: hash the query too */
+	int			  maxconn;	/* per server; 0: no limit.
+						   Full servers are skipped;
+						   when all are, requests wait
+						   (upstream_pool_wait) */
 	struct upstream_ring	* _Atomic ring;	/* source, uri: see seal */
 };
 
@@ -182,6 +186,21 @@ struct upstream_conn {
 	void			*arg;
 	char			*error;
 	TAILQ_ENTRY(upstream_conn) entry;
+};
+
+/*
+ * A request waiting for a server slot (every usable server at maxconn).
+ * cb is called once: timed_out 0 when a slot may be free (select again;
+ * if it is taken meanwhile, wait again), 1 at the deadline or when the
+ * pool goes away.
+ */
+typedef void (*upstream_wait_fn)(void *arg, int timed_out);
+struct upstream_waiter {
+	TAILQ_ENTRY(upstream_waiter) entry;
+	upstream_wait_fn	 cb;
+	void			*arg;
+	uint64_t		 deadline_ms;
+	int			 queued;
 };
 
 /* Per-worker pool settings. */

@@ -304,6 +304,47 @@ upstream_first_backup(struct upstream_sel *sel)
  * out unless it is that tier's only one; among backups, all or the first
  * (g->allbackups). Returns 0 when none is usable.
  */
+/* A server at maxconn takes nothing new (its requests wait). */
+static int
+upstream_full(const struct upstream_group *g, const struct upstream_server *s)
+{
+	return g->maxconn > 0 &&
+	    atomic_load_explicit(&s->active, memory_order_relaxed) >= g->maxconn;
+}
+
+/* Usable servers of a tier, full or not. */
+static size_t
+upstream_tier_usable(const struct upstream_group *g, int backup,
+    uint64_t now_ms)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g->nservers; i++)
+		n += g->servers[i]->backup == backup &&
+		    upstream_server_usable(g->servers[i], now_ms);
+	return n;
+}
+
+/* Drops the full servers from the marks; returns how many stay. */
+static size_t
+upstream_unmark_full(const struct upstream_group *g, struct upstream_sel *sel)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sel->n; i++) {
+		if (sel->mark[i] && upstream_full(g, g->servers[i]))
+			sel->mark[i] = 0;
+		n += sel->mark[i];
+	}
+	return n;
+}
+
+/*
+ * The candidates: the usable actives, else the usable backups (the first
+ * one without allbackups). Full servers are left out, but a tier whose
+ * usable servers are all full is still the tier in use: its requests
+ * wait rather than spill over to the backups (as HAProxy queues).
+ */
 static size_t
 upstream_candidates(const struct upstream_group *g, struct upstream_sel *sel,
     const struct upstream_server *avoid, uint64_t now_ms)
@@ -316,11 +357,35 @@ upstream_candidates(const struct upstream_group *g, struct upstream_sel *sel,
 		    avoid != NULL && avoid->backup == backup)
 			n = upstream_mark(g, sel, NULL, backup, now_ms);
 		if (n > 0 && backup && !g->allbackups)
-			return upstream_first_backup(sel);
+			n = upstream_first_backup(sel);
 		if (n > 0)
-			return n;
+			return upstream_unmark_full(g, sel);
+		if (upstream_tier_usable(g, backup, now_ms) > 0)
+			return 0;
 	}
 	return 0;
+}
+
+int
+upstream_group_full(const struct upstream_group *g, uint64_t now_ms)
+{
+	size_t i, usable = 0;
+	int backup;
+
+	if (g->maxconn <= 0)
+		return 0;
+	for (backup = 0; backup <= 1 && usable == 0; backup++)
+		for (i = 0; i < g->nservers; i++) {
+			const struct upstream_server *s = g->servers[i];
+
+			if (s->backup != backup ||
+			    !upstream_server_usable(s, now_ms))
+				continue;
+			usable++;
+			if (!upstream_full(g, s))
+				return 0;
+		}
+	return usable > 0;
 }
 
 /* nginx's smooth weighted round robin over the marked servers. */

@@ -194,6 +194,25 @@ void	upstream_pool_free(struct upstream_pool *);
 /* upstream_pool_select: upstream_select() with the pool's own state. */
 struct upstream_server *upstream_pool_select(struct upstream_pool *,
 	    const struct upstream_server *avoid);
+/*
+ * upstream_group_full: 1 when some server of g is usable but every usable
+ * one (of the tier in use: actives, else backups) is at g->maxconn.
+ */
+int	upstream_group_full(const struct upstream_group *, uint64_t now_ms);
+/*
+ * upstream_pool_wait: w waits (FIFO, on this worker) for a server slot,
+ * at most timeout_ms. It is woken when a connection of the pool ends or,
+ * for slots freed on other workers, by a 10 ms poll while any waits.
+ * upstream_pool_unwait: w leaves the queue (its request went away).
+ */
+void	upstream_pool_wait(struct upstream_pool *, struct upstream_waiter *w,
+	    upstream_wait_fn cb, void *arg, uint64_t timeout_ms);
+void	upstream_pool_unwait(struct upstream_pool *, struct upstream_waiter *w);
+/* upstream_pool_group: the group the pool connects to. */
+struct upstream_group *upstream_pool_group(const struct upstream_pool *);
+/* upstream_pool_waiting: requests waiting in this pool. */
+size_t	upstream_pool_waiting(const struct upstream_pool *);
+
 /* upstream_pool_select_key: the same with a key (may be NULL). */
 struct upstream_server *upstream_pool_select_key(struct upstream_pool *,
 	    const struct upstream_server *avoid, const struct upstream_key *key);

@@ -43,6 +43,9 @@ struct upstream_pool {
 	struct upstream_idle		*idle;	/* [g->nservers] */
 	int				 nlive;	/* connecting or busy */
 	int				 dying;
+	TAILQ_HEAD(, upstream_waiter)	 waiters;	/* FIFO */
+	size_t				 nwaiters;
+	struct event			*wait_timer;	/* polls while any */
 };
 
 static void	upstream_connect_cb(evutil_socket_t, short, void *);
@@ -74,12 +77,15 @@ upstream_pool_new(struct event_base *base, struct upstream_group *g,
 	p->idle = xcalloc(MAXIMUM(g->nservers, 1), sizeof(*p->idle));
 	for (i = 0; i < g->nservers; i++)
 		TAILQ_INIT(&p->idle[i].list);
+	TAILQ_INIT(&p->waiters);
 	return p;
 }
 
 static void
 upstream_pool_destroy(struct upstream_pool *p)
 {
+	if (p->wait_timer != NULL)
+		event_free(p->wait_timer);
 	upstream_sel_free(&p->sel);
 	upstream_group_unref(p->g);
 	free(p->idle);
@@ -119,6 +125,94 @@ upstream_idle_remove(struct upstream_conn *c)
 	l->n--;
 }
 
+/*
+ * Wakes waiters: with all set, every one of them as timed out (the pool
+ * goes away); else the expired ones as timed out, then from the head
+ * while some server has a free slot (each woken request takes one, which
+ * upstream_group_full sees at once through the active counts).
+ */
+static void
+upstream_wake(struct upstream_pool *p, int all)
+{
+	struct upstream_waiter *w;
+	uint64_t now = util_now_ms();
+	size_t budget = p->nwaiters;	/* a re-queued waiter waits a turn */
+
+	while (budget-- > 0 && (w = TAILQ_FIRST(&p->waiters)) != NULL) {
+		int expired = all || now >= w->deadline_ms;
+
+		if (!expired && upstream_group_full(p->g, now))
+			break;
+		TAILQ_REMOVE(&p->waiters, w, entry);
+		p->nwaiters--;
+		w->queued = 0;
+		w->cb(w->arg, expired);
+	}
+	/* Expired ones further down the queue. */
+	if (!all) {
+		struct upstream_waiter *next;
+
+		for (w = TAILQ_FIRST(&p->waiters); w != NULL; w = next) {
+			next = TAILQ_NEXT(w, entry);
+			if (now >= w->deadline_ms) {
+				TAILQ_REMOVE(&p->waiters, w, entry);
+				p->nwaiters--;
+				w->queued = 0;
+				w->cb(w->arg, 1);
+			}
+		}
+	}
+	if (p->wait_timer != NULL && p->nwaiters == 0)
+		event_del(p->wait_timer);
+}
+
+static void
+upstream_wait_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	upstream_wake(arg, 0);
+}
+
+void
+upstream_pool_wait(struct upstream_pool *p, struct upstream_waiter *w,
+    upstream_wait_fn cb, void *arg, uint64_t timeout_ms)
+{
+	struct timeval tv = { 0, 10 * 1000 };
+
+	w->cb = cb;
+	w->arg = arg;
+	w->deadline_ms = util_now_ms() + timeout_ms;
+	w->queued = 1;
+	TAILQ_INSERT_TAIL(&p->waiters, w, entry);
+	p->nwaiters++;
+	if (p->wait_timer == NULL)
+		p->wait_timer = event_new(p->base, -1, EV_PERSIST,
+		    upstream_wait_cb, p);
+	if (!event_pending(p->wait_timer, EV_TIMEOUT, NULL))
+		event_add(p->wait_timer, &tv);
+}
+
+void
+upstream_pool_unwait(struct upstream_pool *p, struct upstream_waiter *w)
+{
+	if (!w->queued)
+		return;
+	TAILQ_REMOVE(&p->waiters, w, entry);
+	p->nwaiters--;
+	w->queued = 0;
+}
+
+struct upstream_group *
+upstream_pool_group(const struct upstream_pool *p)
+{
+	return p->g;
+}
+
+size_t
+upstream_pool_waiting(const struct upstream_pool *p)
+{
+	return p->nwaiters;
+}
+
 void
 upstream_pool_free(struct upstream_pool *p)
 {
@@ -134,6 +228,7 @@ upstream_pool_free(struct upstream_pool *p)
 		}
 	}
 	p->dying = 1;
+	upstream_wake(p, 1);	/* nobody waits on a pool that goes */
 	if (p->nlive == 0)
 		upstream_pool_destroy(p);
 }
@@ -348,7 +443,11 @@ upstream_release(struct upstream_conn *c, enum upstream_outcome outcome)
 	else if (outcome == UPSTREAM_FAILED)
 		upstream_server_failed(c->server, util_now_ms());
 	if (outcome != UPSTREAM_REUSE || p->dying || p->conf.max_idle <= 0) {
+		int dying = p->dying;	/* conn_end may free a dying pool */
+
 		upstream_conn_end(c);
+		if (!dying && p->nwaiters > 0)
+			upstream_wake(p, 0);
 		return;
 	}
 	if (c->ev == NULL &&
@@ -359,4 +458,6 @@ upstream_release(struct upstream_conn *c, enum upstream_outcome outcome)
 	atomic_fetch_sub_explicit(&c->server->active, 1, memory_order_relaxed);
 	p->nlive--;
 	upstream_idle_put(c);
+	if (p->nwaiters > 0)
+		upstream_wake(p, 0);
 }

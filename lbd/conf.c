@@ -123,6 +123,14 @@ static const struct cfg_key lb_keys[] = {
 	{ .name = "max_connections", .type = CFG_INT, .def = "20000",
 	  .min = 1, .max = 1000000, .off = K(max_connections),
 	  .help = "Client sessions per worker." },
+	{ .name = "server_maxconn", .type = CFG_INT, .def = "0", .min = 0,
+	  .max = 1000000, .off = K(server_maxconn),
+	  .help = "http: requests at once per server; more wait in a queue "
+	  "(0: no limit)." },
+	{ .name = "queue_timeout", .type = CFG_DURATION, .def = "5s", .min = 1,
+	  .max = 600000, .off = K(queue_timeout_ms),
+	  .help = "http: how long a request may wait for a server slot "
+	  "before 503." },
 	{ .name = "health", .type = CFG_SECTION, .sub = &lb_health_schema,
 	  .off = K(health), .help = "Active health checks." },
 	{ .name = "http_request_timeout", .type = CFG_DURATION, .def = "10s",
@@ -237,6 +245,7 @@ lb_conf_group(struct lb_conf *c, const char *conf_path, char **cause)
 	    (enum upstream_algo)c->balance, (int)c->max_fails,
 	    (uint64_t)c->fail_timeout_ms);
 	c->group->allbackups = c->allbackups;
+	c->group->maxconn = (int)c->server_maxconn;
 	c->group->uri_whole = c->uri_whole;
 	for (k = 0; k < d->ninst; k++)
 		if (d->inst[k].nlisten > 0)
@@ -334,6 +343,7 @@ lb_conf_http(struct lb_conf *c)
 	c->hs.server = NULL;	/* the servers' own Server field passes */
 	c->hs.proxy_from = &c->proxy_from;
 	c->pc.send_proxy = c->send_proxy;
+	c->pc.queue_timeout_ms = c->queue_timeout_ms;
 	c->pc.label = c->servers;
 	c->pc.read_timeout_ms = c->server_timeout_ms;
 	c->pc.retries = (int)c->retries;

@@ -68,6 +68,8 @@ struct lb_conf {
 	int64_t			 max_fails;
 	int64_t			 fail_timeout_ms;
 	int64_t			 max_connections;
+	int64_t			 server_maxconn;	/* 0: no limit */
+	int64_t			 queue_timeout_ms;
 	struct lb_health	 health;
 	/* http mode */
 	int64_t			 http_request_timeout_ms;
