@@ -365,6 +365,14 @@ lb_conf_load(const struct lc_opts *opts, struct lc_settings *s, char **errors)
 		return NULL;
 	}
 	lb_conf_http(c);
+	if (lb_health_conf_check(&c->health, errors) == -1) {
+		char *e = *errors;
+
+		xasprintf(errors, "%s: lbd.%s", opts->conf_path, e);
+		free(e);
+		lb_conf_free(c);
+		return NULL;
+	}
 	if (lb_conf_group(c, opts->conf_path, errors) == -1 ||
 	    lb_conf_tls(c, opts->conf_path, errors) == -1 ||
 	    lc_conf_alog(opts->conf_path, c->self->access_log, &c->access,

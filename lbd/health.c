@@ -44,13 +44,14 @@ struct lb_checker {
 	struct event_base	*base;
 	struct upstream_group	*g;
 	struct lb_health	 conf;		/* strings point into the gen */
-	char			 req[512];
+	char			*req;		/* the HTTP check request */
 	size_t			 reqlen;
 	struct lb_hc		*hc;
 	size_t			 n;
 };
 
 static void lb_health_start(evutil_socket_t, short, void *);
+static void lb_health_rearm(struct lb_hc *);
 
 static void
 lb_health_arm(struct lb_hc *h, int64_t ms)
@@ -132,6 +133,8 @@ lb_health_read(struct lb_hc *h)
 	case HTTP1_AGAIN:
 		if (h->len == sizeof(h->buf))
 			lb_health_done(h, 0, "answer head too large");
+		else
+			lb_health_rearm(h);	/* the same deadline */
 		break;
 	case HTTP1_ERROR:
 		lb_health_done(h, 0, "bad answer: %s", p.err_reason);
@@ -145,13 +148,14 @@ lb_health_read(struct lb_hc *h)
 
 static void lb_health_io(evutil_socket_t, short, void *);
 
-/* After the request: wait for reading only, for what is left of the
-   timeout (a writable socket would wake us for nothing). */
+/*
+ * (Re)arms the event in flight for what is left of the check's timeout:
+ * the timeout bounds the whole check, however the answer trickles in.
+ */
 static void
-lb_health_wait_answer(struct lb_hc *h)
+lb_health_rearm(struct lb_hc *h)
 {
-	struct lb_checker *ck = h->ck;
-	int64_t left = ck->conf.timeout_ms -
+	int64_t left = h->ck->conf.timeout_ms -
 	    (int64_t)((util_now_us() - h->started_us) / 1000);
 	struct timeval tv;
 
@@ -159,10 +163,20 @@ lb_health_wait_answer(struct lb_hc *h)
 		left = 1;
 	tv.tv_sec = (time_t)(left / 1000);
 	tv.tv_usec = (suseconds_t)(left % 1000) * 1000;
+	event_add(h->io, &tv);
+}
+
+/* After the request: wait for reading only (a writable socket would
+   wake us for nothing). */
+static void
+lb_health_wait_answer(struct lb_hc *h)
+{
+	struct lb_checker *ck = h->ck;
+
 	event_free(h->io);
 	h->io = event_new(ck->base, h->fd, EV_READ | EV_PERSIST, lb_health_io,
 	    h);
-	event_add(h->io, &tv);
+	lb_health_rearm(h);
 }
 
 static void
@@ -239,12 +253,9 @@ lb_health_new(struct event_base *base, struct upstream_group *g,
 	ck->base = base;
 	ck->g = upstream_group_ref(g);
 	ck->conf = *conf;
-	ck->reqlen = (size_t)snprintf(ck->req, sizeof(ck->req),
-	    "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"
-	    "User-Agent: triad-lbd-check\r\n\r\n", conf->method, conf->path,
-	    conf->host);
-	if (ck->reqlen >= sizeof(ck->req))
-		ck->reqlen = sizeof(ck->req) - 1;
+	ck->reqlen = (size_t)xasprintf(&ck->req, "%s %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Connection: close\r\nUser-Agent: triad-lbd-check\r\n\r\n",
+	    conf->method, conf->path, conf->host);
 	ck->n = g->nservers;
 	ck->hc = xcalloc(ck->n, sizeof(*ck->hc));
 	for (i = 0; i < ck->n; i++) {
@@ -279,6 +290,7 @@ lb_health_free(struct lb_checker *ck)
 			close(h->fd);
 	}
 	free(ck->hc);
+	free(ck->req);
 	upstream_group_unref(ck->g);
 	free(ck);
 }
@@ -297,4 +309,40 @@ lb_health_json(const struct lb_checker *ck, size_t i, struct json *j)
 	json_int(j, "ok", (int64_t)h->ok);
 	json_int(j, "failed", (int64_t)h->failed);
 	json_object_close(j);
+}
+
+/* Visible ASCII only: what may stand in a request line or a field. */
+static int
+lb_health_vchars(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+lb_health_conf_check(const struct lb_health *c, char **cause)
+{
+	if (c->type != LB_HC_HTTP)
+		return 0;
+	if (!http1_token_valid(c->method, strlen(c->method))) {
+		xasprintf(cause, "health.method '%s' is not a method token",
+		    c->method);
+		return -1;
+	}
+	if (c->path[0] != '/' || !lb_health_vchars(c->path)) {
+		xasprintf(cause, "health.path must start with / and hold "
+		    "visible characters only");
+		return -1;
+	}
+	if (c->host[0] == '\0' || !lb_health_vchars(c->host)) {
+		xasprintf(cause, "health.host must be visible characters only");
+		return -1;
+	}
+	if (c->status_min > c->status_max) {
+		xasprintf(cause, "health.status_min is above status_max");
+		return -1;
+	}
+	return 0;
 }

@@ -22,6 +22,9 @@ struct lb_checker *lb_health_new(struct event_base *, struct upstream_group *,
 	    const struct lb_health *);
 /* lb_health_free: stops every check (in flight ones too). */
 void	lb_health_free(struct lb_checker *);
+/* lb_health_conf_check: the health keys make a valid check. 0, or -1
+   with *cause. */
+int	lb_health_conf_check(const struct lb_health *, char **cause);
 /* lb_health_json: the check state of server i, into the open object. */
 void	lb_health_json(const struct lb_checker *, size_t i, struct json *);
 

@@ -35,7 +35,7 @@ enum lb_mode {
 	LB_MODE_HTTP,
 };
 
-/* health: the active check of every server (lbd/check.c). */
+/* health: the active check of every server (lbd/health.c). */
 struct lb_health {
 	int		 type;		/* 0 none, 1 tcp, 2 http */
 	char		*method, *path, *host;

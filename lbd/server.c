@@ -192,7 +192,11 @@ lb_carry_state(struct lb_conf *c, const struct lb_conf *old)
 		atomic_store(&s->weight, atomic_load(&o->weight));
 		atomic_store(&s->fails, atomic_load(&o->fails));
 		atomic_store(&s->down_until, atomic_load(&o->down_until));
-		atomic_store(&s->check_down, atomic_load(&o->check_down));
+		/* A check verdict only means something while checks run:
+		   without them nothing would ever clear it. */
+		if (c->checker != NULL)
+			atomic_store(&s->check_down,
+			    atomic_load(&o->check_down));
 		atomic_store(&s->up_since, atomic_load(&o->up_since));
 	}
 }

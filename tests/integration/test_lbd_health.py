@@ -111,6 +111,18 @@ class LbdHealthTest(triadtest.TestCase):
                         r"passed\)", timeout=5)
         self.assertEqual(sorted(set(self.who(4))), ["s1", "s2"])
 
+    def test_bad_check_request_is_refused(self):
+        import subprocess
+        conf = os.path.join(self.dir, "bad.yaml")
+        text = open(os.path.join(self.dir, "triad.yaml")).read()
+        with open(conf, "w") as f:
+            f.write(text.replace("path: /health", 'path: "/a b"'))
+        out = subprocess.run([LBD, "-t", "-c", conf, "--host", "h1"],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("health.path must start with / and hold visible",
+                      out.stderr)
+
     def test_dead_server_taken_out_before_clients_see_it(self):
         self.servers[0].kill()
         self.d.wait_log(r"server s1 is DOWN: connect", timeout=5)
