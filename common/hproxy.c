@@ -249,7 +249,10 @@ static void
 hproxy_release(struct hproxy *p, enum upstream_outcome how)
 {
 	if (p->ubev != NULL) {
-		bufferevent_free(p->ubev);	/* does not close the fd */
+		/* The bufferevent stays with the connection (uc->user), quiet
+		   while it is pooled; the pool frees it when it closes. */
+		bufferevent_disable(p->ubev, EV_READ | EV_WRITE);
+		bufferevent_setcb(p->ubev, NULL, NULL, NULL, NULL);
 		p->ubev = NULL;
 	}
 	if (p->uc != NULL) {
@@ -596,16 +599,27 @@ hproxy_send_proxy(struct hproxy *p)
 	return evbuffer_add(bufferevent_get_output(p->ubev), buf, (size_t)n);
 }
 
+static void
+hproxy_bev_free(void *bev)
+{
+	bufferevent_free(bev);	/* BEV_OPT_CLOSE_ON_FREE is not set */
+}
+
 /* Connected (or reused): send the head and what body there is. */
 static void
 hproxy_send(struct hproxy *p)
 {
 	struct timeval tv;
 
-	p->ubev = bufferevent_socket_new(p->c->w->lc->base, p->uc->fd, 0);
-	if (p->ubev == NULL) {
-		hproxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
-		return;
+	if ((p->ubev = p->uc->user) == NULL) {
+		p->ubev = bufferevent_socket_new(p->c->w->lc->base, p->uc->fd,
+		    0);
+		if (p->ubev == NULL) {
+			hproxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
+			return;
+		}
+		p->uc->user = p->ubev;
+		p->uc->user_free = hproxy_bev_free;
 	}
 	tv.tv_sec = (time_t)(p->pc->read_timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(p->pc->read_timeout_ms % 1000)

@@ -177,6 +177,15 @@ struct upstream_conn {
 	int			 fd;
 	struct upstream_server	*server;
 	unsigned		 uses;		/* >0: reused keep-alive */
+	/*
+	 * The caller may attach an object to the connection (a proxy keeps
+	 * its bufferevent there, so a reused connection costs no new one):
+	 * it stays while the connection is pooled, and user_free is called
+	 * before the descriptor closes. It must not read or write the fd
+	 * while the connection is idle.
+	 */
+	void			*user;
+	void			(*user_free)(void *);
 
 	/* Private to the pool. */
 	enum upstream_conn_state state;

@@ -96,6 +96,8 @@ upstream_pool_destroy(struct upstream_pool *p)
 static void
 upstream_conn_free(struct upstream_conn *c)
 {
+	if (c->user != NULL && c->user_free != NULL)
+		c->user_free(c->user);
 	if (c->ev != NULL)
 		event_free(c->ev);
 	if (c->fd != -1)
