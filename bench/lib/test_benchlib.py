@@ -6,13 +6,18 @@ real wrk 4.1 and perf 6.x outputs, plus hostile variants.
 """
 
 import os
+import shutil
 import socket
+import stat
 import sys
+import tempfile
 import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import idle, procfs, profile, report, stats, wrk  # noqa: E402
+import benchlib  # noqa: E402
+from benchlib import (idle, machine, procfs, profile, report,  # noqa: E402
+                      rounds, stats, wrk)
 
 WRK_OUT = """\
 Running 5s test @ http://127.0.0.1:8080/1k.bin
@@ -83,6 +88,127 @@ class WrkTest(unittest.TestCase):
             wrk.parse(WRK_OUT.replace("1.05s", "1.05parsecs"))
         with self.assertRaises(wrk.WrkError):
             wrk.parse(WRK_OUT.replace("1.50GB", "1.50XB"))
+
+
+    def test_run_passes_headers(self):
+        # A stand-in wrk that prints its arguments before a real output.
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        fake = os.path.join(d, "wrk")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\nprintf '%%s|' \"$@\" > %s/argv\ncat <<'EOF'\n"
+                    "%sEOF\n" % (d, WRK_OUT))
+        os.chmod(fake, stat.S_IRWXU)
+        r = wrk.run("http://x/", 2, 8, 1, wrk=fake,
+                    headers=("Connection: close",))
+        self.assertEqual(r["requests"], 159519)
+        with open(os.path.join(d, "argv")) as f:
+            argv = f.read().split("|")
+        self.assertEqual(argv[-4:], ["-H", "Connection: close", "http://x/",
+                                     ""])
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\necho nope >&2\nexit 3\n")
+        with self.assertRaises(wrk.WrkError):
+            wrk.run("http://x/", 1, 1, 1, wrk=fake)
+
+
+def fake_result(rps, p99, errors=0, requests=100):
+    return {"rps": rps, "p99_ms": p99, "errors": errors,
+            "requests": requests}
+
+
+class RoundsTest(unittest.TestCase):
+
+    def test_interleave_flips_the_order(self):
+        calls = []
+        seen = []
+        out = rounds.interleave(
+            ["c1", "c2"], ("a", "b"), 3,
+            lambda c, s: calls.append((c, s)) or fake_result(len(calls), 1),
+            lambda rnd, c, s, r: seen.append((rnd, c, s, r["rps"])))
+        self.assertEqual(calls, [
+            ("c1", "a"), ("c1", "b"), ("c2", "a"), ("c2", "b"),
+            ("c1", "b"), ("c1", "a"), ("c2", "b"), ("c2", "a"),
+            ("c1", "a"), ("c1", "b"), ("c2", "a"), ("c2", "b")])
+        self.assertEqual([r["rps"] for r in out["c1"]["b"]], [2, 5, 10])
+        self.assertEqual(seen[4], (1, "c1", "b", 5))
+
+    def test_summarize_medians_and_paired(self):
+        # Round 2 is a slow spell for both: the paired ratio ignores it,
+        # the ratio of medians does not.
+        runs = {"c": {"a": [fake_result(100, 2.0), fake_result(10, 9.0, 1),
+                            fake_result(120, 3.0)],
+                      "b": [fake_result(50, 1.0), fake_result(20, 3.0, 2),
+                            fake_result(0, 4.0)]}}
+        res = rounds.summarize(runs, ("a", "b"),
+                               [("rps", "rps", 1.0), ("p99", "p99_ms", 2.0)])
+        c = res["c"]
+        self.assertEqual(c["a"]["rps"], 100)
+        self.assertEqual(c["b"]["rps"], 20)
+        self.assertEqual(c["a"]["p99"], 6.0)            # scaled
+        self.assertEqual(c["a"]["errors"], 1)
+        self.assertEqual(c["b"]["errors"], 2)
+        self.assertEqual(c["a"]["rps_all"], [100, 10, 120])
+        # per-round a/b: 2.0, 0.5, and none for b = 0 -> median 1.25
+        self.assertAlmostEqual(c["paired"]["rps"], 1.25)
+        self.assertEqual(rounds.estimates(c, ("a", "b"), "rps"),
+                         [("of medians", 5.0), ("paired", 1.25)])
+        self.assertEqual(
+            rounds.round_line("t=1 x", c, ("a", "b")),
+            "- t=1 x, a / b req/s: 100 / 50 (2.00x), 10 / 20 (0.50x), "
+            "120 / 0 (n/a); paired median 1.25x")
+
+    def test_paired_none_when_b_never_ran(self):
+        runs = {"c": {"a": [fake_result(1, 1)], "b": [fake_result(0, 0)]}}
+        res = rounds.summarize(runs, ("a", "b"), [("rps", "rps", 1.0)])
+        self.assertIsNone(res["c"]["paired"]["rps"])
+        self.assertFalse(stats.verdict(
+            "x", rounds.estimates(res["c"], ("a", "b"), "rps"), 1.0)[0])
+
+    def test_measured_cpu_per_request(self):
+        me = [os.getpid()]
+
+        def burn():
+            t = os.times()
+            while sum(os.times()[:2]) - sum(t[:2]) < 0.05:
+                pass
+            return fake_result(1, 1, requests=1000)
+        r = rounds.measured(burn, {"cpu_us": me, "none": [2 ** 22 + 7]})
+        self.assertGreater(r["cpu_us"], 10.0)   # >= 50 ms / 1000 requests
+        self.assertEqual(r["none"], 0.0)
+        r = rounds.measured(lambda: fake_result(0, 0, requests=0),
+                            {"cpu_us": me})
+        self.assertEqual(r["cpu_us"], 0.0)
+
+
+class MiscTest(unittest.TestCase):
+
+    def test_command_line_quotes(self):
+        os.environ["BENCH_T_A"] = "1 2"
+        self.addCleanup(os.environ.pop, "BENCH_T_A")
+        self.assertEqual(
+            benchlib.command_line("x-vs-y", ("BENCH_T_A", "BENCH_T_UNSET"),
+                                  ["--record", "a b"]),
+            "BENCH_T_A='1 2' bench/x-vs-y --record 'a b'")
+
+    def test_build_of(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        os.makedirs(os.path.join(d, "lbd"))
+        prog = os.path.join(d, "lbd", "lbd")
+        open(prog, "w").close()
+        with open(os.path.join(d, "CMakeCache.txt"), "w") as f:
+            f.write("CMAKE_BUILD_TYPE:STRING=Release\n"
+                    "CMAKE_HOME_DIRECTORY:INTERNAL=/src/triad\n")
+        b = machine.build_of(prog)
+        self.assertEqual((b["build_type"], b["src"]),
+                         ("Release", "/src/triad"))
+        self.assertRegex(b["mtime"], r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+        for f in ("CMakeCache.txt", "lbd/lbd"):
+            os.remove(os.path.join(d, f))
+        b = machine.build_of(prog)
+        self.assertEqual((b["build_type"], b["src"], b["mtime"]),
+                         (None, None, "?"))
 
 
 class StatsTest(unittest.TestCase):
@@ -163,6 +289,26 @@ class ProfileTest(unittest.TestCase):
         self.assertEqual(len(rows), 3)
         self.assertEqual(profile.parse_report("    5.00%  webd\n"),
                          [(5.0, "webd", "")])
+
+    def test_syscall_rows(self):
+        a = {"epoll_ctl": (8.0, 0.0), "readv": (2.0, 0.5),
+             "rare": (0.001, 0.0)}
+        b = {"recvfrom": (2.0, 0.0), "rare": (0.005, 0.0)}
+        rows = profile.syscall_rows([("a", a), ("b", b)])
+        self.assertEqual(rows, [
+            ["epoll_ctl", "8.00", "0.00", "0.00", "0.00"],
+            ["readv", "2.00", "0.50", "0.00", "0.00"],
+            ["recvfrom", "0.00", "0.00", "2.00", "0.00"],
+            ["total", "10.00", "", "2.00", ""]])
+
+    def test_markdown(self):
+        summ = {"by_dso": [(60.0, "[kernel.kallsyms]", ""), (40.0, "x", "")],
+                "top": [(9.5, "x", "f")], "top_user": []}
+        text = profile.markdown("x", summ)
+        self.assertTrue(text.startswith(
+            "x, time by binary: [kernel.kallsyms] 60.0%, x 40.0%\n"))
+        self.assertIn("| 9.5 | x   | f              |", text)
+        self.assertIn("x: top user-space symbols", text)
 
 
 class ProcfsTest(unittest.TestCase):

@@ -8,7 +8,9 @@ Modules:
   machine   the machine, versions and commit a result was measured on
   report    markdown tables; replace one section of docs/BENCHMARKS.md
   profile   sample a running process with perf (cpu-clock) and list the
-            top symbols
+            top symbols; system calls per request
+  rounds    interleaved rounds of two servers, CPU per request, medians
+            and paired ratios
 
 Process handling (spawn, readiness, stop at exit or on a signal, temp
 folders) is the test harness's: tests/harness/triadtest.  A benchmark puts
@@ -16,6 +18,7 @@ both folders on sys.path with setup_path() and uses the two together.
 """
 
 import os
+import shlex
 import sys
 
 
@@ -63,3 +66,18 @@ def env_list(name, default):
         return [int(x) for x in raw.replace(",", " ").split()]
     except ValueError:
         raise ValueError("%s=%r: want integers" % (name, raw)) from None
+
+
+def log(msg):
+    """A progress line on stderr (stdout carries the report)."""
+    print(msg, file=sys.stderr, flush=True)
+
+
+def command_line(script, knob_names, argv):
+    """The shell command that reproduces a run, from the source root: the
+    knobs set in the environment (those of knob_names that are set), the
+    script as bench/<script> and its arguments, all quoted."""
+    env = ["%s=%s" % (n, shlex.quote(os.environ[n])) for n in knob_names
+           if os.environ.get(n)]
+    return " ".join(env + ["bench/" + script] +
+                    [shlex.quote(a) for a in argv])

@@ -92,3 +92,25 @@ def cmake_cache(build_dir, key):
     except OSError:
         return None
     return m.group(1).strip() if m else None
+
+
+def build_of(binary):
+    """What the CMake build that made binary says about it.
+
+    binary: BUILD/<folder>/<program> (as triad's build lays them out).
+    Returns {"build_type": CMAKE_BUILD_TYPE (None if unknown), "src": the
+    source tree it was built from (None if unknown), "mtime": the binary's
+    modification time, UTC}.  Why: a recorded number quotes the commit of
+    the tree the binary came from, which may be a clean clone elsewhere,
+    and a build that is not Release must be flagged.
+    """
+    build = os.path.dirname(os.path.dirname(os.path.abspath(binary)))
+    try:
+        mtime = datetime.datetime.fromtimestamp(
+            os.stat(binary).st_mtime, datetime.timezone.utc).strftime(
+                "%Y-%m-%d %H:%M UTC")
+    except OSError:
+        mtime = "?"
+    return {"build_type": cmake_cache(build, "CMAKE_BUILD_TYPE"),
+            "src": cmake_cache(build, "CMAKE_HOME_DIRECTORY"),
+            "mtime": mtime}

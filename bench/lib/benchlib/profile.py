@@ -10,6 +10,9 @@ import os
 import re
 import shutil
 import subprocess
+import time
+
+from . import report
 
 
 def available():
@@ -99,3 +102,73 @@ def summary(data_path, limit=12):
         "top": syms[:limit],
         "top_user": [r for r in syms if r[1] != "[kernel.kallsyms]"][:limit],
     }
+
+
+def sample_during(pids, seconds, data_path, load, limit=12):
+    """perf record pids while load() runs, then summary(data_path, limit).
+
+    load: a callable that drives the server for about `seconds` (a wrk
+    run).  Sampling starts half a second before it, so the first requests
+    are seen; perf is killed if it outlives load by 30 s.
+    """
+    p = start(pids, seconds + 1, data_path)
+    try:
+        time.sleep(0.5)
+        load()
+        finish(p, seconds + 30)
+    finally:
+        finish(p, 0)
+    return summary(data_path, limit)
+
+
+def syscalls_during(pids, seconds, out_path, load):
+    """System calls per request of pids while load() runs (perf trace -s).
+
+    load: a callable that drives the server for about `seconds` and
+    returns a wrk result (its "requests" count divides).  Returns
+    {syscall: (calls per request, failed calls per request)}.
+    """
+    p = trace_start(pids, seconds + 1.5, out_path)
+    try:
+        time.sleep(0.5)
+        r = load()
+        finish(p, 60)
+    finally:
+        finish(p, 0)
+    with open(out_path) as f:
+        counts = parse_trace(f.read())
+    n = max(1.0, r["requests"])
+    return {sc: (c / n, e / n) for sc, (c, e) in counts.items()}
+
+
+def markdown(name, summ):
+    """The markdown of one summary(): a line of time per binary, then the
+    top symbols and the top user-space symbols."""
+    def syms(title, rows):
+        return report.table(["%", "dso", title],
+                     [["%.1f" % p, d, s] for p, d, s in rows],
+                     ["r", "l", "l"])
+    return "\n".join([
+        "%s, time by binary: %s" % (name, ", ".join(
+            "%s %.1f%%" % (d, p) for p, d, _ in summ["by_dso"])), "",
+        syms("%s: top symbols" % name, summ["top"]), "",
+        syms("%s: top user-space symbols" % name, summ["top_user"])])
+
+
+def syscall_rows(named):
+    """Rows for a table of system calls per request, one pair of columns
+    (calls, failed) per server.  named: [(server, syscalls_during()
+    result)].  Calls under 0.01 per request everywhere are left out; the
+    last row is the total of calls."""
+    names = sorted({sc for _, c in named for sc in c},
+                   key=lambda sc: (-max(c.get(sc, (0, 0))[0]
+                                        for _, c in named), sc))
+    rows = []
+    for sc in names:
+        cells = [c.get(sc, (0, 0)) for _, c in named]
+        if max(n for n, _ in cells) >= 0.01:
+            rows.append([sc] + ["%.2f" % x for n, e in cells
+                                for x in (n, e)])
+    rows.append(["total"] + [x for _, c in named for x in
+                             ("%.2f" % sum(n for n, _ in c.values()), "")])
+    return rows

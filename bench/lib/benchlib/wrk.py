@@ -62,15 +62,21 @@ def parse(text):
     return out
 
 
-def run(url, threads, conns, duration, timeout=10, wrk="wrk"):
+def run(url, threads, conns, duration, timeout=10, wrk="wrk", headers=()):
     """Run wrk keep-alive against url for `duration` seconds; parse().
 
     threads, conns: -t and -c.  timeout: wrk's per-request --timeout in
-    seconds.  The process is bounded (killed duration + 60 s after start).
-    Raises WrkError on a non-zero exit or unreadable output.
+    seconds.  headers: extra request headers ("Name: value"); with
+    "Connection: close" wrk opens a new connection for every request once
+    the server answers with close.  The process is bounded (killed
+    duration + 60 s after start).  Raises WrkError on a non-zero exit or
+    unreadable output.
     """
     argv = [wrk, "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
-            "--timeout", "%ds" % timeout, "--latency", url]
+            "--timeout", "%ds" % timeout, "--latency"]
+    for h in headers:
+        argv += ["-H", h]
+    argv.append(url)
     try:
         p = subprocess.run(argv, capture_output=True, text=True,
                            timeout=duration + 60)
