@@ -398,7 +398,7 @@ sock_at(const char *rel)
  *   outside.txt  outdir/secret.txt
  *   root/  index.html  sub/file.txt  sub/up -> ..  in.txt -> sub/file.txt
  *          out.txt -> ../outside.txt  outdir -> ../outdir
- *          abs_out -> TMP/outside.txt  abs_in -> TMP/root/index.html
+ *          abs_out -> TMP/outside.txt  abs_in -> TMP/docroot/index.html
  *          escape -> sub/up/..  chain1 -> chain2 -> sub/up/../outside.txt
  *          loop1 <-> loop2  fifo  sock  empty/
  */
@@ -412,28 +412,28 @@ setup_tree(void **state)
 	put("outside.txt", "outside");
 	dir("outdir");
 	put("outdir/secret.txt", "secret");
-	dir("root");
-	put("root/index.html", "index");
-	dir("root/sub");
-	put("root/sub/file.txt", "file");
-	link_to("..", "root/sub/up");
-	link_to("sub/file.txt", "root/in.txt");
-	link_to("../outside.txt", "root/out.txt");
-	link_to("../outdir", "root/outdir");
+	dir("docroot");
+	put("docroot/index.html", "index");
+	dir("docroot/sub");
+	put("docroot/sub/file.txt", "file");
+	link_to("..", "docroot/sub/up");
+	link_to("sub/file.txt", "docroot/in.txt");
+	link_to("../outside.txt", "docroot/out.txt");
+	link_to("../outdir", "docroot/outdir");
 	snprintf(path, sizeof(path), "%s/outside.txt", tmpdir);
-	link_to(path, "root/abs_out");
-	snprintf(path, sizeof(path), "%s/root/index.html", tmpdir);
-	link_to(path, "root/abs_in");
-	link_to("sub/up/..", "root/escape");
-	link_to("chain2", "root/chain1");
-	link_to("sub/up/../outside.txt", "root/chain2");
-	link_to("loop2", "root/loop1");
-	link_to("loop1", "root/loop2");
-	snprintf(path, sizeof(path), "%s/root/fifo", tmpdir);
+	link_to(path, "docroot/abs_out");
+	snprintf(path, sizeof(path), "%s/docroot/index.html", tmpdir);
+	link_to(path, "docroot/abs_in");
+	link_to("sub/up/..", "docroot/escape");
+	link_to("chain2", "docroot/chain1");
+	link_to("sub/up/../outside.txt", "docroot/chain2");
+	link_to("loop2", "docroot/loop1");
+	link_to("loop1", "docroot/loop2");
+	snprintf(path, sizeof(path), "%s/docroot/fifo", tmpdir);
 	assert_int_equal(mkfifo(path, 0644), 0);
-	have_sock = sock_at("root/sock") == 0;
-	dir("root/empty");
-	snprintf(path, sizeof(path), "%s/root", tmpdir);
+	have_sock = sock_at("docroot/sock") == 0;
+	dir("docroot/empty");
+	snprintf(path, sizeof(path), "%s/docroot", tmpdir);
 	rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(rootfd >= 0);
 	return 0;
@@ -555,7 +555,7 @@ test_open_device(void **state)
 	char path[PATH_MAX];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/root/null", tmpdir);
+	snprintf(path, sizeof(path), "%s/docroot/null", tmpdir);
 	if (mknod(path, S_IFCHR | 0666, makedev(1, 3)) == -1)
 		skip();
 	check_open("/null", M_BENEATH, ENXIO, NULL);
