@@ -278,6 +278,14 @@ hproxy_done(struct hproxy *p)
 
 	r->upstream_us = util_now_us() - p->t_up_us;
 	r->server = p->srv != NULL ? p->srv->name : NULL;
+	if (p->pc->per_server != NULL && p->srv != NULL) {
+		struct hproxy_server_metrics *sm =
+		    &p->pc->per_server[p->srv->index];
+
+		metric_inc(sm->requests[r->status >= 100 && r->status < 600 ?
+		    r->status / 100 : 0]);
+		metric_observe(sm->latency, (int64_t)r->upstream_us);
+	}
 	metric_observe(p->pc->m->latency, (int64_t)r->upstream_us);
 	hconn_finish(c, r);	/* logs r, which lives in p: free after */
 	hproxy_free(p);
@@ -784,4 +792,35 @@ hproxy_metrics_init(struct hproxy_metrics *m, struct metrics *reg)
 	m->latency = metrics_histogram(reg, "upstream_duration_microseconds",
 	    "Time from forwarding a request to the end of its response.",
 	    NULL, metrics_latency_us_bounds, metrics_latency_us_nbounds);
+}
+
+struct hproxy_server_metrics *
+hproxy_server_metrics_new(struct metrics *reg, const struct upstream_group *g)
+{
+	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",
+	    "4xx", "5xx" };
+	struct hproxy_server_metrics *v;
+	char name[200], labels[300];
+	size_t i;
+	int k;
+
+	if (g->nservers == 0)
+		return NULL;
+	v = xcalloc(g->nservers, sizeof(*v));
+	for (i = 0; i < g->nservers; i++) {
+		metrics_label_value(name, sizeof(name), g->servers[i]->name);
+		for (k = 0; k < 6; k++) {
+			snprintf(labels, sizeof(labels), "server=\"%s\","
+			    "class=\"%s\"", name, cls[k]);
+			v[i].requests[k] = metrics_counter(reg,
+			    "server_requests_total", "Requests answered by "
+			    "each server, by status class.", labels);
+		}
+		snprintf(labels, sizeof(labels), "server=\"%s\"", name);
+		v[i].latency = metrics_histogram(reg,
+		    "server_duration_microseconds", "Time from forwarding to "
+		    "the end of the response, per server.", labels,
+		    metrics_latency_us_bounds, metrics_latency_us_nbounds);
+	}
+	return v;
 }

@@ -33,6 +33,12 @@ struct hproxy_metrics {
 	struct metric	*latency;	/* forward to end of response */
 };
 
+/* Per server (indexed by upstream_server.index): made by the daemon. */
+struct hproxy_server_metrics {
+	struct metric	*requests[6];	/* other, 1xx..5xx */
+	struct metric	*latency;	/* microseconds */
+};
+
 /* How one route or backend forwards (lives in the generation). */
 struct hproxy_conf {
 	const char		*label;		/* route or backend, for logs */
@@ -50,7 +56,17 @@ struct hproxy_conf {
 	const struct cidr_list	*trusted;	/* peers whose XFF we keep */
 	struct hproxy_metrics	*m;
 	struct metrics		*registry;	/* per-server error counters */
+	struct hproxy_server_metrics *per_server;	/* or NULL */
 };
+
+/*
+ * hproxy_server_metrics_new: requests by status class and a latency
+ * histogram for every server of g, labelled with its name (prefix
+ * "server_"). Freed with free(); the metrics live in the registry.
+ */
+struct upstream_group;
+struct hproxy_server_metrics *hproxy_server_metrics_new(struct metrics *,
+	    const struct upstream_group *g);
 
 void	hproxy_metrics_init(struct hproxy_metrics *, struct metrics *);
 /*

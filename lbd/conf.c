@@ -393,6 +393,7 @@ lb_conf_free(void *arg)
 		return;
 	listeners_close(&c->lsn);
 	free(c->addrs);
+	free(c->pc.per_server);
 	lb_edge_free(c);
 	lb_health_free(c->checker);	/* a generation that never served */
 	upstream_group_unref(c->group);

@@ -214,6 +214,7 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 		return -1;
 	}
 	c->pc.registry = lc_metrics(lc);
+	c->pc.per_server = hproxy_server_metrics_new(lc_metrics(lc), c->group);
 	lb_edge_prepare(c, oc);
 	/* Checks run on this (main) thread: the old generation's stop
 	   here, before it could be freed on a worker. */

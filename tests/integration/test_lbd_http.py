@@ -128,6 +128,16 @@ class LbdHttpEchoTest(triadtest.TestCase):
         # before): each request of the one connection goes to the other.
         self.assertIn(names, (["s1", "s2"] * 3, ["s2", "s1"] * 3))
 
+    def test_per_server_metrics(self):
+        for _ in range(4):
+            http.get("http://127.0.0.1:%d/m" % self.port)
+        m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        for name in ("s1", "s2"):
+            self.assertRegex(m, r'triad_lbd_server_requests_total\{server="%s",'
+                             r'class="2xx"\} [1-9]' % name)
+            self.assertRegex(m, r'triad_lbd_server_duration_microseconds_count'
+                             r'\{server="%s"\} [1-9]' % name)
+
     def test_forwarding_headers(self):
         r = http.get("http://127.0.0.1:%d/h" % self.port,
                      headers={"X-Forwarded-For": "198.51.100.7"})
