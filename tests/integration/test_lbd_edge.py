@@ -4,12 +4,11 @@ two loopback addresses (127.0.0.1 and 127.0.0.2)."""
 
 import os
 import socket
-import socketserver
-import threading
 import time
 
 import triadtest
 from triadtest import http
+from triadtest.upstream import HttpServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
@@ -30,25 +29,6 @@ lbd:
   rate_period: 10s
   max_conn_per_ip: 3
 """
-
-
-class Ok(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class OkHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        try:
-            while True:
-                if not self.rfile.readline():
-                    return
-                while self.rfile.readline() not in (b"\r\n", b""):
-                    pass
-                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-                                 b"\r\nok")
-        except OSError:
-            pass
 
 
 def connect_from(source, port):
@@ -84,8 +64,7 @@ class LbdEdgeTest(triadtest.TestCase):
         assert os.access(LBD, os.X_OK), LBD + " is not built"
         cls.dir = triadtest.tempdir("lbd-edge")
         cls.port, cls.status, p1 = triadtest.free_ports(3)
-        cls.up = Ok(("127.0.0.1", p1), OkHandler)
-        threading.Thread(target=cls.up.serve_forever, daemon=True).start()
+        cls.up = HttpServer(p1, "s1", answer=lambda srv, req: (200, b"ok"))
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
             f.write(TOPOLOGY.format(port=cls.port, status=cls.status, p1=p1))
@@ -96,8 +75,7 @@ class LbdEdgeTest(triadtest.TestCase):
     @classmethod
     def tearDownClass(cls):
         rc = cls.d.stop()
-        cls.up.shutdown()
-        cls.up.server_close()
+        cls.up.kill()
         if rc != 0:
             raise AssertionError("lbd exited with %s" % rc)
 

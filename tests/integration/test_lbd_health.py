@@ -2,14 +2,12 @@
 /health answer the test flips: fall, rise, the log lines, /status, and a
 dead server taken out before any client meets it."""
 
-import json
 import os
-import socketserver
-import threading
 import time
 
 import triadtest
 from triadtest import http
+from triadtest.upstream import HttpServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
@@ -34,38 +32,17 @@ lbd:
 """
 
 
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, port, name):
-        self.name = name
-        self.health = 200
-        super().__init__(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def kill(self):
-        self.shutdown()
-        self.server_close()
+def health_answer(srv, req):
+    """/health answers srv.health; anything else, the server's name."""
+    if req.target.startswith("/health"):
+        return srv.health, b"h"
+    return 200, srv.name.encode()
 
 
-class Handler(socketserver.StreamRequestHandler):
-    def handle(self):
-        try:
-            while True:
-                line = self.rfile.readline()
-                if not line:
-                    return
-                while self.rfile.readline() not in (b"\r\n", b""):
-                    pass
-                if b"/health" in line:
-                    status, body = self.server.health, b"h"
-                else:
-                    status, body = 200, self.server.name.encode()
-                self.wfile.write(b"HTTP/1.1 %d X\r\nContent-Length: %d\r\n"
-                                 b"\r\n%s" % (status, len(body), body))
-        except OSError:
-            pass
+def server(port, name):
+    s = HttpServer(port, name, answer=health_answer)
+    s.health = 200
+    return s
 
 
 class LbdHealthTest(triadtest.TestCase):
@@ -74,7 +51,7 @@ class LbdHealthTest(triadtest.TestCase):
         self.assertTrue(os.access(LBD, os.X_OK), LBD + " is not built")
         self.dir = triadtest.tempdir("lbd-health")
         self.port, self.status, p1, p2 = triadtest.free_ports(4)
-        self.servers = [Server(p1, "s1"), Server(p2, "s2")]
+        self.servers = [server(p1, "s1"), server(p2, "s2")]
         conf = os.path.join(self.dir, "triad.yaml")
         with open(conf, "w") as f:
             f.write(TOPOLOGY.format(port=self.port, status=self.status,

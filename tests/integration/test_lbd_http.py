@@ -12,12 +12,12 @@ import json
 import os
 import signal
 import socket
-import socketserver
 import threading
 import time
 
 import triadtest
 from triadtest import http
+from triadtest.upstream import HttpServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 WEBD = triadtest.build_path("webd", "webd")
@@ -42,48 +42,6 @@ lbd:
 """
 
 
-class Echo(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, port, name):
-        self.name = name
-        self.requests = []
-        super().__init__(("127.0.0.1", port), EchoHandler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def kill(self):
-        self.shutdown()
-        self.server_close()
-
-
-class EchoHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        try:
-            while True:
-                line = self.rfile.readline()
-                if not line:
-                    return
-                headers = {}
-                while True:
-                    h = self.rfile.readline()
-                    if h in (b"\r\n", b""):
-                        break
-                    k, v = h.decode().split(":", 1)
-                    headers[k.strip().lower()] = v.strip()
-                n = int(headers.get("content-length", "0"))
-                body = self.rfile.read(n)
-                self.server.requests.append(line)
-                out = json.dumps({"server": self.server.name,
-                                  "line": line.decode().strip(),
-                                  "headers": headers,
-                                  "body": len(body)}).encode()
-                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
-                                 b"\r\n%s" % (len(out), out))
-        except OSError:
-            pass
-
-
 class LbdHttpEchoTest(triadtest.TestCase):
 
     @classmethod
@@ -91,7 +49,7 @@ class LbdHttpEchoTest(triadtest.TestCase):
         assert os.access(LBD, os.X_OK), LBD + " is not built"
         cls.dir = triadtest.tempdir("lbd-http")
         cls.port, cls.status, p1, p2 = triadtest.free_ports(4)
-        cls.echo = [Echo(p1, "s1"), Echo(p2, "s2")]
+        cls.echo = [HttpServer(p1, "s1"), HttpServer(p2, "s2")]
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
             f.write(ECHO_TOPOLOGY.format(port=cls.port, status=cls.status,
@@ -171,8 +129,8 @@ class LbdHttpEchoTest(triadtest.TestCase):
         for v in vectors:
             res = http.raw_exchange("127.0.0.1", self.port, v, timeout=5)
             self.assertIn(res.status(), (400, 501), v)
-        after = [l for e in self.echo for l in e.requests]
-        self.assertFalse([l for l in after if b"smuggled" in l])
+        after = [r.line for e in self.echo for r in e.requests]
+        self.assertFalse([l for l in after if "smuggled" in l])
         self.assertEqual(sum(len(e.requests) for e in self.echo), before)
 
     def test_admin_drain_and_slowloris(self):

@@ -5,12 +5,11 @@ and openssl s_client; certificates are made by the openssl CLI."""
 
 import json
 import os
-import socketserver
 import subprocess
-import threading
 
 import triadtest
 from triadtest import http
+from triadtest.upstream import HttpServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
@@ -36,31 +35,6 @@ lbd:
 """
 
 
-class Echo(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class EchoHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        try:
-            while True:
-                if not self.rfile.readline():
-                    return
-                headers = {}
-                while True:
-                    h = self.rfile.readline()
-                    if h in (b"\r\n", b""):
-                        break
-                    k, v = h.decode().split(":", 1)
-                    headers[k.strip().lower()] = v.strip()
-                out = json.dumps(headers).encode()
-                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"
-                                 b"\r\n%s" % (len(out), out))
-        except OSError:
-            pass
-
-
 def make_cert(folder, name, cn):
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
@@ -80,8 +54,8 @@ class LbdTlsTest(triadtest.TestCase):
         make_cert(cls.dir, "a", "a.test")
         make_cert(cls.dir, "b", "b.test")
         cls.port, cls.tport, cls.status, p1 = triadtest.free_ports(4)
-        cls.echo = Echo(("127.0.0.1", p1), EchoHandler)
-        threading.Thread(target=cls.echo.serve_forever, daemon=True).start()
+        cls.echo = HttpServer(p1, "s1", answer=lambda srv, req: (
+            200, json.dumps(req.headers).encode()))
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
             f.write(TOPOLOGY.format(port=cls.port, tport=cls.tport,
@@ -93,8 +67,7 @@ class LbdTlsTest(triadtest.TestCase):
     @classmethod
     def tearDownClass(cls):
         rc = cls.d.stop()
-        cls.echo.shutdown()
-        cls.echo.server_close()
+        cls.echo.kill()
         if rc != 0:
             raise AssertionError("lbd exited with %s" % rc)
 

@@ -1,0 +1,88 @@
+"""Small HTTP/1.1 servers for tests of the proxies (lbd, webd's routes).
+
+HttpServer reads requests on keep-alive connections (Content-Length
+bodies), asks its answer function what to send, and keeps what it saw, so a
+test checks both ends. Servers run on threads in the test process and bind
+127.0.0.1 only.
+
+    srv = HttpServer(port, "s1")                  # answers JSON about the request
+    srv = HttpServer(port, "s1", answer=fn)       # fn(srv, req) -> (status, body)
+    srv.requests    # list of Request seen
+    srv.kill()      # stop listening and cut every connection, as a crash
+"""
+
+import http.client
+import json
+import socket
+import socketserver
+import threading
+
+
+class Request:
+    def __init__(self, line, headers, body):
+        self.line = line                  # "GET /x HTTP/1.1"
+        self.method, self.target = line.split(" ")[:2]
+        self.headers = headers            # lower-case names
+        self.body = body
+
+
+def echo_answer(server, req):
+    """The default answer: who answered and what it received, as JSON."""
+    return 200, json.dumps({"server": server.name, "line": req.line,
+                            "headers": req.headers,
+                            "body": len(req.body)}).encode()
+
+
+class HttpServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port, name, answer=echo_answer):
+        self.name = name
+        self.answer = answer
+        self.requests = []
+        self.socks = []
+        self.lock = threading.Lock()
+        super().__init__(("127.0.0.1", port), _Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def kill(self):
+        """Dies as a crashed server does: listener and connections."""
+        self.shutdown()
+        self.server_close()
+        for s in self.socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        self.server.socks.append(self.connection)
+        try:
+            while self._one():
+                pass
+        except (OSError, ValueError):
+            pass        # a proxy that gave up mid-request
+
+    def _one(self):
+        line = self.rfile.readline()
+        if not line:
+            return False
+        headers = {}
+        while True:
+            h = self.rfile.readline()
+            if h in (b"\r\n", b""):
+                break
+            k, v = h.decode("latin-1").split(":", 1)
+            headers[k.strip().lower()] = v.strip()
+        body = self.rfile.read(int(headers.get("content-length", "0")))
+        req = Request(line.decode("latin-1").strip(), headers, body)
+        with self.server.lock:
+            self.server.requests.append(req)
+        status, out = self.server.answer(self.server, req)
+        reason = http.client.responses.get(status, "Unknown").encode()
+        self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n\r\n%s"
+                         % (status, reason, len(out), out))
+        return True
