@@ -14,6 +14,7 @@ import time
 
 import triadtest
 from triadtest import http
+from triadtest.upstream import TestServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
@@ -43,29 +44,14 @@ lbd:
 """
 
 
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, port, name):
-        self.name = name
-        self.socks = []
-        super().__init__(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def kill(self):
-        self.shutdown()
-        self.server_close()
-        for s in self.socks:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+def Server(port, name):
+    """A line server on port (see Handler), killable as a crash."""
+    return TestServer(port, name, Handler)
 
 
 class Handler(socketserver.StreamRequestHandler):
     def handle(self):
-        self.server.socks.append(self.connection)
+        self.server.track(self.connection)
         try:
             line = self.rfile.readline()
             if line.startswith(b"BULK "):

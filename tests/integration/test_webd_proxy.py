@@ -16,6 +16,7 @@ import time
 
 import triadtest
 from triadtest import http
+from triadtest.upstream import TestServer
 
 WEBD = triadtest.build_path("webd", "webd")
 
@@ -45,28 +46,13 @@ webd:
 """
 
 
-class Upstream(socketserver.ThreadingTCPServer):
+class Upstream(TestServer):
     """A tiny HTTP/1.1 server: keep-alive, CL and chunked bodies."""
-    daemon_threads = True
-    allow_reuse_address = True
 
     def __init__(self, port, name):
-        self.name = name
         self.peers = set()
-        self.socks = []
         self.requests = 0
-        super().__init__(("127.0.0.1", port), UpstreamHandler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-    def kill(self):
-        """Dies as a crashed server does: listener and connections."""
-        self.shutdown()
-        self.server_close()
-        for s in self.socks:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        super().__init__(port, name, UpstreamHandler)
 
 
 class UpstreamHandler(socketserver.StreamRequestHandler):
@@ -85,7 +71,7 @@ class UpstreamHandler(socketserver.StreamRequestHandler):
 
     def handle(self):
         self.server.peers.add(self.client_address[1])
-        self.server.socks.append(self.connection)
+        self.server.track(self.connection)
         try:
             self.serve()
         except (ValueError, OSError):

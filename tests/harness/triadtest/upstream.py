@@ -33,18 +33,21 @@ def echo_answer(server, req):
                             "body": len(req.body)}).encode()
 
 
-class HttpServer(socketserver.ThreadingTCPServer):
+class TestServer(socketserver.ThreadingTCPServer):
+    """A threaded TCP server on 127.0.0.1:port for handler, started at
+    once. Handlers call self.server.track(self.connection) so that kill()
+    can cut their connections too."""
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port, name, answer=echo_answer):
+    def __init__(self, port, name, handler):
         self.name = name
-        self.answer = answer
-        self.requests = []
         self.socks = []
-        self.lock = threading.Lock()
-        super().__init__(("127.0.0.1", port), _Handler)
+        super().__init__(("127.0.0.1", port), handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    def track(self, sock):
+        self.socks.append(sock)
 
     def kill(self):
         """Dies as a crashed server does: listener and connections."""
@@ -57,9 +60,17 @@ class HttpServer(socketserver.ThreadingTCPServer):
                 pass
 
 
+class HttpServer(TestServer):
+    def __init__(self, port, name, answer=echo_answer):
+        self.answer = answer
+        self.requests = []
+        self.lock = threading.Lock()
+        super().__init__(port, name, _Handler)
+
+
 class _Handler(socketserver.StreamRequestHandler):
     def handle(self):
-        self.server.socks.append(self.connection)
+        self.server.track(self.connection)
         try:
             while self._one():
                 pass
