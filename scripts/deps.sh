@@ -6,13 +6,14 @@ set -eu
 
 # Build: compiler, CMake, pkg-config and the -dev packages of common/.
 BUILD="build-essential cmake pkg-config libevent-dev libssl-dev libyaml-dev
-libmariadb-dev libcmocka-dev"
+libmariadb-dev libcmocka-dev libjansson-dev"
 # Test: real servers and clients used by the fixtures and integration tests,
 # clang for the libFuzzer and sanitizer build.
 TEST="clang libclang-rt-14-dev python3 curl openssl mariadb-server
-mariadb-client iproute2 nftables procps"
+mariadb-client iproute2 nftables procps php-cgi sysbench keepalived
+systemd dpkg-dev"
 # Benchmarks and peers, installed with `make bench-deps`.
-BENCH="wrk sysbench haproxy nginx php-cgi php-fpm"
+BENCH="wrk haproxy nginx php-fpm"
 
 case "${1:-test}" in
 build) want="$BUILD" ;;
