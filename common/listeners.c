@@ -26,6 +26,14 @@ int
 listeners_bind(struct listeners *l, const struct net_addr *addrs, size_t n,
     unsigned nworkers, char **cause)
 {
+	return listeners_bind_opts(l, addrs, NULL, n, nworkers, cause);
+}
+
+int
+listeners_bind_opts(struct listeners *l, const struct net_addr *addrs,
+    const struct net_listen_opts *opts, size_t n, unsigned nworkers,
+    char **cause)
+{
 	size_t i, total = n * nworkers;
 
 	l->naddrs = n;
@@ -36,7 +44,8 @@ listeners_bind(struct listeners *l, const struct net_addr *addrs, size_t n,
 	for (i = 0; i < total; i++)
 		l->fds[i] = -1;
 	for (i = 0; i < total; i++)
-		if ((l->fds[i] = net_listen(&addrs[i % n], NULL, cause)) == -1)
+		if ((l->fds[i] = net_listen(&addrs[i % n],
+		    opts != NULL ? &opts[i % n] : NULL, cause)) == -1)
 			return -1;
 	return 0;
 }

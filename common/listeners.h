@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "addr.h"
+#include "net.h"
 
 struct listeners {
 	int		*fds;		/* [worker][address], -1 once taken */
@@ -28,6 +29,11 @@ int	listeners_same(const struct net_addr *a, size_t na,
  */
 int	listeners_bind(struct listeners *, const struct net_addr *addrs,
 	    size_t n, unsigned nworkers, char **cause);
+/* listeners_bind_opts: the same with opts[i] for address i (opts may be
+   NULL: the defaults of net_listen). */
+int	listeners_bind_opts(struct listeners *, const struct net_addr *addrs,
+	    const struct net_listen_opts *opts, size_t n, unsigned nworkers,
+	    char **cause);
 /* listeners_take: worker id's (1..) socket for address i; the caller
    owns it now. -1 when there is none. */
 int	listeners_take(struct listeners *, unsigned id, size_t i);

@@ -65,6 +65,9 @@ net_listen_tcp_opts(int fd, const struct net_addr *a,
 	if (o->defer_accept > 0 && net_setopt(fd, IPPROTO_TCP,
 	    TCP_DEFER_ACCEPT, o->defer_accept) == -1)
 		return net_fail(cause, "TCP_DEFER_ACCEPT", a, errno);
+	/* IP_FREEBIND also governs IPv6 sockets' bind on Linux. */
+	if (o->freebind && net_setopt(fd, IPPROTO_IP, IP_FREEBIND, 1) == -1)
+		return net_fail(cause, "IP_FREEBIND", a, errno);
 	return 0;
 }
 

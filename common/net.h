@@ -29,6 +29,8 @@ struct net_listen_opts {
 	mode_t	mode;		/* AF_UNIX file mode; 0: 0660 */
 	int	no_reuseport;	/* 1: do not set SO_REUSEPORT (TCP) */
 	int	defer_accept;	/* TCP_DEFER_ACCEPT seconds (client speaks first) */
+	int	freebind;	/* 1: IP_FREEBIND, bind an address not (yet) on
+				   this host: a VIP that keepalived may move here */
 };
 
 /*

@@ -1,6 +1,8 @@
 /*
  * conf.c: lbd's section of the topology and the server group it names.
  */
+#include <netinet/in.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +28,54 @@ static const char *const lb_balance_names[] = { "roundrobin", "leastconn",
     "source", "uri", "random", NULL };
 static const char *const lb_check_names[] = { "none", "tcp", "http", NULL };
 static const char *const lb_proxy_names[] = { "none", "v1", "v2", NULL };
+
+/*
+ * vip: a numeric IPv4 or IPv6 address, with an optional /prefix (the one
+ * keepalived puts on the interface). Host names are refused, as everywhere
+ * in the topology: a failover must not wait for a resolver.
+ */
+static int
+lb_vip_parse(struct cfg_ctx *ctx, const struct cfg_key *key,
+    const struct cfg_node *n, void *slot)
+{
+	struct lb_vip *v = slot;
+	char ip[64], *slash, *end, *cause = NULL;
+	long prefix = -1;
+
+	if (n->type != CFG_NODE_SCALAR || n->len == 0 || n->len >= sizeof(ip)) {
+		cfg_error(ctx, n, "%s: expected an IP address", ctx->path);
+		return -1;
+	}
+	memcpy(ip, n->str, n->len);
+	ip[n->len] = '\0';
+	if ((slash = strchr(ip, '/')) != NULL) {
+		*slash = '\0';
+		prefix = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || prefix < 0 ||
+		    prefix > (strchr(ip, ':') != NULL ? 128 : 32)) {
+			cfg_error(ctx, n, "%s: bad prefix length '%s'",
+			    ctx->path, slash + 1);
+			return -1;
+		}
+	}
+	if (addr_parse_host(ip, 0, &v->addr, &cause) == -1) {
+		cfg_error(ctx, n, "%s: %s", ctx->path, cause);
+		free(cause);
+		return -1;
+	}
+	v->prefix = (int)prefix;
+	v->text = xstrdup(n->str);
+	return 0;
+}
+
+static void
+lb_vip_free(const struct cfg_key *key, void *slot)
+{
+	struct lb_vip *v = slot;
+
+	free(v->text);
+	memset(v, 0, sizeof(*v));
+}
 
 static const struct cfg_key lb_health_keys[] = {
 	{ .name = "type", .type = CFG_ENUM, .names = lb_check_names,
@@ -200,6 +250,15 @@ static const struct cfg_key lb_keys[] = {
 	{ .name = "trusted_proxies", .type = CFG_CIDRS,
 	  .flags = CFG_F_SCALAR_OK, .off = K(trusted_proxies),
 	  .help = "http: peers whose X-Forwarded-For is kept and extended." },
+	{ .name = "vip", .type = CFG_CUSTOM, .parse = lb_vip_parse,
+	  .free = lb_vip_free, .type_name = "address", .off = K(vip),
+	  .help = "Active-passive: the virtual IP keepalived moves between "
+	  "two lbd hosts; lbd listens on it too (IP_FREEBIND)." },
+	{ .name = "vip_interface", .type = CFG_STRING, .def = "eth0",
+	  .min = 1, .max = 15, .off = K(vip_interface),
+	  .help = "The interface keepalived puts the VIP on." },
+	{ .name = "vrid", .type = CFG_INT, .def = "51", .min = 1, .max = 255,
+	  .off = K(vrid), .help = "keepalived's virtual_router_id for the VIP." },
 	{ .name = NULL },
 };
 const struct cfg_schema lb_conf_schema = {
@@ -311,20 +370,87 @@ lb_conf_tls(struct lb_conf *c, const char *conf_path, char **cause)
 	return c->tls == NULL ? -1 : 0;
 }
 
-/* Every address of this instance: listen, then tls_listen. */
+/* Appends a to the instance's addresses. */
+static void
+lb_conf_addr_add(struct lb_conf *c, const struct net_addr *a, int tls,
+    int freebind)
+{
+	size_t i = c->naddrs++;
+
+	c->addrs[i] = *a;
+	c->addr_tls[i] = (uint8_t)tls;
+	c->addr_opts[i].freebind = freebind;
+}
+
+/* ip (any port) at port. */
+static struct net_addr
+lb_conf_at_port(const struct net_addr *ip, uint16_t port)
+{
+	struct net_addr a = *ip;
+
+	if (a.ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a.ss)->sin_port = htons(port);
+	else if (a.ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a.ss)->sin6_port = htons(port);
+	return a;
+}
+
+/* Is a the wildcard address of its family (which covers a VIP)? */
+static int
+lb_conf_is_any(const struct net_addr *a)
+{
+	struct net_addr any;
+	char *cause = NULL;
+
+	if (addr_parse_host(a->ss.ss_family == AF_INET6 ? "::" : "0.0.0.0",
+	    addr_port(a), &any, &cause) == -1) {
+		free(cause);
+		return 0;
+	}
+	return addr_equal(a, &any);
+}
+
+/*
+ * Adds the VIP at a's port, unless a already is the VIP or a wildcard
+ * (which covers it), or is not of the VIP's family.
+ */
+static void
+lb_conf_addr_vip(struct lb_conf *c, const struct net_addr *a, int tls)
+{
+	struct net_addr v;
+
+	if (c->vip.addr.len == 0 || a->ss.ss_family != c->vip.addr.ss.ss_family ||
+	    lb_conf_is_any(a))
+		return;
+	v = lb_conf_at_port(&c->vip.addr, addr_port(a));
+	if (!addr_equal(&v, a))
+		lb_conf_addr_add(c, &v, tls, 1);
+}
+
+/*
+ * Every address of this instance: listen, then tls_listen, each followed
+ * by the VIP at the same port when there is a VIP. A listen address that
+ * is the VIP itself is bound with IP_FREEBIND too.
+ */
 static void
 lb_conf_addrs(struct lb_conf *c)
 {
-	size_t i, n = c->self->nlisten;
+	size_t i, n = c->self->nlisten, max = 2 * (n + c->ntls);
+	const struct net_addr *a;
+	struct net_addr v;
 
-	c->naddrs = n + c->ntls;
-	if (c->naddrs == 0)
+	if (max == 0)
 		return;
-	c->addrs = xcalloc(c->naddrs, sizeof(*c->addrs));
-	for (i = 0; i < n; i++)
-		c->addrs[i] = c->self->listen[i];
-	for (i = 0; i < c->ntls; i++)
-		c->addrs[n + i] = c->tls_addrs[i];
+	c->addrs = xcalloc(max, sizeof(*c->addrs));
+	c->addr_tls = xcalloc(max, sizeof(*c->addr_tls));
+	c->addr_opts = xcalloc(max, sizeof(*c->addr_opts));
+	for (i = 0; i < n + c->ntls; i++) {
+		a = i < n ? &c->self->listen[i] : &c->tls_addrs[i - n];
+		v = lb_conf_at_port(&c->vip.addr, addr_port(a));
+		lb_conf_addr_add(c, a, i >= n, c->vip.addr.len != 0 &&
+		    addr_equal(a, &v));
+		lb_conf_addr_vip(c, a, i >= n);
+	}
 }
 
 /* http mode: the connection settings and how requests are forwarded. */
@@ -393,6 +519,8 @@ lb_conf_free(void *arg)
 		return;
 	listeners_close(&c->lsn);
 	free(c->addrs);
+	free(c->addr_tls);
+	free(c->addr_opts);
 	free(c->pc.per_server);
 	lb_edge_free(c);
 	lb_health_free(c->checker);	/* a generation that never served */

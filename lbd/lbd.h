@@ -51,6 +51,17 @@ struct lb_cert {
 	struct cfg_strlist	 names;
 };
 
+/*
+ * vip: the address keepalived moves between two lbd hosts (triadctl renders
+ * the keepalived side). lbd also listens on it at every listen port, with
+ * IP_FREEBIND, so the standby is ready the moment the address arrives.
+ */
+struct lb_vip {
+	char		*text;		/* as written: "10.0.0.100/24" */
+	struct net_addr	 addr;		/* port 0; len 0: no VIP */
+	int		 prefix;	/* -1: not written */
+};
+
 struct lb_conf {
 	/* From the file (lbd's own keys). */
 	int			 mode;		/* enum lb_mode */
@@ -94,6 +105,10 @@ struct lb_conf {
 	int64_t			 rate_table;
 	int64_t			 max_conn_per_ip;	/* 0: no limit */
 	int64_t			 conn_table;
+	/* Active-passive: the VIP (keepalived's, rendered by triadctl). */
+	struct lb_vip		 vip;
+	char			*vip_interface;
+	int64_t			 vrid;
 
 	/* Resolved at load. */
 	struct topology			*topo;
@@ -110,6 +125,8 @@ struct lb_conf {
 	char				 hsts[64];
 	struct hproxy_conf		 pc;
 	struct net_addr			*addrs;	/* listen, then tls_listen */
+	struct net_listen_opts		*addr_opts;	/* freebind on VIPs */
+	uint8_t				*addr_tls;	/* 1: HTTPS address */
 	size_t				 naddrs;
 	struct listeners		 lsn;	/* made by prepare */
 	int				 inherit;

@@ -226,12 +226,13 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	if (oc != NULL)
 		lb_carry_state(c, oc);
 	/* Same addresses, TLS split and mode: the workers keep theirs. */
-	if (oc != NULL && oc->mode == c->mode && oc->ntls == c->ntls &&
-	    listeners_same(c->addrs, c->naddrs, oc->addrs, oc->naddrs)) {
+	if (oc != NULL && oc->mode == c->mode &&
+	    listeners_same(c->addrs, c->naddrs, oc->addrs, oc->naddrs) &&
+	    memcmp(c->addr_tls, oc->addr_tls, c->naddrs) == 0) {
 		c->inherit = 1;
 		return 0;
 	}
-	return listeners_bind(&c->lsn, c->addrs, c->naddrs,
+	return listeners_bind_opts(&c->lsn, c->addrs, c->addr_opts, c->naddrs,
 	    gen->settings.workers, cause);
 }
 
@@ -254,8 +255,7 @@ lb_listen(struct lc_worker *lw, struct lb_worker *w)
 		fn = lb_tcp_accept;
 		arg = w;
 		if (c->mode == LB_MODE_HTTP) {
-			fn = i < c->self->nlisten ? hconn_accept :
-			    hconn_accept_tls;
+			fn = c->addr_tls[i] ? hconn_accept_tls : hconn_accept;
 			arg = &w->hw;
 		}
 		w->listeners[i] = net_listener_new(lw->base, fd, 0, fn, arg);

@@ -1,0 +1,107 @@
+"""lbd's VIP for active-passive pairs.
+
+With `vip` set, lbd listens on the VIP at each of its ports with
+IP_FREEBIND: the standby binds an address it does not hold yet, so the
+moment keepalived moves the VIP to it, it serves. 127.0.0.2 (on lo) shows
+that the VIP listener answers; 192.0.2.10 (TEST-NET-1, on no interface of
+this host, never sent a packet) shows that the bind succeeds before the
+address arrives. Bad values are refused by `lbd -t` with their position.
+"""
+
+import os
+import subprocess
+
+import triadtest
+from triadtest import http
+from triadtest.upstream import HttpServer
+
+LBD = triadtest.build_path("lbd", "lbd")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on:
+    - {{ host: h1, name: w1, listen: {p1} }}
+lbd:
+  on: [h1]
+  listen: {port}
+  status: {status}
+  workers: 1
+  servers: webd
+{extra}"""
+
+
+class LbdVipTest(triadtest.TestCase):
+
+    def setUp(self):
+        self.assertTrue(os.access(LBD, os.X_OK), LBD + " is not built")
+        self.dir = triadtest.tempdir("lbd-vip")
+        self.port, self.status, self.p1 = triadtest.free_ports(3)
+        self.conf = os.path.join(self.dir, "triad.yaml")
+        self.web = HttpServer(self.p1, "w1")
+
+    def tearDown(self):
+        self.web.kill()
+
+    def write(self, extra):
+        with open(self.conf, "w") as f:
+            f.write(TOPOLOGY.format(port=self.port, status=self.status,
+                                    p1=self.p1, extra=extra))
+
+    def start(self):
+        d = triadtest.Daemon(
+            [LBD, "-f", "-c", self.conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % self.status)
+        self.addCleanup(lambda: self.assertEqual(d.stop(), 0, d.log_tail()))
+        return d.start()
+
+    def listening(self):
+        out = subprocess.run(["ss", "-ltnH"], capture_output=True,
+                             text=True, check=True).stdout
+        return {line.split()[3] for line in out.splitlines()}
+
+    def test_vip_on_lo_serves(self):
+        self.write("  vip: 127.0.0.2/8\n  vip_interface: lo\n  vrid: 7\n")
+        self.start()
+        for host in ("127.0.0.1", "127.0.0.2"):
+            r = http.get("http://%s:%d/" % (host, self.port))
+            self.assertEqual(r.status, 200, host)
+
+    def test_vip_not_held_yet_is_bound(self):
+        self.write("  vip: 192.0.2.10\n")
+        self.start()
+        self.assertIn("192.0.2.10:%d" % self.port, self.listening())
+        self.assertIn("127.0.0.1:%d" % self.port, self.listening())
+        r = http.get("http://127.0.0.1:%d/" % self.port)
+        self.assertEqual(r.status, 200)
+
+    def test_no_vip_no_extra_listener(self):
+        self.write("")
+        self.start()
+        mine = {a for a in self.listening()
+                if a.endswith(":%d" % self.port)}
+        self.assertEqual(mine, {"127.0.0.1:%d" % self.port})
+
+    def test_bad_vip_values(self):
+        cases = [
+            ("  vip: www.example.com\n", "lbd.vip: "),
+            ("  vip: 10.0.0.1/33\n", "lbd.vip: bad prefix length '33'"),
+            ("  vip: 10.0.0.1/\n", "lbd.vip: bad prefix length ''"),
+            ("  vip: [1, 2]\n", "lbd.vip: expected an IP address"),
+            ("  vrid: 256\n", "lbd.vrid"),
+            ("  vip_interface: a-name-far-too-long-for-linux\n",
+             "lbd.vip_interface"),
+        ]
+        for extra, want in cases:
+            self.write(extra)
+            out = subprocess.run([LBD, "-t", "-c", self.conf, "--host", "h1"],
+                                 capture_output=True, text=True)
+            self.assertEqual(out.returncode, 1, extra)
+            self.assertIn("triad.yaml:13:", out.stderr, extra)
+            self.assertIn(want, out.stderr, extra)
+
+
+if __name__ == "__main__":
+    triadtest.main()
