@@ -1,0 +1,113 @@
+/*
+ * appd.h: appd's types: the configuration of one generation (the `appd:`
+ * section of the topology, its apps and database), the pools of worker
+ * processes, a worker's state. See docs/ARCHITECTURE.md (appd).
+ */
+#ifndef APPD_H
+#define APPD_H
+
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "cidr.h"
+#include "config-t.h"
+#include "hconn.h"
+#include "lifecycle.h"
+#include "listeners.h"
+
+struct topology;
+struct topo_instance;
+struct alog;
+
+/* The kinds of application (the order of appd_kind_names). */
+enum appd_kind {
+	APPD_MODULE,	/* a C shared object, dlopen'ed in the workers */
+	APPD_FASTCGI,	/* FastCGI workers appd spawns, or an address */
+	APPD_CGI,	/* one process per request (RFC 3875) */
+};
+
+/* Pool modes, php-fpm's (the order of appd_pm_names). */
+enum appd_pm {
+	APPD_PM_STATIC,		/* max_children, always */
+	APPD_PM_DYNAMIC,	/* between min_spare and max_spare idle */
+	APPD_PM_ONDEMAND,	/* on demand, idle ones end after idle_timeout */
+};
+
+/* rlimits of an app's workers (0: unchanged). */
+struct appd_rlimits {
+	uint64_t	 as;		/* RLIMIT_AS, bytes */
+	int64_t		 cpu_ms;	/* RLIMIT_CPU, rounded up to seconds */
+	int64_t		 nofile;	/* RLIMIT_NOFILE */
+};
+
+/* The database of the modules: dbproxyd of this host, or an address. */
+struct appd_db {
+	char		*address;	/* "dbproxyd", "host:port", "unix:/p" */
+	char		*user;
+	char		*password;
+	char		*db;
+	int64_t		 pool;		/* connections per worker */
+	int64_t		 connect_timeout_ms;
+	struct net_addr	 addr;		/* resolved at load; len 0: none */
+};
+
+/* One app of the `apps:` list. */
+struct appd_app {
+	char			*name;
+	int			 kind;		/* enum appd_kind */
+	struct cfg_strlist	 routes;	/* path prefixes */
+	char			*module;	/* module: the .so */
+	struct cfg_strlist	 command;	/* fastcgi: argv of a worker */
+	char			*address;	/* fastcgi: external address */
+	char			*root;		/* fastcgi, cgi: scripts' folder */
+	char			*script;	/* fastcgi: front controller */
+	int			 pm;		/* enum appd_pm */
+	int64_t			 max_children;
+	int64_t			 min_spare, max_spare;
+	int64_t			 idle_timeout_ms;
+	int64_t			 max_requests;	/* 0: never recycled */
+	int64_t			 request_timeout_ms;
+	int64_t			 kill_grace_ms;
+	int64_t			 queue;		/* waiting requests */
+	int64_t			 queue_timeout_ms;
+	int64_t			 retry_after;	/* seconds, in 503s */
+	char			*user, *group;	/* NULL: appd's */
+	char			*chdir;
+	struct cfg_strlist	 env;		/* "NAME=value" */
+	struct appd_rlimits	 rlimits;
+	uint64_t		 client_max_body_size;
+	struct cfg_mark		 mark;
+
+	/* Resolved at load. */
+	size_t			 index;
+	char			*module_path;	/* absolute */
+	char			*root_path;	/* absolute */
+	struct net_addr		 fcgi_addr;	/* external; len 0: spawned */
+};
+
+struct appd_conf {
+	/* From the file (appd's own keys). */
+	struct cfg_array	 apps;		/* struct appd_app */
+	struct appd_db		 database;
+	struct cidr_list	 trusted_proxies;
+	uint64_t		 max_header_size;
+	int64_t			 max_headers;
+	uint64_t		 max_response_size;
+	int64_t			 keepalive_timeout_ms;
+	int64_t			 header_timeout_ms;
+	int64_t			 send_timeout_ms;
+	int64_t			 max_connections;
+	int64_t			 respawn_backoff_max_ms;
+
+	/* Resolved at load. */
+	struct topology			*topo;
+	const struct topo_instance	*self;
+	char				*conf_path;
+	struct alog			*access;
+	struct hconn_settings		 hs;
+	struct listeners		 lsn;
+	int				 inherit;
+};
+
+#endif
