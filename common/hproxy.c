@@ -52,6 +52,7 @@ struct hproxy {
 	int			 tries;
 	struct upstream_key	 key;
 	struct upstream_waiter	 waiter;	/* queued for a slot */
+	int			 queued;	/* it was, once */
 	uint64_t		 t_up_us;
 };
 
@@ -680,6 +681,7 @@ hproxy_dequeued(void *arg, int timed_out)
 	struct hproxy *p = arg;
 
 	if (timed_out) {
+		metric_inc(p->pc->m->queue_timeouts);
 		hproxy_fail(p, 503, "queue timeout", UPSTREAM_ABORT);
 		return;
 	}
@@ -695,10 +697,15 @@ hproxy_connect(struct hproxy *p)
 
 	p->tries++;
 	p->srv = upstream_pool_select_key(p->pool, avoid, &p->key);
+	hproxy_count_retry(p->pc->per_server, avoid, p->srv);
 	if (p->srv == NULL && p->pc->queue_timeout_ms > 0 &&
 	    upstream_group_full(upstream_pool_group(p->pool), util_now_ms())) {
 		/* Every server is at maxconn: wait in line for a slot. */
 		p->tries--;
+		if (!p->queued) {
+			p->queued = 1;
+			metric_inc(p->pc->m->queued);
+		}
 		upstream_pool_wait(p->pool, &p->waiter, hproxy_dequeued, p,
 		    (uint64_t)p->pc->queue_timeout_ms);
 		return;
@@ -792,6 +799,21 @@ hproxy_metrics_init(struct hproxy_metrics *m, struct metrics *reg)
 	m->latency = metrics_histogram(reg, "upstream_duration_microseconds",
 	    "Time from forwarding a request to the end of its response.",
 	    NULL, metrics_latency_us_bounds, metrics_latency_us_nbounds);
+	m->queued = metrics_counter(reg, "queued_total",
+	    "Requests that waited for a server slot (server_maxconn).", NULL);
+	m->queue_timeouts = metrics_counter(reg, "queue_timeouts_total",
+	    "Requests that waited past queue_timeout.", NULL);
+}
+
+void
+hproxy_count_retry(const struct hproxy_server_metrics *per_server,
+    const struct upstream_server *from, const struct upstream_server *to)
+{
+	if (per_server == NULL || from == NULL || to == NULL)
+		return;
+	metric_inc(per_server[from->index].retries);
+	if (to != from)
+		metric_inc(per_server[from->index].redispatches);
 }
 
 struct hproxy_server_metrics *
@@ -817,6 +839,12 @@ hproxy_server_metrics_new(struct metrics *reg, const struct upstream_group *g)
 			    "each server, by status class.", labels);
 		}
 		snprintf(labels, sizeof(labels), "server=\"%s\"", name);
+		v[i].retries = metrics_counter(reg, "server_retries_total",
+		    "Attempts made again after one on this server failed.",
+		    labels);
+		v[i].redispatches = metrics_counter(reg,
+		    "server_redispatches_total", "Of those, attempts sent "
+		    "to another server.", labels);
 		v[i].latency = metrics_histogram(reg,
 		    "server_duration_microseconds", "Time from forwarding to "
 		    "the end of the response, per server.", labels,

@@ -31,12 +31,16 @@ struct hproxy_metrics {
 	struct metric	*errors;	/* connect failures, timeouts... */
 	struct metric	*retries;	/* sent again to another server */
 	struct metric	*latency;	/* forward to end of response */
+	struct metric	*queued;	/* waited for a server slot */
+	struct metric	*queue_timeouts;	/* waited too long: 503 */
 };
 
 /* Per server (indexed by upstream_server.index): made by the daemon. */
 struct hproxy_server_metrics {
 	struct metric	*requests[6];	/* other, 1xx..5xx */
 	struct metric	*latency;	/* microseconds */
+	struct metric	*retries;	/* attempts after this one failed */
+	struct metric	*redispatches;	/* of those, sent to another server */
 };
 
 /* How one route or backend forwards (lives in the generation). */
@@ -69,6 +73,15 @@ struct hproxy_server_metrics *hproxy_server_metrics_new(struct metrics *,
 	    const struct upstream_group *g);
 
 void	hproxy_metrics_init(struct hproxy_metrics *, struct metrics *);
+/*
+ * hproxy_count_retry: an attempt on from failed and the next goes to to
+ * (HAProxy's wretr; wredis when to is another server). per_server may be
+ * NULL; from and to may be NULL (first attempt, no server): nothing.
+ */
+struct upstream_server;
+void	hproxy_count_retry(const struct hproxy_server_metrics *per_server,
+	    const struct upstream_server *from,
+	    const struct upstream_server *to);
 /*
  * hproxy_start: forwards r (its head is in the connection's input) to a
  * server of pool. The connection goes async; hconn_finish follows.

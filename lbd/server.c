@@ -78,6 +78,12 @@ lb_status_json(struct json *j, void *arg)
 		json_int(j, "active", atomic_load(&s->active));
 		json_int(j, "connects", (int64_t)atomic_load(&s->n_connects));
 		json_int(j, "failures", (int64_t)atomic_load(&s->n_failures));
+		if (c->pc.per_server != NULL) {
+			json_int(j, "retries",
+			    metric_value(c->pc.per_server[i].retries));
+			json_int(j, "redispatches",
+			    metric_value(c->pc.per_server[i].redispatches));
+		}
 		lb_health_json(c->checker, i, j);
 		json_object_close(j);
 	}

@@ -17,6 +17,7 @@
 
 #include "alog.h"
 #include "edge.h"
+#include "hproxy.h"
 #include "lbd.h"
 #include "log.h"
 #include "metrics.h"
@@ -51,6 +52,9 @@ struct lb_session {
 	struct net_addr		 peer;
 	struct upstream_key	 key;		/* source hashing */
 	unsigned		 edge;		/* what admission counted */
+	struct upstream_pool	*wpool;		/* the pool s waits in */
+	struct upstream_waiter	 waiter;	/* every server at maxconn */
+	uint64_t		 t_queued;	/* 0: never queued */
 };
 
 static void lb_tcp_connect(struct lb_session *);
@@ -103,7 +107,8 @@ lb_tcp_log(struct lb_session *s, const char *tc)
 
 /* The one way out. tc: who ended the session and when (HAProxy's codes:
    "--" normal, "CD"/"SD" client/server closed in data, "SC" no server
-   could be connected, "cD"/"sD" client/server timeout). */
+   could be connected, "sQ" the queue timed out, "cD"/"sD" client/server
+   timeout). */
 static void
 lb_tcp_close(struct lb_session *s, const char *tc)
 {
@@ -113,6 +118,8 @@ lb_tcp_close(struct lb_session *s, const char *tc)
 	log_debug("%s: session closed (%s) after %llu/%llu bytes", s->client,
 	    tc, (unsigned long long)s->bytes_in,
 	    (unsigned long long)s->bytes_out);
+	if (s->wpool != NULL)
+		upstream_pool_unwait(s->wpool, &s->waiter);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
@@ -295,6 +302,48 @@ lb_tcp_ready(struct upstream_conn *uc, const char *error, void *arg)
 	lb_tcp_connect(s);
 }
 
+/* The queue let s go: a slot may be free, or the wait is over. */
+static void
+lb_tcp_dequeued(void *arg, int timed_out)
+{
+	struct lb_session *s = arg;
+
+	s->wpool = NULL;
+	if (timed_out) {
+		metric_inc(lb_metrics.pm.queue_timeouts);
+		log_info("%s: queue timeout, every server at server_maxconn",
+		    s->client);
+		lb_tcp_close(s, "sQ");
+		return;
+	}
+	lb_tcp_connect(s);
+}
+
+/*
+ * Every server at server_maxconn: the session waits in the worker's FIFO
+ * for a slot, at most queue_timeout, as HAProxy's queue does. Returns 1
+ * when s now waits.
+ */
+static int
+lb_tcp_queue(struct lb_session *s)
+{
+	const struct lb_conf *c = s->conf;
+	struct upstream_pool *p = s->w->pool;
+
+	if (c->queue_timeout_ms <= 0 ||
+	    !upstream_group_full(upstream_pool_group(p), util_now_ms()))
+		return 0;
+	s->tries--;
+	if (s->t_queued == 0) {
+		s->t_queued = util_now_us();
+		metric_inc(lb_metrics.pm.queued);
+	}
+	s->wpool = p;
+	upstream_pool_wait(p, &s->waiter, lb_tcp_dequeued, s,
+	    (uint64_t)c->queue_timeout_ms);
+	return 1;
+}
+
 /* Picks a server (another one on a retry) and connects to it. */
 static void
 lb_tcp_connect(struct lb_session *s)
@@ -305,9 +354,16 @@ lb_tcp_connect(struct lb_session *s)
 	s->tries++;
 	/* A worker still on an older generation has a pool for it only
 	   while that generation is the worker's: else give up cleanly. */
-	if (s->w->lc->gen != s->gen ||
-	    (s->server = upstream_pool_select_key(s->w->pool, avoid,
-	    &s->key)) == NULL) {
+	if (s->w->lc->gen != s->gen) {
+		metric_inc(lb_metrics.no_server);
+		lb_tcp_close(s, "SC");
+		return;
+	}
+	s->server = upstream_pool_select_key(s->w->pool, avoid, &s->key);
+	hproxy_count_retry(s->conf->pc.per_server, avoid, s->server);
+	if (s->server == NULL && lb_tcp_queue(s))
+		return;
+	if (s->server == NULL) {
 		metric_inc(lb_metrics.no_server);
 		lb_tcp_close(s, "SC");
 		return;

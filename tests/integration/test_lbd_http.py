@@ -242,6 +242,13 @@ class LbdHttpFailoverTest(triadtest.TestCase):
             t.join(15)
         self.assertEqual(results["bad"], [])
         self.assertGreater(results["ok"], 50)
+        # What hid the dead server is counted against it, per server.
+        st = http.get("http://127.0.0.1:%d/status" % self.status).json()
+        srv = {s["name"]: s for s in st["servers"]}
+        self.assertGreaterEqual(srv["w2"]["redispatches"], 1)
+        self.assertGreaterEqual(srv["w2"]["retries"],
+                                srv["w2"]["redispatches"])
+        self.assertEqual(srv["w1"]["redispatches"], 0)
 
     def test_reload_under_load(self):
         results = {"ok": 0, "bad": []}

@@ -1,9 +1,11 @@
 """lbd's server_maxconn and queue: a slow server that takes one request at
 a time; requests past the limit wait in line and are served in turn, and
 those that would wait past queue_timeout get 503. The server never sees
-more than its limit."""
+more than its limit. In tcp mode the same holds for sessions: those past
+queue_timeout are closed unanswered, logged sQ."""
 
 import os
+import socket
 import socketserver
 import threading
 import time
@@ -24,7 +26,7 @@ lbd:
   listen: {port}
   status: {status}
   workers: 1
-  mode: http
+  mode: {mode}
   servers: webd
   server_maxconn: 1
   queue_timeout: 1s
@@ -64,46 +66,107 @@ class SlowHandler(socketserver.StreamRequestHandler):
             pass
 
 
+class SlowLineHandler(socketserver.StreamRequestHandler):
+    """tcp mode: one line per connection, answered after 0.2 s."""
+
+    def handle(self):
+        srv = self.server
+        with srv.lock:
+            srv.busy += 1
+            srv.max_busy = max(srv.max_busy, srv.busy)
+        try:
+            line = self.rfile.readline()
+            time.sleep(0.2)
+            self.wfile.write(b"ok:" + line)
+        except OSError:
+            pass
+        finally:
+            with srv.lock:
+                srv.busy -= 1
+
+
 class LbdQueueTest(triadtest.TestCase):
 
-    def test_queue_then_503(self):
+    def start(self, mode, handler):
         self.assertTrue(os.access(LBD, os.X_OK), LBD + " is not built")
-        folder = triadtest.tempdir("lbd-queue")
-        port, status, p1 = triadtest.free_ports(3)
+        self.folder = triadtest.tempdir("lbd-queue")
+        self.port, self.status, p1 = triadtest.free_ports(3)
         up = Slow(("127.0.0.1", p1))
+        up.RequestHandlerClass = handler
         threading.Thread(target=up.serve_forever, daemon=True).start()
-        conf = os.path.join(folder, "triad.yaml")
+        self.addCleanup(up.server_close)
+        self.addCleanup(up.shutdown)
+        conf = os.path.join(self.folder, "triad.yaml")
         with open(conf, "w") as f:
-            f.write(TOPOLOGY.format(port=port, status=status, p1=p1))
+            f.write(TOPOLOGY.format(port=self.port, status=self.status,
+                                    p1=p1, mode=mode))
         d = triadtest.Daemon([LBD, "-f", "-c", conf, "--host", "h1"],
                              health_url="http://127.0.0.1:%d/health"
-                             % status).start()
-        try:
-            results = []
+                             % self.status).start()
+        self.addCleanup(lambda: self.assertEqual(d.stop(), 0))
+        return up
 
-            def one():
-                r = http.get("http://127.0.0.1:%d/" % port, timeout=10)
-                results.append(r.status)
+    def metric(self, name):
+        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        for line in text.splitlines():
+            if line.startswith("triad_lbd_" + name + " "):
+                return int(float(line.split()[1]))
+        self.fail(name + " not in /metrics")
 
-            threads = [threading.Thread(target=one) for _ in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(15)
-            self.assertEqual(up.max_busy, 1)
-            self.assertEqual(len(results), 8)
-            self.assertTrue(set(results) <= {200, 503}, results)
-            self.assertGreaterEqual(results.count(200), 4, results)
-            self.assertGreaterEqual(results.count(503), 2, results)
-            time.sleep(0.7)
-            log = open(os.path.join(folder, "access.log")).read()
-            self.assertIn(" 503 ", log)
-            self.assertIn(" sQ ", log)
-        finally:
-            rc = d.stop()
-            up.shutdown()
-            up.server_close()
-        self.assertEqual(rc, 0)
+    def test_tcp_queue_then_close(self):
+        up = self.start("tcp", SlowLineHandler)
+        results = []
+
+        def one(i):
+            with socket.create_connection(("127.0.0.1", self.port), 10) as c:
+                c.settimeout(10)
+                c.sendall(b"%d\n" % i)
+                results.append(c.makefile("rb").readline())
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(15)
+        self.assertEqual(up.max_busy, 1)
+        self.assertEqual(len(results), 8)
+        answered = [r for r in results if r]
+        self.assertGreaterEqual(len(answered), 4, results)
+        self.assertGreaterEqual(results.count(b""), 2, results)
+        for r in answered:
+            self.assertRegex(r, rb"^ok:[0-7]\n$")
+        self.assertGreaterEqual(self.metric("queued_total"), 6)
+        self.assertEqual(self.metric("queue_timeouts_total"),
+                         results.count(b""))
+        time.sleep(0.7)
+        log = open(os.path.join(self.folder, "access.log")).read()
+        self.assertIn(" sQ", log)
+
+    def test_http_queue_then_503(self):
+        up = self.start("http", SlowHandler)
+        results = []
+
+        def one():
+            r = http.get("http://127.0.0.1:%d/" % self.port, timeout=10)
+            results.append(r.status)
+
+        threads = [threading.Thread(target=one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(15)
+        self.assertEqual(up.max_busy, 1)
+        self.assertEqual(len(results), 8)
+        self.assertTrue(set(results) <= {200, 503}, results)
+        self.assertGreaterEqual(results.count(200), 4, results)
+        self.assertGreaterEqual(results.count(503), 2, results)
+        self.assertGreaterEqual(self.metric("queued_total"), 6)
+        self.assertEqual(self.metric("queue_timeouts_total"),
+                         results.count(503))
+        time.sleep(0.7)
+        log = open(os.path.join(self.folder, "access.log")).read()
+        self.assertIn(" 503 ", log)
+        self.assertIn(" sQ ", log)
 
 
 if __name__ == "__main__":

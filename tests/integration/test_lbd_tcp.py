@@ -126,7 +126,13 @@ class LbdTcpTest(triadtest.TestCase):
         self.servers[1].kill()
         answers = [self.ask() for _ in range(40)]
         self.assertEqual(set(answers), {"s1"})
-        self.assertEqual(self.status_servers()["s2"]["state"], "down")
+        st = self.status_servers()
+        self.assertEqual(st["s2"]["state"], "down")
+        # The session that found s2 dead went to s1: one retry away
+        # from s2, a redispatch; none away from s1.
+        self.assertGreaterEqual(st["s2"]["redispatches"], 1)
+        self.assertEqual(st["s2"]["retries"], st["s2"]["redispatches"])
+        self.assertEqual(st["s1"]["retries"], 0)
 
     def test_admin_drain_weight_and_health(self):
         r = self.admin("name=s1&state=drain")
