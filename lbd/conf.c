@@ -15,6 +15,7 @@
 #include "http1.h"
 #include "tls.h"
 #include "lbd.h"
+#include "log.h"
 #include "topology.h"
 #include "upstream.h"
 #include "util.h"
@@ -152,16 +153,20 @@ static const struct cfg_key lb_keys[] = {
 	{ .name = "retries", .type = CFG_INT, .def = "3", .min = 0, .max = 20,
 	  .off = K(retries),
 	  .help = "Connect attempts after the first, on other servers." },
-	{ .name = "connect_timeout", .type = CFG_DURATION, .def = "5s",
+	{ .name = "connect_timeout", .type = CFG_DURATION,
+	  .mark = CFG_MARK(struct lb_conf, timeout_marks[0]), .def = "5s",
 	  .min = 1, .max = 600000, .off = K(connect_timeout_ms),
 	  .help = "Time to connect to a server." },
-	{ .name = "client_timeout", .type = CFG_DURATION, .def = "30s",
+	{ .name = "client_timeout", .type = CFG_DURATION,
+	  .mark = CFG_MARK(struct lb_conf, timeout_marks[1]), .def = "30s",
 	  .min = 1, .max = 86400000, .off = K(client_timeout_ms),
 	  .help = "Client silence allowed before the tunnel is up." },
-	{ .name = "server_timeout", .type = CFG_DURATION, .def = "30s",
+	{ .name = "server_timeout", .type = CFG_DURATION,
+	  .mark = CFG_MARK(struct lb_conf, timeout_marks[2]), .def = "30s",
 	  .min = 1, .max = 86400000, .off = K(server_timeout_ms),
 	  .help = "Server silence allowed." },
-	{ .name = "tunnel_timeout", .type = CFG_DURATION, .def = "1h",
+	{ .name = "tunnel_timeout", .type = CFG_DURATION,
+	  .mark = CFG_MARK(struct lb_conf, timeout_marks[3]), .def = "1h",
 	  .min = 1, .max = 86400000, .off = K(tunnel_timeout_ms),
 	  .help = "Idle time allowed on an established TCP session." },
 	{ .name = "max_fails", .type = CFG_INT, .def = "3", .min = 0,
@@ -175,18 +180,21 @@ static const struct cfg_key lb_keys[] = {
 	  .help = "Client sessions per worker." },
 	{ .name = "server_maxconn", .type = CFG_INT, .def = "0", .min = 0,
 	  .max = 1000000, .off = K(server_maxconn),
-	  .help = "http: requests at once per server; more wait in a queue "
-	  "(0: no limit)." },
-	{ .name = "queue_timeout", .type = CFG_DURATION, .def = "5s", .min = 1,
+	  .help = "Requests (tcp: sessions) at once per server; more wait "
+	  "in a queue (0: no limit)." },
+	{ .name = "queue_timeout", .type = CFG_DURATION,
+	  .mark = CFG_MARK(struct lb_conf, timeout_marks[4]), .def = "5s", .min = 1,
 	  .max = 600000, .off = K(queue_timeout_ms),
-	  .help = "http: how long a request may wait for a server slot "
-	  "before 503." },
+	  .help = "How long a request may wait for a server slot before "
+	  "503 (tcp: before the session closes)." },
 	{ .name = "health", .type = CFG_SECTION, .sub = &lb_health_schema,
 	  .off = K(health), .help = "Active health checks." },
-	{ .name = "http_request_timeout", .type = CFG_DURATION, .def = "10s",
+	{ .name = "http_request_timeout", .type = CFG_DURATION,
+	  .mark = CFG_MARK(struct lb_conf, timeout_marks[5]), .def = "10s",
 	  .min = 100, .max = 600000, .off = K(http_request_timeout_ms),
 	  .help = "http: time to receive a whole request head (slowloris)." },
-	{ .name = "keepalive_timeout", .type = CFG_DURATION, .def = "60s",
+	{ .name = "keepalive_timeout", .type = CFG_DURATION,
+	  .mark = CFG_MARK(struct lb_conf, timeout_marks[6]), .def = "60s",
 	  .min = 0, .max = 3600000, .off = K(keepalive_timeout_ms),
 	  .help = "http: idle time between two requests of a client." },
 	{ .name = "max_header_size", .type = CFG_SIZE, .def = "32k",
@@ -479,6 +487,38 @@ lb_conf_http(struct lb_conf *c)
 	c->pc.m = &lb_metrics.pm;
 }
 
+/*
+ * HAProxy warns when a proxy runs on unset timeouts; so does lbd, once per
+ * load, naming each timeout left to its default (http_request_timeout and
+ * keepalive_timeout only in http mode). Marks say what the file set.
+ */
+static void
+lb_conf_warn_timeouts(const struct lb_conf *c, const char *conf_path)
+{
+	const struct cfg_key *k;
+	char list[512] = "";
+	size_t i, len = 0;
+	int n;
+
+	for (k = lb_keys; k->name != NULL; k++) {
+		if (k->mark == 0)
+			continue;
+		i = (k->mark - 1 - offsetof(struct lb_conf, timeout_marks)) /
+		    sizeof(struct cfg_mark);
+		if (c->timeout_marks[i].line != 0 || (c->mode == LB_MODE_TCP &&
+		    (strcmp(k->name, "http_request_timeout") == 0 ||
+		    strcmp(k->name, "keepalive_timeout") == 0)))
+			continue;
+		n = snprintf(list + len, sizeof(list) - len, "%s%s %s",
+		    len > 0 ? ", " : "", k->name, k->def);
+		if (n > 0 && (size_t)n < sizeof(list) - len)
+			len += (size_t)n;
+	}
+	if (len > 0)
+		log_warnx("%s: lbd: timeouts not set, using defaults: %s",
+		    conf_path, list);
+}
+
 void *
 lb_conf_load(const struct lc_opts *opts, struct lc_settings *s, char **errors)
 {
@@ -491,6 +531,7 @@ lb_conf_load(const struct lc_opts *opts, struct lc_settings *s, char **errors)
 		return NULL;
 	}
 	lb_conf_http(c);
+	lb_conf_warn_timeouts(c, opts->conf_path);
 	if (lb_health_conf_check(&c->health, errors) == -1) {
 		char *e = *errors;
 

@@ -107,6 +107,8 @@ struct lb_conf {
 	int64_t			 conn_table;
 	/* Active-passive: the VIP (keepalived's, rendered by triadctl). */
 	struct lb_vip		 vip;
+	/* Where the timeouts were set (line 0: not set; see the warning). */
+	struct cfg_mark		 timeout_marks[7];
 	char			*vip_interface;
 	int64_t			 vrid;
 

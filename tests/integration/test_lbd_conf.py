@@ -1,4 +1,6 @@
-"""lbd's VIP for active-passive pairs.
+"""lbd's configuration at start: the VIP, and warnings.
+
+The VIP, for active-passive pairs.
 
 With `vip` set, lbd listens on the VIP at each of its ports with
 IP_FREEBIND: the standby binds an address it does not hold yet, so the
@@ -6,6 +8,9 @@ moment keepalived moves the VIP to it, it serves. 127.0.0.2 (on lo) shows
 that the VIP listener answers; 192.0.2.10 (TEST-NET-1, on no interface of
 this host, never sent a packet) shows that the bind succeeds before the
 address arrives. Bad values are refused by `lbd -t` with their position.
+
+Timeouts left to their defaults are named in one warning at start (as
+HAProxy warns about missing timeouts); a file that sets them all gets none.
 """
 
 import os
@@ -33,7 +38,7 @@ lbd:
 {extra}"""
 
 
-class LbdVipTest(triadtest.TestCase):
+class LbdConfTest(triadtest.TestCase):
 
     def setUp(self):
         self.assertTrue(os.access(LBD, os.X_OK), LBD + " is not built")
@@ -101,6 +106,31 @@ class LbdVipTest(triadtest.TestCase):
             self.assertEqual(out.returncode, 1, extra)
             self.assertIn("triad.yaml:13:", out.stderr, extra)
             self.assertIn(want, out.stderr, extra)
+
+    def check(self, extra):
+        self.write(extra)
+        return subprocess.run([LBD, "-t", "-c", self.conf, "--host", "h1"],
+                              capture_output=True, text=True, timeout=10)
+
+    def test_unset_timeouts_warned(self):
+        out = self.check("  mode: http\n  connect_timeout: 2s\n")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("timeouts not set, using defaults: client_timeout 30s,"
+                      " server_timeout 30s, tunnel_timeout 1h, queue_timeout"
+                      " 5s, http_request_timeout 10s, keepalive_timeout 60s",
+                      out.stderr)
+        # tcp mode has no request heads and no keep-alive.
+        out = self.check("  mode: tcp\n")
+        self.assertIn("using defaults: connect_timeout 5s, client_timeout",
+                      out.stderr)
+        self.assertNotIn("http_request_timeout", out.stderr)
+        every = "".join("  %s: 5s\n" % k for k in (
+            "connect_timeout", "client_timeout", "server_timeout",
+            "tunnel_timeout", "queue_timeout", "http_request_timeout",
+            "keepalive_timeout"))
+        out = self.check("  mode: http\n" + every)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertNotIn("timeouts not set", out.stderr)
 
 
 if __name__ == "__main__":
