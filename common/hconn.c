@@ -20,6 +20,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "cidr.h"
@@ -99,6 +100,23 @@ hconn_unlimit(struct hconn_worker *w)
 			net_listener_enable(w->listeners[i], 1);
 }
 
+/*
+ * A TLS connection that ends cleanly sends close_notify. Besides being
+ * what RFC 8446 asks, it keeps the session resumable: OpenSSL drops from
+ * its cache every session whose connection is freed without a shutdown.
+ * Best effort, never blocks (the socket is non-blocking); a connection
+ * that failed (a fatal alert, a reset) is not marked, so its session goes.
+ */
+static void
+hconn_tls_shutdown(struct bufferevent *bev)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+
+	if (ssl != NULL && SSL_is_init_finished(ssl))
+		(void)SSL_shutdown(ssl);
+	ERR_clear_error();
+}
+
 /* The one way out: frees everything the connection holds. */
 static void
 hconn_close(struct hconn *c, const char *why)
@@ -121,6 +139,8 @@ hconn_close(struct hconn *c, const char *why)
 	if (w->ops->closed != NULL)
 		w->ops->closed(c);
 	event_free(c->timer);
+	if (c->tls)
+		hconn_tls_shutdown(c->bev);
 	bufferevent_free(c->bev);
 	hconn_unlimit(w);
 	lc_gen_unref(c->gen);

@@ -19,6 +19,7 @@
 #define TRIAD_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/ssl.h>
 
@@ -57,6 +58,15 @@ SSL_CTX	*tls_server_new(const struct tls_cert_conf *certs, size_t n,
  * given to tls_client_ssl() must match. TLS 1.2 minimum. Returns the
  * context or NULL with *cause.
  */
+/*
+ * tls_server_tickets (tls_ticket.c): session tickets on ctx from the
+ * process's rotating key ring: a new key every period_ms, tickets good for
+ * two periods, keys dropped after three; the ring outlives contexts, so a
+ * reload keeps resumption. period_ms 0: no tickets (the cache only). The
+ * last call's period applies to the whole process.
+ */
+void	tls_server_tickets(SSL_CTX *ctx, uint64_t period_ms);
+
 SSL_CTX	*tls_client_new(const char *ca_file, int flags, char **cause);
 /*
  * tls_client_ssl: a client SSL from ctx with servername as SNI (not sent

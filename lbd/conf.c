@@ -223,6 +223,10 @@ static const struct cfg_key lb_keys[] = {
 	  .max = 2LL * 365 * 86400 * 1000, .off = K(hsts_ms),
 	  .help = "http: Strict-Transport-Security max-age on HTTPS answers "
 	  "(0: none)." },
+	{ .name = "tls_ticket_rotation", .type = CFG_DURATION, .def = "1h",
+	  .min = 0, .max = 7LL * 86400 * 1000, .off = K(ticket_rotation_ms),
+	  .help = "http: a new session-ticket key this often; tickets are "
+	  "good for two periods (0: no tickets, the session cache only)." },
 	{ .name = "allow", .type = CFG_CIDRS, .flags = CFG_F_SCALAR_OK,
 	  .off = K(acl.allow),
 	  .help = "Clients allowed (empty: everyone not denied)." },
@@ -366,6 +370,8 @@ lb_conf_tls(struct lb_conf *c, const char *conf_path, char **cause)
 		tc[i].nnames = lc[i].names.n;
 	}
 	c->tls = tls_server_new(tc, c->certificates.n, TLS_ALPN_HTTP11, cause);
+	if (c->tls != NULL)
+		tls_server_tickets(c->tls, (uint64_t)c->ticket_rotation_ms);
 	for (i = 0; i < c->certificates.n; i++) {
 		free((char *)tc[i].cert_file);
 		free((char *)tc[i].key_file);

@@ -97,6 +97,7 @@ struct lb_conf {
 	struct cfg_array	 certificates;	/* struct lb_cert */
 	int			 redirect_https;
 	int64_t			 hsts_ms;
+	int64_t			 ticket_rotation_ms;
 	/* The edge: who may come in, and how often. */
 	struct lb_acl		 acl;		/* allow, deny */
 	int64_t			 rate;		/* requests per period; 0: off */

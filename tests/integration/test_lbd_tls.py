@@ -5,7 +5,11 @@ and openssl s_client; certificates are made by the openssl CLI."""
 
 import json
 import os
+import signal
+import socket
+import ssl
 import subprocess
+import time
 
 import triadtest
 from triadtest import http
@@ -117,6 +121,88 @@ class LbdTlsTest(triadtest.TestCase):
                         "https://127.0.0.1:%d/" % self.tport)
         self.assertIn(b"strict-transport-security: max-age=31536000",
                       out.stdout.lower())
+
+
+class LbdTlsResumeTest(triadtest.TestCase):
+    """Session resumption: tickets from a rotating key ring (one new key a
+    second here), kept over a reload, refused once their key is three
+    periods old; with tickets off, the session cache still resumes."""
+
+    def start(self, rotation):
+        self.dir = triadtest.tempdir("lbd-tls-resume")
+        make_cert(self.dir, "a", "a.test")
+        make_cert(self.dir, "b", "b.test")
+        self.port, self.tport, status, p1 = triadtest.free_ports(4)
+        echo = HttpServer(p1, "s1")
+        self.addCleanup(echo.kill)
+        conf = os.path.join(self.dir, "triad.yaml")
+        with open(conf, "w") as f:
+            f.write(TOPOLOGY.format(port=self.port, tport=self.tport,
+                                    status=status, p1=p1) +
+                    "  tls_ticket_rotation: %s\n" % rotation)
+        self.d = triadtest.Daemon(
+            [LBD, "-f", "-c", conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % status).start()
+        self.addCleanup(lambda: self.assertEqual(self.d.stop(), 0))
+
+    def get(self, session=None, version=ssl.TLSVersion.TLSv1_3):
+        """One HTTPS request; returns (reused, session, ticket given)."""
+        # Python resumes a session only in the context that made it.
+        if not hasattr(self, "ctxs"):
+            self.ctxs = {}
+        ctx = self.ctxs.get(version)
+        if ctx is None:
+            ctx = self.ctxs[version] = ssl.SSLContext(
+                ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.minimum_version = ctx.maximum_version = version
+        with socket.create_connection(("127.0.0.1", self.tport), 5) as raw:
+            with ctx.wrap_socket(raw, server_hostname="a.test",
+                                 session=session) as s:
+                s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n"
+                          b"Connection: close\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.assertTrue(data.startswith(b"HTTP/1.1 200"), data)
+                return (s.session_reused, s.session,
+                        s.session.has_ticket)
+
+    def test_tickets_resume_rotate_and_expire(self):
+        self.start("1s")
+        for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+            reused, sess, ticket = self.get(version=version)
+            self.assertFalse(reused)
+            self.assertTrue(ticket, version)
+            reused, _, _ = self.get(sess, version)
+            self.assertTrue(reused, version)
+        # A reload makes a new TLS context; the key ring is the process's.
+        reused, sess, _ = self.get()
+        mark = self.d.log_mark()
+        self.d.signal(signal.SIGHUP)
+        self.d.wait_log("generation 2 in service", since=mark)
+        self.assertTrue(self.get(sess)[0])
+        # The key that made sess is dropped after three periods.
+        reused, sess, _ = self.get()
+        time.sleep(3.3)
+        reused, fresh, _ = self.get(sess)
+        self.assertFalse(reused)
+        self.assertTrue(self.get(fresh)[0])
+
+    def test_tickets_off_cache_still_resumes(self):
+        self.start("0")
+        out = subprocess.run(
+            ["openssl", "s_client", "-connect", "127.0.0.1:%d" % self.tport,
+             "-tls1_2", "-sess_out", os.path.join(self.dir, "sess")],
+            input=b"", capture_output=True, timeout=30)
+        self.assertNotIn(b"TLS session ticket:", out.stdout)
+        reused, sess, ticket = self.get(version=ssl.TLSVersion.TLSv1_2)
+        self.assertFalse(ticket)
+        self.assertTrue(self.get(sess, ssl.TLSVersion.TLSv1_2)[0])
 
 
 if __name__ == "__main__":
