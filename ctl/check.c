@@ -108,7 +108,7 @@ ctl_check_lb_servers(const struct ctl_site *site, struct cfg_errors *errs)
 {
 	const struct lb_conf *lb = site->lb;
 	const struct topo_daemon *d;
-	size_t i;
+	size_t i, n = 0;
 
 	if (lb == NULL || !site->topo->daemons[TOPO_LBD].present)
 		return;
@@ -119,12 +119,15 @@ ctl_check_lb_servers(const struct ctl_site *site, struct cfg_errors *errs)
 		    "topology", lb->servers);
 		return;
 	}
-	for (i = 0; i < lb->backup.n; i++)
-		if (!ctl_check_has_instance(d, lb->backup.v[i]))
+	for (i = 0; i < lb->backup.n; i++) {
+		if (ctl_check_has_instance(d, lb->backup.v[i]))
+			n++;
+		else
 			ctl_check_error(site, errs, lb->backup.marks[i],
 			    "lbd.backup: '%s' is not an instance of %s",
 			    lb->backup.v[i], lb->servers);
-	if (lb->backup.n > 0 && lb->backup.n >= d->ninst)
+	}
+	if (n > 0 && n >= d->ninst)
 		ctl_check_error(site, errs, lb->backup.marks[0], "lbd.backup: "
 		    "every instance of %s is a backup: none is active",
 		    lb->servers);
