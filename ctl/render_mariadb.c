@@ -75,7 +75,8 @@ ctl_mariadb_bootstrap(const struct ctl_site *site, const char *host,
 	    "# MARIADB: the client command (default: mariadb).\nset -eu\n"
 	    ": \"${TRIAD_REPL_PASSWORD:?set TRIAD_REPL_PASSWORD}\"\n"
 	    "MARIADB=${MARIADB:-mariadb}\n"
-	    "pw=$(printf %%s \"$TRIAD_REPL_PASSWORD\" | sed \"s/'/''/g\")\n",
+	    "pw=$(printf %%s \"$TRIAD_REPL_PASSWORD\" | "
+	    "sed -e 's/\\\\/\\\\\\\\/g' -e \"s/'/''/g\")\n",
 	    site->topo->file, host);
 	if (id == 1)
 		fprintf(f, "$MARIADB -e \"CREATE USER IF NOT EXISTS 'repl'@'%%' "

@@ -50,6 +50,40 @@ ctl_unit_low_port(const struct ctl_site *site, const struct topo_instance *in)
 }
 
 /*
+ * path without "." and ".." segments (lexically: the path is on the
+ * target host, not here), in place. systemd refuses paths that are not
+ * normalized.
+ */
+static void
+ctl_unit_normalize(char *path)
+{
+	char *in = path, *out = path, *seg;
+
+	while (*in != '\0') {
+		while (*in == '/')
+			in++;
+		seg = in;
+		while (*in != '\0' && *in != '/')
+			in++;
+		if (in - seg == 1 && seg[0] == '.')
+			continue;
+		if (in - seg == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (out > path && *--out != '/')
+				;
+			continue;
+		}
+		if (in == seg)
+			break;
+		*out++ = '/';
+		memmove(out, seg, (size_t)(in - seg));
+		out += in - seg;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/*
  * A file the daemon writes (log, pidfile): its folder must be writable
  * under ProtectSystem=strict. Relative paths are the topology's folder's.
  */
@@ -67,6 +101,7 @@ ctl_unit_rw(FILE *f, const struct ctl_render_opts *o, const char *path)
 		xasprintf(&full, "%s/%s", dirname(dir), path);
 		free(dir);
 	}
+	ctl_unit_normalize(full);
 	fprintf(f, "ReadWritePaths=-%s\n", dirname(full));
 	free(full);
 }
