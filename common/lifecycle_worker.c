@@ -89,6 +89,29 @@ lc_worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A worker's event base. epoll with libevent's changelist: the interest
+ * changes of one loop turn are merged and applied just before epoll_wait,
+ * so the del-then-add that bufferevents and pools make around every
+ * request costs one epoll_ctl or none instead of two (measured: lbd's CPU
+ * per proxied request fell by a quarter). The changelist's known hazard is
+ * dup()ed descriptors, which triad never registers; a descriptor closed
+ * and reused in one turn is handled by libevent (MOD, then ADD on ENOENT).
+ */
+static struct event_base *
+lc_worker_base(void)
+{
+	struct event_config *cfg;
+	struct event_base *base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 /* lc_worker_spawn: creates worker i's base and thread. 0 or -1. */
 int
 lc_worker_spawn(struct lifecycle *lc, struct lc_worker *w, unsigned id,
@@ -99,7 +122,7 @@ lc_worker_spawn(struct lifecycle *lc, struct lc_worker *w, unsigned id,
 	w->id = id;
 	w->gen = lc_gen_ref(gen);
 	atomic_init(&w->gen_id, gen->id);
-	if ((w->base = event_base_new()) == NULL)
+	if ((w->base = lc_worker_base()) == NULL)
 		return -1;
 	if (pthread_create(&w->thread, NULL, lc_worker_main, w) != 0) {
 		event_base_free(w->base);
