@@ -42,20 +42,37 @@ ctl_status_addr(const struct topo_instance *in, struct net_addr *a)
 	return 0;
 }
 
-/* Sums the metrics whose key starts with name (every label set). */
+/*
+ * Is key the metric name (with any labels)? Names are exported as
+ * "triad_<daemon>_<name>" (common/metrics.c); the bare name is accepted
+ * too. The match is exact, so "server_requests_total" is not
+ * "requests_total".
+ */
+static int
+ctl_status_is(const char *key, const char *daemon, const char *name)
+{
+	size_t dlen = strlen(daemon), nlen = strlen(name);
+
+	if (strncmp(key, "triad_", 6) == 0 && strncmp(key + 6, daemon,
+	    dlen) == 0 && key[6 + dlen] == '_')
+		key += 6 + dlen + 1;
+	return strncmp(key, name, nlen) == 0 &&
+	    (key[nlen] == '\0' || key[nlen] == '{');
+}
+
+/* Sums the metric name over its label sets (those holding label, if set). */
 static long long
-ctl_status_sum(json_t *metrics, const char *name, const char *label)
+ctl_status_sum(json_t *metrics, const char *daemon, const char *name,
+    const char *label)
 {
 	const char *key;
 	json_t *v;
-	size_t len = strlen(name);
 	long long sum = 0;
 
 	json_object_foreach(metrics, key, v) {
-		if (strncmp(key, name, len) != 0 ||
-		    (key[len] != '\0' && key[len] != '{'))
+		if (!ctl_status_is(key, daemon, name))
 			continue;
-		if (label != NULL && strstr(key + len, label) == NULL)
+		if (label != NULL && strstr(key, label) == NULL)
 			continue;
 		if (json_is_integer(v))
 			sum += json_integer_value(v);
@@ -66,7 +83,8 @@ ctl_status_sum(json_t *metrics, const char *name, const char *label)
 /*
  * The counters every daemon has in some form: requests (HTTP daemons),
  * else sessions (lbd in tcp mode), else queries or connections; errors
- * are 5xx answers plus the daemon's *errors_total counters.
+ * are 5xx answers plus the daemon's own *errors_total counters (not the
+ * per-server ones, which repeat them).
  */
 static void
 ctl_status_counts(json_t *m, struct ctl_status_row *r)
@@ -78,13 +96,15 @@ ctl_status_counts(json_t *m, struct ctl_status_row *r)
 	size_t i, len;
 
 	for (i = 0; names[i] != NULL; i++)
-		if ((r->requests = ctl_status_sum(m, names[i], NULL)) > 0)
+		if ((r->requests = ctl_status_sum(m, r->daemon, names[i],
+		    NULL)) > 0)
 			break;
-	r->errors = ctl_status_sum(m, "requests_total", "5xx");
+	r->errors = ctl_status_sum(m, r->daemon, "requests_total", "5xx");
 	json_object_foreach(m, key, v) {
-		len = strlen(key);
-		if (len > 12 && strcmp(key + len - 12, "errors_total") == 0 &&
-		    strstr(key, "server") == NULL && json_is_integer(v))
+		len = strcspn(key, "{");
+		if (len > 12 && strncmp(key + len - 12, "errors_total",
+		    12) == 0 && strstr(key, "server") == NULL &&
+		    json_is_integer(v))
 			r->errors += json_integer_value(v);
 	}
 }
