@@ -15,6 +15,7 @@
 #include "hconn.h"
 #include "lifecycle.h"
 #include "listeners.h"
+#include "alog.h"
 
 struct topology;
 struct topo_instance;
@@ -109,5 +110,84 @@ struct appd_conf {
 	struct listeners		 lsn;
 	int				 inherit;
 };
+
+/* ---- the master: pools of worker processes, per event-loop thread ---- */
+
+struct appd_pool;
+struct appd_req;
+struct appd_worker;
+struct bufferevent;
+struct event;
+struct evbuffer;
+struct metric;
+
+/* Per app, summed over threads (labels app="name"). */
+struct appd_app_metrics {
+	struct metric	*running, *idle, *busy, *queued;	/* gauges */
+	struct metric	*requests, *errors, *timeouts, *crashes;
+	struct metric	*recycles, *rejections, *spawns;
+	struct metric	*latency;				/* histogram */
+};
+
+enum appd_proc_state {
+	APPD_PROC_IDLE,		/* waiting for a request */
+	APPD_PROC_BUSY,		/* running p->req */
+	APPD_PROC_STOPPING,	/* told to end (recycle, reload, timeout) */
+	APPD_PROC_DEAD,		/* its socket closed: being reaped */
+};
+
+/* One worker process (or one connection to an external FastCGI server). */
+struct appd_proc {
+	struct appd_proc	*next, *prev;		/* pool->procs */
+	struct appd_pool	*pool;
+	pid_t			 pid;		/* 0: external connection */
+	struct bufferevent	*bev;
+	enum appd_proc_state	 state;
+	uint64_t		 requests;
+	uint64_t		 idle_since_ms;
+	struct appd_req		*req;		/* BUSY: the request */
+	struct event		*timer;		/* request timeout, kill grace */
+	struct event		*reaper;	/* DEAD: waitpid polling */
+	unsigned		 reap_tries;
+	int			 timed_out;	/* killed for request_timeout */
+	int			 recycled;
+	char			 last[160];	/* method and path, for logs */
+};
+
+struct appd_pool {
+	struct appd_pool	*next;		/* worker's retired pools */
+	struct appd_worker	*w;
+	const struct appd_app	*app;
+	struct lc_gen		*gen;		/* keeps app alive */
+	struct appd_proc	*procs;		/* every live or dying process */
+	size_t			 nprocs, nidle, nbusy, nlive;
+	size_t			 max;		/* this thread's share */
+	struct appd_req		*qhead, *qtail;
+	size_t			 qlen;
+	unsigned		 crashes_in_row;
+	int			 backoff;	/* respawn timer armed */
+	struct event		*respawn;
+	struct event		*maint;		/* dynamic, ondemand: 1 s */
+	int			 retired;
+	unsigned		 seq;
+	struct appd_app_metrics	*m;
+};
+
+/* A worker thread of the master. */
+struct appd_worker {
+	struct hconn_worker	 hw;
+	struct lc_worker	*lc;
+	struct appd_pool	**pools;	/* current gen, one per app */
+	size_t			 npools;
+	struct appd_pool	*retired;	/* older gens, draining */
+	struct alog_buf		 alog;
+	struct event		*flush_timer;
+};
+
+#define APPD_CONF(c)	((const struct appd_conf *)(c)->conf)
+#define APPD_WORKER(c)	((struct appd_worker *)(c)->w->arg)
+
+extern struct hconn_metrics appd_hconn_metrics;
+extern struct metrics *appd_registry;
 
 #endif

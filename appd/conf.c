@@ -156,7 +156,7 @@ static const struct cfg_key appd_keys[] = {
 	{ .name = "database", .type = CFG_SECTION, .sub = &appd_db_schema,
 	  .off = K(database), .help = "The modules' database (dbproxyd)." },
 	{ .name = "trusted_proxies", .type = CFG_CIDRS,
-	  .flags = CFG_F_SCALAR_OK, .def = "[127.0.0.0/8, ::1/128]",
+	  .flags = CFG_F_SCALAR_OK, .def = "[127.0.0.0/8, '::1/128']",
 	  .off = K(trusted_proxies),
 	  .help = "Peers (webd) whose X-Forwarded-For gives REMOTE_ADDR." },
 	{ .name = "max_header_size", .type = CFG_SIZE, .def = "32k",

@@ -1,0 +1,77 @@
+/*
+ * appd_testmod.c: a module for appd's tests and benchmark: /t/hello (the
+ * smallest answer), /t/echo (method, path, query, a header and the body
+ * back), /t/crash (a segfault), /t/sleep?ms=N (slow), /t/stream (three
+ * flushed parts), /t/exit (the worker exits), /t/pid (which worker).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "triad_app.h"
+
+static int
+testmod_echo(struct triad_req *req)
+{
+	const char *h = triad_req_header(req, "X-Test");
+	const char *ra = triad_req_param(req, "REMOTE_ADDR");
+	size_t len;
+	const char *body = triad_req_body(req, &len);
+
+	triad_resp_header(req, "Content-Type", "text/plain");
+	triad_resp_printf(req, "method=%s\npath=%s\nquery=%s\nx-test=%s\n"
+	    "remote=%s\nbody=%zu:", triad_req_method(req), triad_req_path(req),
+	    triad_req_query(req), h ? h : "-", ra ? ra : "-", len);
+	triad_resp_write(req, body, len);
+	return 0;
+}
+
+static int
+testmod_stream(struct triad_req *req)
+{
+	int i;
+
+	triad_resp_header(req, "Content-Type", "text/plain");
+	for (i = 0; i < 3; i++) {
+		triad_resp_printf(req, "part %d\n", i);
+		if (triad_resp_flush(req) == -1)
+			return 0;
+		usleep(50000);
+	}
+	return 0;
+}
+
+static int
+testmod_handle(struct triad_req *req)
+{
+	const char *p = triad_req_path(req);
+	char buf[32];
+
+	if (strcmp(p, "/t/hello") == 0) {
+		triad_resp_header(req, "Content-Type", "text/plain");
+		return triad_resp_write(req, "hello\n", 6);
+	}
+	if (strcmp(p, "/t/echo") == 0)
+		return testmod_echo(req);
+	if (strcmp(p, "/t/crash") == 0)
+		raise(SIGSEGV);
+	if (strcmp(p, "/t/exit") == 0)
+		_exit(7);
+	if (strcmp(p, "/t/sleep") == 0) {
+		if (triad_req_query_param(req, "ms", buf, sizeof(buf)) != NULL)
+			usleep((useconds_t)atoi(buf) * 1000);
+		return triad_resp_printf(req, "slept %s\n", buf);
+	}
+	if (strcmp(p, "/t/stream") == 0)
+		return testmod_stream(req);
+	if (strcmp(p, "/t/pid") == 0)
+		return triad_resp_printf(req, "%d\n", (int)getpid());
+	if (strcmp(p, "/t/fail") == 0)
+		return -1;
+	triad_resp_status(req, 404);
+	return triad_resp_printf(req, "no such test route\n");
+}
+
+TRIAD_APP_MODULE("testmod", NULL, testmod_handle, NULL);

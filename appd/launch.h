@@ -1,0 +1,32 @@
+/*
+ * launch.h: starting worker processes from the master's threads.
+ */
+#ifndef APPD_LAUNCH_H
+#define APPD_LAUNCH_H
+
+#include <sys/types.h>
+
+struct appd_app;
+struct appd_conf;
+
+/*
+ * spawn_worker: starts one worker of app: /proc/self/exe in worker mode
+ * (posix_spawn, which is safe in a threaded process, unlike fork), with
+ * sock as its fd 0 and the app's settings in its environment; for a
+ * fastcgi app it then execs the app's command. Signals are reset to their
+ * defaults and unblocked in the child. Returns the pid, or -1 with *cause.
+ */
+pid_t	launch_worker(const struct appd_conf *, const struct appd_app *,
+	    int sock, char **cause);
+
+/*
+ * spawn_socket: the master's end and the worker's fd 0 for a new worker:
+ * a socketpair for a module, and for a fastcgi program (which accept()s
+ * on fd 0) a listening Unix socket in the abstract namespace with the
+ * master already connected to it. Both close-on-exec, the master's
+ * non-blocking. Returns 0, or -1 with *cause.
+ */
+int	launch_socket(const struct appd_app *, unsigned seq, int *master,
+	    int *child, char **cause);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * pool.h: an app's pool of worker processes on one event-loop thread of
+ * the master (php-fpm's pm: static, dynamic, ondemand), its bounded queue
+ * and its supervision: a worker that dies is reaped and its death logged
+ * with the app, the request and the signal; crashes in a row back off the
+ * respawn (10 ms doubling up to respawn_backoff_max).
+ */
+#ifndef APPD_POOL_H
+#define APPD_POOL_H
+
+#include "appd.h"
+
+struct appd_req;
+
+/* pool_new: a pool for app of gen on worker w, its workers started. */
+struct appd_pool *pool_new(struct appd_worker *w, struct lc_gen *gen,
+	    const struct appd_app *app);
+/*
+ * pool_retire: the pool of an older generation: idle workers stop now,
+ * busy ones after their request; queued requests move to next (the new
+ * pool of the same app), or get 503 when it is NULL. The pool frees
+ * itself once its last worker is reaped.
+ */
+void	pool_retire(struct appd_pool *, struct appd_pool *next);
+/* pool_shutdown: every worker is told to stop and reaped (worker end). */
+void	pool_shutdown(struct appd_pool *);
+/*
+ * pool_submit: runs q on an idle worker, or starts one, or queues q, or
+ * answers 503 with Retry-After when the queue is full.
+ */
+void	pool_submit(struct appd_pool *, struct appd_req *);
+/* pool_unqueue: takes a queued q out (the client left, its timeout). */
+void	pool_unqueue(struct appd_pool *, struct appd_req *);
+
+/* What proc.c tells its pool. */
+void	pool_proc_idle(struct appd_proc *);	/* a request ended */
+void	pool_proc_closed(struct appd_proc *);	/* its socket closed */
+void	pool_proc_stop(struct appd_proc *, int sig);	/* recycle, kill */
+
+#endif

@@ -1,0 +1,511 @@
+/*
+ * proc.c: the master's FastCGI client (see proc.h). Records are parsed
+ * from the worker's bufferevent; STDOUT collects in the request's out
+ * buffer until the end of what one read brought: if END_REQUEST is there,
+ * the response goes out with a Content-Length (the common case: a module
+ * answers in one write), otherwise its head goes out now and the body
+ * streams.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "appd.h"
+#include "cgihead.h"
+#include "cidr.h"
+#include "fcgi.h"
+#include "http1.h"
+#include "log.h"
+#include "metrics.h"
+#include "pool.h"
+#include "proc.h"
+#include "request.h"
+#include "util.h"
+
+#define PROC_STDERR_MAX	2048
+
+static void	proc_read_cb(struct bufferevent *, void *);
+static void	proc_event_cb(struct bufferevent *, short, void *);
+
+/* A new process on the pool's list; its socket read at once. */
+static struct appd_proc *
+proc_alloc(struct appd_pool *pool, pid_t pid, struct bufferevent *bev)
+{
+	struct appd_proc *p = xcalloc(1, sizeof(*p));
+
+	p->pool = pool;
+	p->pid = pid;
+	p->bev = bev;
+	p->state = APPD_PROC_IDLE;
+	p->idle_since_ms = util_now_ms();
+	bufferevent_setcb(bev, proc_read_cb, NULL, proc_event_cb, p);
+	bufferevent_enable(bev, EV_READ);
+	return p;
+}
+
+struct appd_proc *
+proc_new(struct appd_pool *pool, pid_t pid, int fd)
+{
+	struct bufferevent *bev;
+
+	bev = bufferevent_socket_new(pool->w->lc->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		close(fd);
+		return NULL;
+	}
+	return proc_alloc(pool, pid, bev);
+}
+
+struct appd_proc *
+proc_connect(struct appd_pool *pool, const struct net_addr *a)
+{
+	struct bufferevent *bev;
+
+	bev = bufferevent_socket_new(pool->w->lc->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		return NULL;
+	if (bufferevent_socket_connect(bev, (const struct sockaddr *)&a->ss,
+	    (int)a->len) == -1) {
+		bufferevent_free(bev);
+		return NULL;
+	}
+	return proc_alloc(pool, 0, bev);
+}
+
+void
+proc_close(struct appd_proc *p)
+{
+	if (p->bev != NULL) {
+		bufferevent_free(p->bev);
+		p->bev = NULL;
+	}
+}
+
+void
+proc_free(struct appd_proc *p)
+{
+	proc_close(p);
+	if (p->timer != NULL)
+		event_free(p->timer);
+	if (p->reaper != NULL)
+		event_free(p->reaper);
+	free(p);
+}
+
+/* One name-value pair from C strings or spans. */
+static void
+proc_nv(struct fcgi_buf *b, const char *n, const char *v, size_t vlen)
+{
+	fcgi_put_nv(b, n, strlen(n), v, vlen);
+}
+
+static void
+proc_nvs(struct fcgi_buf *b, const char *n, const char *v)
+{
+	if (v != NULL)
+		proc_nv(b, n, v, strlen(v));
+}
+
+/* The peer's address without its port ("127.0.0.1", "::1"). */
+static void
+proc_peer_addr(const struct net_addr *a, char *buf, size_t size)
+{
+	const void *src = NULL;
+
+	if (a->ss.ss_family == AF_INET)
+		src = &((const struct sockaddr_in *)&a->ss)->sin_addr;
+	else if (a->ss.ss_family == AF_INET6)
+		src = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+	if (src == NULL || inet_ntop(a->ss.ss_family, src, buf,
+	    (socklen_t)size) == NULL)
+		util_strlcpy(buf, "127.0.0.1", size);	/* a unix: peer */
+}
+
+/* The client's address: the last X-Forwarded-For hop from a trusted webd. */
+static void
+proc_params_remote(const struct appd_req *q, const struct appd_conf *c,
+    struct fcgi_buf *b)
+{
+	const struct http1_msg *m = &q->msg;
+	char addr[64], port[8];
+	const char *xff, *proto, *last;
+	size_t len = 0, plen = 0;
+
+	proc_peer_addr(&q->c->peer, addr, sizeof(addr));
+	snprintf(port, sizeof(port), "%u", addr_port(&q->c->peer));
+	proto = q->c->tls ? "https" : NULL;
+	/* A Unix-socket peer is local: webd on this host. */
+	if (q->c->peer.ss.ss_family == AF_UNIX ||
+	    cidr_list_match(&c->trusted_proxies, (const struct sockaddr *)
+	    &q->c->peer.ss)) {
+		if ((xff = http1_header_get(m, "X-Forwarded-For", &len)) !=
+		    NULL) {
+			last = xff + len;
+			while (last > xff && last[-1] != ',')
+				last--;
+			while (last < xff + len && *last == ' ')
+				last++;
+			if ((size_t)(xff + len - last) < sizeof(addr)) {
+				memcpy(addr, last, (size_t)(xff + len - last));
+				addr[xff + len - last] = '\0';
+			}
+		}
+		if ((xff = http1_header_get(m, "X-Forwarded-Proto", &plen)) !=
+		    NULL && plen == 5 && memcmp(xff, "https", 5) == 0)
+			proto = "https";
+	}
+	proc_nvs(b, "REMOTE_ADDR", addr);
+	proc_nvs(b, "REMOTE_PORT", port);
+	if (proto != NULL)
+		proc_nvs(b, "HTTPS", "on");
+	proc_nvs(b, "REQUEST_SCHEME", proto ? "https" : "http");
+}
+
+/* HTTP_* for each field but hop-by-hop ones and Proxy (httpoxy). */
+static void
+proc_params_headers(const struct appd_req *q, struct fcgi_buf *b)
+{
+	static const char *const skip[] = { "Content-Type", "Content-Length",
+	    "Connection", "Keep-Alive", "Proxy", "TE", "Transfer-Encoding",
+	    "Upgrade", "Trailer", NULL };
+	const struct http1_msg *m = &q->msg;
+	const char *n, *v;
+	char key[300];
+	size_t i, k, nl;
+
+	for (i = 0; i < m->nheaders; i++) {
+		n = http1_span_ptr(m, m->headers[i].name);
+		nl = m->headers[i].name.len;
+		for (k = 0; skip[k] != NULL; k++)
+			if (strlen(skip[k]) == nl &&
+			    util_strncasecmp(n, skip[k], nl) == 0)
+				break;
+		if (skip[k] != NULL || nl + 6 > sizeof(key))
+			continue;
+		memcpy(key, "HTTP_", 5);
+		for (k = 0; k < nl; k++)
+			key[5 + k] = n[k] == '-' ? '_' : (n[k] >= 'a' &&
+			    n[k] <= 'z' ? (char)(n[k] - 32) : n[k]);
+		v = http1_span_ptr(m, m->headers[i].value);
+		fcgi_put_nv(b, key, 5 + nl, v, m->headers[i].value.len);
+	}
+}
+
+/* SCRIPT_NAME, SCRIPT_FILENAME and PATH_INFO for fastcgi and cgi. */
+static void
+proc_params_script(const struct appd_req *q, const char *path, size_t plen,
+    struct fcgi_buf *b)
+{
+	const struct appd_app *a = q->app;
+	const char *end;
+	char *s;
+
+	if (a->root_path == NULL)
+		return;
+	proc_nvs(b, "DOCUMENT_ROOT", a->root_path);
+	if (a->script != NULL) {
+		xasprintf(&s, "%s/%s", a->root_path, a->script);
+		proc_nvs(b, "SCRIPT_FILENAME", s);
+		free(s);
+		xasprintf(&s, "/%s", a->script);
+		proc_nvs(b, "SCRIPT_NAME", s);
+		free(s);
+		proc_nv(b, "PATH_INFO", path, plen);
+		return;
+	}
+	/* The script is the path up to the end of its first segment with
+	   a dot ("/php/x.php/more": /php/x.php, PATH_INFO /more). */
+	end = path;
+	while (end < path + plen) {
+		const char *seg = end + 1, *next = memchr(seg, '/',
+		    (size_t)(path + plen - seg));
+
+		if (next == NULL)
+			next = path + plen;
+		end = next;
+		if (memchr(seg, '.', (size_t)(next - seg)) != NULL)
+			break;
+	}
+	proc_nv(b, "SCRIPT_NAME", path, (size_t)(end - path));
+	proc_nv(b, "PATH_INFO", end, (size_t)(path + plen - end));
+	xasprintf(&s, "%s%.*s", a->root_path, (int)(end - path), path);
+	proc_nvs(b, "SCRIPT_FILENAME", s);
+	free(s);
+}
+
+void
+proc_params(const struct appd_req *q, struct fcgi_buf *b)
+{
+	const struct http1_msg *m = &q->msg;
+	const struct appd_conf *c = q->c->conf;
+	const char *t = http1_span_ptr(m, m->target), *qs, *v;
+	size_t tl = m->target.len, pl, vl;
+	char num[32];
+
+	qs = memchr(t, '?', tl);
+	pl = qs ? (size_t)(qs - t) : tl;
+	proc_nvs(b, "GATEWAY_INTERFACE", "CGI/1.1");
+	proc_nvs(b, "SERVER_SOFTWARE", "triad-appd");
+	proc_nvs(b, "SERVER_PROTOCOL", m->version_minor == 0 ? "HTTP/1.0" :
+	    "HTTP/1.1");
+	proc_nv(b, "REQUEST_METHOD", http1_span_ptr(m, m->method_text),
+	    m->method_text.len);
+	proc_nv(b, "REQUEST_URI", t, tl);
+	proc_nv(b, "DOCUMENT_URI", t, pl);
+	proc_nv(b, "QUERY_STRING", qs ? qs + 1 : "", qs ? tl - pl - 1 : 0);
+	if ((v = http1_header_get(m, "Host", &vl)) != NULL)
+		proc_nv(b, "SERVER_NAME", v, vl);
+	if ((v = http1_header_get(m, "Content-Type", &vl)) != NULL)
+		proc_nv(b, "CONTENT_TYPE", v, vl);
+	snprintf(num, sizeof(num), "%zu", evbuffer_get_length(q->body));
+	proc_nvs(b, "CONTENT_LENGTH", num);
+	proc_nvs(b, "REDIRECT_STATUS", "200");	/* php-cgi's force-redirect */
+	proc_params_remote(q, c, b);
+	proc_params_script(q, t, pl, b);
+	proc_params_headers(q, b);
+}
+
+/* request_timeout: 504 (or a close), SIGTERM, then SIGKILL. */
+static void
+proc_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct appd_proc *p = arg;
+	struct appd_req *q = p->req;
+
+	log_warnx("app %s: %s on worker %d ran past request_timeout "
+	    "(%lld ms): SIGTERM, SIGKILL after %lld ms", p->pool->app->name,
+	    p->last, (int)p->pid, (long long)p->pool->app->request_timeout_ms,
+	    (long long)p->pool->app->kill_grace_ms);
+	metric_inc(p->pool->m->timeouts);
+	p->timed_out = 1;
+	p->req = NULL;
+	if (q != NULL) {
+		q->proc = NULL;
+		if (q->c != NULL)
+			appd_req_fail(q, 504, "sH");
+		else
+			appd_req_free(q);
+	}
+	pool_proc_stop(p, SIGTERM);
+}
+
+void
+proc_run(struct appd_proc *p, struct appd_req *q)
+{
+	const struct appd_app *a = p->pool->app;
+	struct fcgi_buf b = { 0 }, params = { 0 };
+	struct timeval tv = { a->request_timeout_ms / 1000,
+	    (a->request_timeout_ms % 1000) * 1000 };
+	const struct http1_msg *m = &q->msg;
+	size_t blen = evbuffer_get_length(q->body);
+
+	p->state = APPD_PROC_BUSY;
+	p->req = q;
+	q->proc = p;
+	q->t_run_us = util_now_us();
+	snprintf(p->last, sizeof(p->last), "%.*s %.*s",
+	    (int)m->method_text.len, http1_span_ptr(m, m->method_text),
+	    (int)MINIMUM(m->target.len, 120), http1_span_ptr(m, m->target));
+	proc_params(q, &params);
+	fcgi_put_begin(&b, 1, FCGI_RESPONDER, FCGI_KEEP_CONN);
+	fcgi_put_stream(&b, FCGI_PARAMS, 1, params.p, params.len);
+	fcgi_put_stream(&b, FCGI_PARAMS, 1, NULL, 0);
+	if (blen > 0)
+		fcgi_put_stream(&b, FCGI_STDIN, 1,
+		    evbuffer_pullup(q->body, -1), blen);
+	fcgi_put_stream(&b, FCGI_STDIN, 1, NULL, 0);
+	bufferevent_write(p->bev, b.p, b.len);
+	fcgi_buf_free(&b);
+	fcgi_buf_free(&params);
+	if (p->timer == NULL)
+		p->timer = evtimer_new(p->pool->w->lc->base, proc_timeout, p);
+	evtimer_add(p->timer, &tv);
+}
+
+void
+proc_detach(struct appd_proc *p)
+{
+	if (p->req != NULL)
+		p->req->proc = NULL;
+	p->req = NULL;
+}
+
+/* The answer could not be used: 502, and this worker is not trusted. */
+static void
+proc_bad(struct appd_proc *p, const char *why)
+{
+	struct appd_req *q = p->req;
+
+	log_warnx("app %s: %s on worker %d: %s", p->pool->app->name, p->last,
+	    (int)p->pid, why);
+	p->req = NULL;
+	if (q != NULL) {
+		q->proc = NULL;
+		if (q->c != NULL)
+			appd_req_fail(q, 502, "SD");
+		else
+			appd_req_free(q);
+	}
+	pool_proc_stop(p, SIGTERM);
+}
+
+/* STDERR: appd's log, one line per record (bounded). */
+static void
+proc_stderr(struct appd_proc *p, const struct fcgi_rec *r)
+{
+	size_t n = MINIMUM(r->len, PROC_STDERR_MAX);
+
+	while (n > 0 && (r->data[n - 1] == '\n' || r->data[n - 1] == '\r'))
+		n--;
+	if (n > 0)
+		log_warnx("app %s: worker %d stderr: %.*s", p->pool->app->name,
+		    (int)p->pid, (int)n, (const char *)r->data);
+}
+
+/*
+ * What STDOUT brought in this read: the whole response (ended), or its
+ * head and the start of the body (streaming). -1 when it is unusable.
+ */
+static int
+proc_flush_out(struct appd_proc *p, struct appd_req *q, int ended)
+{
+	struct cgihead h;
+	const char *why = "no response head";
+	size_t len = evbuffer_get_length(q->out), used, hl;
+	const char *buf;
+	int rc;
+
+	if (q->c == NULL)
+		return (evbuffer_drain(q->out, len), 0);
+	if (!q->head_done && len > 0) {
+		hl = MINIMUM(len, CGIHEAD_MAX + 4);
+		buf = (const char *)evbuffer_pullup(q->out, (ev_ssize_t)hl);
+		rc = cgihead_parse(buf, hl, &h, &used, &why);
+		if (rc == -1 || (rc == 0 && ended))
+			return (proc_bad(p, why), -1);
+		if (rc == 0)
+			return 0;
+		if (appd_req_head(q, &h, len - used, ended) == -1)
+			return (proc_bad(p, "a response head appd refuses"), -1);
+		evbuffer_drain(q->out, used);
+		q->head_done = 1;
+	} else if (!q->head_done && ended)
+		return (proc_bad(p, why), -1);
+	if ((len = evbuffer_get_length(q->out)) > 0)
+		appd_req_data(q, q->out, len);
+	return 0;
+}
+
+/* END_REQUEST: the response is complete, the worker free again. */
+static void
+proc_end(struct appd_proc *p)
+{
+	struct appd_req *q = p->req;
+
+	evtimer_del(p->timer);
+	p->req = NULL;
+	p->requests++;
+	p->pool->crashes_in_row = 0;
+	if (q != NULL) {
+		q->proc = NULL;
+		metric_observe(p->pool->m->latency,
+		    (int64_t)(util_now_us() - q->t_run_us));
+		if (q->c != NULL)
+			appd_req_done(q);
+		else
+			appd_req_free(q);
+	}
+	pool_proc_idle(p);
+}
+
+/* One record of the current request. 1: ended, 0: more, -1: dropped. */
+static int
+proc_record(struct appd_proc *p, const struct fcgi_rec *r)
+{
+	struct appd_req *q = p->req;
+	const struct appd_conf *c = p->pool->gen->conf;
+
+	if (r->type == FCGI_STDERR)
+		proc_stderr(p, r);
+	else if (r->type == FCGI_END_REQUEST)
+		return 1;
+	else if (r->type == FCGI_STDOUT && q != NULL) {
+		q->resp_bytes += r->len;
+		if (q->resp_bytes > c->max_response_size)
+			return (proc_bad(p, "response over max_response_size"),
+			    -1);
+		evbuffer_add(q->out, r->data, r->len);
+	}
+	return 0;
+}
+
+static void
+proc_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct appd_proc *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct fcgi_rec rec;
+	uint8_t h[FCGI_HEADER_LEN];
+	size_t len, need, used;
+	int ended = 0, rc;
+
+	while (!ended && (len = evbuffer_get_length(in)) >= FCGI_HEADER_LEN) {
+		evbuffer_copyout(in, h, sizeof(h));
+		need = FCGI_HEADER_LEN + ((size_t)h[4] << 8 | h[5]) + h[6];
+		if (len < need)
+			break;
+		rc = fcgi_parse(evbuffer_pullup(in, (ev_ssize_t)need), need,
+		    &rec, &used);
+		if (rc != 1)
+			return proc_bad(p, "bad FastCGI record");
+		if (p->state != APPD_PROC_BUSY) {
+			evbuffer_drain(in, used);	/* a dying worker */
+			continue;
+		}
+		rc = proc_record(p, &rec);
+		evbuffer_drain(in, used);
+		if (rc == -1)
+			return;
+		ended = rc;
+	}
+	if (p->state != APPD_PROC_BUSY || p->req == NULL) {
+		if (ended && p->state == APPD_PROC_BUSY)
+			proc_end(p);
+		return;
+	}
+	if (proc_flush_out(p, p->req, ended) == -1)
+		return;
+	if (ended)
+		proc_end(p);
+}
+
+/* The socket closed: the worker died (or was told to stop). */
+static void
+proc_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct appd_proc *p = arg;
+	struct appd_req *q = p->req;
+
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	p->req = NULL;
+	if (q != NULL) {
+		q->proc = NULL;
+		if (q->c != NULL)
+			appd_req_fail(q, 502, "SD");
+		else
+			appd_req_free(q);
+	}
+	pool_proc_closed(p);
+}

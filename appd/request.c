@@ -1,0 +1,398 @@
+/*
+ * request.c: appd's HTTP side (see request.h): routing to an app, the
+ * request body read whole within the app's limit, the response head
+ * rebuilt from the app's CGI head (hop-by-hop fields dropped, framing
+ * appd's own), errors and the access log.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "alog.h"
+#include "appd.h"
+#include "cgihead.h"
+#include "conf.h"
+#include "http1.h"
+#include "metrics.h"
+#include "pool.h"
+#include "proc.h"
+#include "request.h"
+#include "util.h"
+
+#define REQ_HEAD_MAX	(CGIHEAD_MAX + 1024)
+
+static void	appd_req_client_read(void *);
+static void	appd_req_client_drained(void *);
+static void	appd_req_abort(void *);
+
+static const struct hconn_async_ops appd_req_async_ops = {
+	.read = appd_req_client_read,
+	.drained = appd_req_client_drained,
+	.abort = appd_req_abort,
+};
+
+void
+appd_req_free(struct appd_req *q)
+{
+	if (q->queued && q->pool != NULL)
+		pool_unqueue(q->pool, q);
+	if (q->proc != NULL)
+		proc_detach(q->proc);
+	if (q->qtimer != NULL)
+		event_free(q->qtimer);
+	if (q->body != NULL)
+		evbuffer_free(q->body);
+	if (q->out != NULL)
+		evbuffer_free(q->out);
+	free(q->head);
+	free(q);
+}
+
+/* The request is over: log it, the connection goes on, q is freed. */
+static void
+appd_req_finish(struct appd_req *q)
+{
+	struct hconn *c = q->c;
+
+	q->req.upstream_us = q->t_run_us ? util_now_us() - q->t_run_us : 0;
+	q->req.server = q->app != NULL ? q->app->name : NULL;
+	q->c = NULL;
+	hconn_finish(c, &q->req);	/* logs q->req: free after */
+	appd_req_free(q);
+}
+
+void
+appd_req_fail(struct appd_req *q, int status, const char *tc)
+{
+	if (q->pool != NULL && status >= 500)
+		metric_inc(q->pool->m->errors);
+	q->req.tc = tc;
+	if (q->head_done)
+		q->req.close = 1;	/* the head is out: cut the body */
+	else
+		hconn_error(q->c, &q->req, status);
+	appd_req_finish(q);
+}
+
+void
+appd_req_reject(struct appd_req *q, int64_t retry_after)
+{
+	static const char body[] = "{\"error\":\"overloaded, retry later\"}\n";
+	struct http1_out out;
+	char buf[512];
+
+	q->req.tc = "sQ";
+	hconn_head(q->c, &q->req, &out, buf, sizeof(buf), 503);
+	http1_out_add(&out, "Content-Type: application/json\r\n", 32);
+	http1_write_header_u64(&out, "Retry-After", 11, (uint64_t)retry_after);
+	http1_write_header_u64(&out, "Content-Length", 14, sizeof(body) - 1);
+	if (hconn_send_head(q->c, &out) == 0 && !q->req.head_only) {
+		evbuffer_add(hconn_output(q->c), body, sizeof(body) - 1);
+		q->req.bytes = sizeof(body) - 1;
+	}
+	appd_req_finish(q);
+}
+
+/* 1 for the fields appd frames itself or that are hop-by-hop. */
+static int
+appd_req_skip_field(const struct cgihead_field *f)
+{
+	static const char *const skip[] = { "Connection", "Keep-Alive",
+	    "Transfer-Encoding", "Content-Length", "Upgrade", "Trailer",
+	    "Proxy-Connection", NULL };
+	size_t i;
+
+	for (i = 0; skip[i] != NULL; i++)
+		if (strlen(skip[i]) == f->nlen &&
+		    util_strncasecmp(f->name, skip[i], f->nlen) == 0)
+			return 1;
+	return 0;
+}
+
+int
+appd_req_head(struct appd_req *q, const struct cgihead *h,
+    uint64_t body_len, int complete)
+{
+	struct hreq *r = &q->req;
+	struct http1_out out;
+	char buf[REQ_HEAD_MAX];
+	int nobody = h->status == 204 || h->status == 304 || h->status < 200;
+	size_t i;
+
+	if (h->status < 200)
+		return -1;	/* no interim answers from apps */
+	if (complete && h->has_length && h->content_length != body_len)
+		return -1;
+	if (!complete && !h->has_length && q->msg.version_minor == 0)
+		r->close = 1;	/* the end of the body is the close */
+	hconn_head(q->c, r, &out, buf, sizeof(buf), h->status);
+	for (i = 0; i < h->n; i++)
+		if (!appd_req_skip_field(&h->f[i]))
+			http1_write_header(&out, h->f[i].name, h->f[i].nlen,
+			    h->f[i].value, h->f[i].vlen);
+	if (nobody)
+		;
+	else if (complete || h->has_length)
+		http1_write_header_u64(&out, "Content-Length", 14,
+		    complete ? body_len : h->content_length);
+	else if (q->msg.version_minor == 1) {
+		http1_out_add(&out, "Transfer-Encoding: chunked\r\n", 28);
+		q->chunked = 1;
+	}
+	if (hconn_send_head(q->c, &out) == -1)
+		return -1;
+	q->streaming = !complete;
+	if (nobody)
+		r->head_only = 1;
+	return 0;
+}
+
+void
+appd_req_data(struct appd_req *q, struct evbuffer *from, size_t len)
+{
+	struct evbuffer *o = hconn_output(q->c);
+	struct http1_out out;
+
+	if (q->req.head_only) {
+		evbuffer_drain(from, len);
+		return;
+	}
+	if (q->chunked) {
+		http1_out_init_evbuffer(&out, o);
+		http1_write_chunk_header(&out, len);
+	}
+	evbuffer_remove_buffer(from, o, len);
+	if (q->chunked)
+		evbuffer_add(o, "\r\n", 2);
+	q->req.bytes += len;
+}
+
+void
+appd_req_done(struct appd_req *q)
+{
+	if (q->chunked && !q->req.head_only)
+		evbuffer_add(hconn_output(q->c), "0\r\n\r\n", 5);
+	q->req.tc = HCONN_TC_OK;
+	appd_req_finish(q);
+}
+
+/* The pool of app on this thread (a reload may have changed the order). */
+static struct appd_pool *
+appd_req_pool(struct appd_worker *w, const struct appd_app *a)
+{
+	size_t i;
+
+	if (a->index < w->npools && w->pools[a->index]->app == a)
+		return w->pools[a->index];
+	for (i = 0; i < w->npools; i++)
+		if (strcmp(w->pools[i]->app->name, a->name) == 0)
+			return w->pools[i];
+	return NULL;
+}
+
+/* The body is in: to the app's pool. */
+static void
+appd_req_submit(struct appd_req *q)
+{
+	struct appd_pool *pool = appd_req_pool(APPD_WORKER(q->c), q->app);
+
+	hconn_read(q->c, 0);
+	if (pool == NULL) {
+		appd_req_fail(q, 503, "sC");
+		return;
+	}
+	pool_submit(pool, q);
+}
+
+/* Reads the request body into q->body (decoded, bounded). */
+static void
+appd_req_body(struct appd_req *q)
+{
+	struct evbuffer *in = hconn_input(q->c);
+	size_t len, used, dlen;
+	const char *buf, *data;
+	enum http1_rc rc;
+
+	while (!http1_body_done(&q->qbody) &&
+	    (len = evbuffer_get_length(in)) > 0) {
+		len = MINIMUM(len, 65536);
+		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		rc = http1_body_decode(&q->qbody, buf, len, &used, &data,
+		    &dlen);
+		if (rc == HTTP1_ERROR) {
+			q->req.close = 1;
+			appd_req_fail(q, q->qbody.err_status, "CD");
+			return;
+		}
+		if (dlen > 0)
+			evbuffer_add(q->body, data, dlen);
+		evbuffer_drain(in, used);
+		if (rc == HTTP1_AGAIN && used == 0)
+			break;
+	}
+	if (http1_body_done(&q->qbody))
+		appd_req_submit(q);
+	else
+		hconn_read(q->c, 1);
+}
+
+static void
+appd_req_client_read(void *arg)
+{
+	struct appd_req *q = arg;
+
+	if (!http1_body_done(&q->qbody) && !q->queued && q->proc == NULL)
+		appd_req_body(q);
+	else
+		hconn_read(q->c, 0);
+}
+
+static void
+appd_req_client_drained(void *arg)
+{
+}
+
+/* The client left: drop q, or let its worker finish and drop it then. */
+static void
+appd_req_abort(void *arg)
+{
+	struct appd_req *q = arg;
+
+	q->c = NULL;
+	q->req.tc = "CD";
+	if (q->proc != NULL) {
+		/* The worker's answer is discarded when it comes. */
+		return;
+	}
+	appd_req_free(q);
+}
+
+/* The request's own copy of its head, then its body. */
+static int
+appd_req_start(struct hconn *c, struct hreq *r, const struct appd_app *a)
+{
+	const struct http1_msg *m = r->msg;
+	struct http1_limits lim = c->hs->limits;
+	struct appd_req *q;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL ||
+	    (q->head = malloc(m->head_len)) == NULL ||
+	    (q->body = evbuffer_new()) == NULL ||
+	    (q->out = evbuffer_new()) == NULL) {
+		if (q != NULL)
+			appd_req_free(q);
+		hconn_error(c, r, 503);
+		return 0;
+	}
+	memcpy(q->head, m->base, m->head_len);
+	q->msg = *m;
+	q->msg.base = q->head;
+	q->req = *r;
+	q->req.msg = &q->msg;
+	q->c = c;
+	q->app = a;
+	evbuffer_drain(hconn_input(c), m->head_len);
+	lim.max_body = a->client_max_body_size;
+	http1_body_init(&q->qbody, &q->msg, &lim);
+	hconn_async(c, &appd_req_async_ops, q);
+	if ((m->flags & HTTP1_F_EXPECT_CONTINUE) && m->body != HTTP1_BODY_NONE)
+		evbuffer_add(hconn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
+		    25);
+	appd_req_body(q);
+	return 1;
+}
+
+/* Routes r to the app of the longest matching prefix. */
+static int
+appd_request_handle(struct hconn *c, struct hreq *r)
+{
+	const struct http1_msg *m = r->msg;
+	const struct appd_app *a;
+	const char *t = http1_span_ptr(m, m->target), *qs;
+	size_t tl = m->target.len;
+
+	if (m->form != HTTP1_TARGET_ORIGIN) {
+		hconn_error(c, r, 400);
+		return 0;
+	}
+	qs = memchr(t, '?', tl);
+	if ((a = appd_conf_app(APPD_CONF(c), t, qs ? (size_t)(qs - t) :
+	    tl)) == NULL) {
+		hconn_error(c, r, 404);
+		return 0;
+	}
+	if ((m->flags & HTTP1_F_HAS_CL) &&
+	    m->content_length > a->client_max_body_size) {
+		r->close = 1;
+		hconn_error(c, r, 413);
+		return 0;
+	}
+	return appd_req_start(c, r, a);
+}
+
+/* Error pages in JSON: appd answers APIs. */
+static int
+appd_request_error_page(struct hconn *c, struct hreq *r, int status)
+{
+	struct http1_out out;
+	char buf[1024], body[200];
+	const char *reason = http1_reason_phrase(status);
+	int n;
+
+	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"status\":%d}\n",
+	    reason ? reason : "error", status);
+	hconn_head(c, r, &out, buf, sizeof(buf), status);
+	http1_out_add(&out, "Content-Type: application/json\r\n", 32);
+	http1_write_header_u64(&out, "Content-Length", 14, (uint64_t)n);
+	if (hconn_send_head(c, &out) == 0 && !r->head_only) {
+		evbuffer_add(hconn_output(c), body, (size_t)n);
+		r->bytes = (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Access log: combined format, rt, ut (the app's time), app and tc. */
+static void
+appd_request_log(struct hconn *c, const struct hreq *r)
+{
+	const struct http1_msg *m = r->msg;
+	char line[2048], ts[40];
+	time_t now = time(NULL);
+	struct tm tm;
+	int n;
+
+	if (APPD_CONF(c)->access == NULL)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
+	n = snprintf(line, sizeof(line), "%s - - %s \"%.*s %.*s HTTP/1.%d\" "
+	    "%d %llu rt=%.3f ut=%.3f app=%s tc=%s", c->client, ts,
+	    m ? (int)MINIMUM(m->method_text.len, 32) : 1,
+	    m ? http1_span_ptr(m, m->method_text) : "-",
+	    m ? (int)MINIMUM(m->target.len, 1024) : 1,
+	    m ? http1_span_ptr(m, m->target) : "-",
+	    m ? m->version_minor : 1, r->status,
+	    (unsigned long long)r->bytes,
+	    (double)(util_now_us() - r->t_start_us) / 1e6,
+	    (double)r->upstream_us / 1e6, r->server ? r->server : "-", r->tc);
+	if (n > 0)
+		alog_append(APPD_CONF(c)->access, &APPD_WORKER(c)->alog, line,
+		    MINIMUM((size_t)n, sizeof(line) - 1));
+}
+
+static const struct hconn_settings *
+appd_request_settings(const void *conf)
+{
+	return &((const struct appd_conf *)conf)->hs;
+}
+
+const struct hconn_ops appd_hconn_ops = {
+	.settings = appd_request_settings,
+	.handle = appd_request_handle,
+	.error_page = appd_request_error_page,
+	.log = appd_request_log,
+};

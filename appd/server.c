@@ -1,0 +1,213 @@
+/*
+ * server.c: appd's master in the lifecycle frame: HTTP listeners on each
+ * event-loop thread (common/hconn, as webd), one pool of worker processes
+ * per app and thread, metrics, reload and stop. See lifecycle.h.
+ *
+ * Reload: each thread starts new pools for the new generation (new
+ * workers, with the new configuration) and retires the old ones: their
+ * idle workers stop at once, busy ones after their request, and their
+ * queued requests move to the new pool of the same app. No request is
+ * dropped.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "appd.h"
+#include "conf.h"
+#include "hconn.h"
+#include "log.h"
+#include "metrics.h"
+#include "net.h"
+#include "pool.h"
+#include "request.h"
+#include "server.h"
+#include "topology.h"
+#include "util.h"
+
+struct hconn_metrics appd_hconn_metrics;
+struct metrics *appd_registry;
+
+#define APPD_FLUSH_MS	500
+
+static int
+appd_setup(struct lifecycle *lc, char **cause)
+{
+	appd_registry = lc_metrics(lc);
+	hconn_metrics_init(&appd_hconn_metrics, appd_registry);
+	return 0;
+}
+
+/* One SO_REUSEPORT socket per worker and address, made while privileged. */
+static int
+appd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
+    char **cause)
+{
+	struct appd_conf *c = gen->conf;
+	const struct appd_conf *oc = old != NULL ? old->conf : NULL;
+
+	if (c->self->nlisten == 0) {
+		xasprintf(cause, "appd instance %s has no listen address",
+		    c->self->name);
+		return -1;
+	}
+	if (oc != NULL && listeners_same(c->self->listen, c->self->nlisten,
+	    oc->self->listen, oc->self->nlisten)) {
+		c->inherit = 1;
+		return 0;
+	}
+	return listeners_bind(&c->lsn, c->self->listen, c->self->nlisten,
+	    gen->settings.workers, cause);
+}
+
+static void
+appd_listen(struct lc_worker *lw, struct appd_worker *w)
+{
+	struct appd_conf *c = lw->gen->conf;
+	size_t i, n = c->self->nlisten;
+	int fd;
+
+	w->hw.listeners = xcalloc(n, sizeof(*w->hw.listeners));
+	w->hw.nlisteners = n;
+	for (i = 0; i < n; i++) {
+		fd = listeners_take(&c->lsn, lw->id, i);
+		w->hw.listeners[i] = net_listener_new(lw->base, fd, 0,
+		    hconn_accept, &w->hw);
+	}
+}
+
+static void
+appd_unlisten(struct appd_worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->hw.nlisteners; i++)
+		net_listener_free(w->hw.listeners[i]);
+	free(w->hw.listeners);
+	w->hw.listeners = NULL;
+	w->hw.nlisteners = 0;
+}
+
+/* A pool per app of the worker's generation. */
+static void
+appd_pools(struct lc_worker *lw, struct appd_worker *w)
+{
+	const struct appd_conf *c = lw->gen->conf;
+	const struct appd_app *a = c->apps.v;
+	size_t i;
+
+	w->npools = c->apps.n;
+	w->pools = w->npools ? xcalloc(w->npools, sizeof(*w->pools)) : NULL;
+	for (i = 0; i < w->npools; i++)
+		w->pools[i] = pool_new(w, lw->gen, &a[i]);
+}
+
+static void
+appd_flush(evutil_socket_t fd, short ev, void *arg)
+{
+	struct appd_worker *w = arg;
+	struct appd_conf *c = w->lc->gen->conf;
+
+	alog_flush(c->access, &w->alog);
+}
+
+static int
+appd_worker_start(struct lc_worker *lw)
+{
+	struct appd_worker *w = xcalloc(1, sizeof(*w));
+	struct appd_conf *c = lw->gen->conf;
+	struct timeval tv = { 0, APPD_FLUSH_MS * 1000 };
+
+	w->lc = lw;
+	w->hw.lc = lw;
+	w->hw.ops = &appd_hconn_ops;
+	w->hw.m = &appd_hconn_metrics;
+	w->hw.arg = w;
+	w->hw.max_conns = c->max_connections;
+	lw->data = w;
+	appd_listen(lw, w);
+	appd_pools(lw, w);
+	w->flush_timer = event_new(lw->base, -1, EV_PERSIST, appd_flush, w);
+	event_add(w->flush_timer, &tv);
+	return 0;
+}
+
+/* New pools for the new generation; the old ones drain. */
+static void
+appd_worker_reload(struct lc_worker *lw, struct lc_gen *old)
+{
+	struct appd_worker *w = lw->data;
+	struct appd_conf *c = lw->gen->conf, *oc = old->conf;
+	struct appd_pool **oldp = w->pools, *next;
+	size_t i, k, n = w->npools;
+
+	alog_flush(oc->access, &w->alog);
+	appd_pools(lw, w);
+	for (i = 0; i < n; i++) {
+		next = NULL;
+		for (k = 0; k < w->npools; k++)
+			if (strcmp(w->pools[k]->app->name,
+			    oldp[i]->app->name) == 0)
+				next = w->pools[k];
+		pool_retire(oldp[i], next);
+	}
+	free(oldp);
+	w->hw.max_conns = c->max_connections;
+	if (!c->inherit) {
+		appd_unlisten(w);
+		appd_listen(lw, w);
+	}
+}
+
+static void
+appd_worker_stop_accept(struct lc_worker *lw)
+{
+	struct appd_worker *w = lw->data;
+
+	appd_unlisten(w);
+	hconn_close_idle(&w->hw);
+}
+
+static void
+appd_worker_end(struct lc_worker *lw)
+{
+	struct appd_worker *w = lw->data;
+	struct appd_conf *c = lw->gen->conf;
+	size_t i;
+
+	hconn_close_all(&w->hw);
+	appd_unlisten(w);
+	for (i = 0; i < w->npools; i++)
+		pool_shutdown(w->pools[i]);
+	free(w->pools);
+	while (w->retired != NULL)
+		pool_shutdown(w->retired);
+	alog_flush(c->access, &w->alog);
+	event_free(w->flush_timer);
+	free(w);
+	lw->data = NULL;
+}
+
+static void
+appd_reopen(struct lifecycle *lc)
+{
+	struct appd_conf *c = lc_current(lc)->conf;
+
+	if (alog_reopen(c->access) == -1)
+		log_warn("reopening the access log");
+}
+
+const struct lc_ops appd_ops = {
+	.name = "appd",
+	.load = appd_conf_load,
+	.free_conf = appd_conf_free,
+	.setup = appd_setup,
+	.prepare = appd_prepare,
+	.worker_start = appd_worker_start,
+	.worker_reload = appd_worker_reload,
+	.worker_stop_accept = appd_worker_stop_accept,
+	.worker_end = appd_worker_end,
+	.reopen = appd_reopen,
+};
