@@ -306,7 +306,7 @@ dbproxyd_conf_free(void *arg)
 	if (c == NULL)
 		return;
 	listeners_close(&c->lsn);
-	for (i = 0; i < c->nservers; i++)
+	for (i = 0; i < c->nservers && !c->servers_shared; i++)
 		free(c->servers[i]);
 	free(c->servers);
 	if (c->tls != NULL)

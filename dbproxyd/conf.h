@@ -42,6 +42,7 @@ struct dbproxyd_user {
 	char		*name;
 	char		*password_hash;	/* "*" and 40 hex digits */
 	uint8_t		 stage2[20];	/* SHA1(SHA1(password)), decoded */
+	_Atomic int	 sessions;	/* logged in now (status) */
 };
 
 struct dbproxyd_conf {
@@ -72,6 +73,8 @@ struct dbproxyd_conf {
 	const struct topo_instance	*self;
 	struct dbp_server		**servers;	/* [0] the primary */
 	size_t				 nservers;
+	int				 servers_shared;	/* the process's:
+							   not freed here */
 	struct ssl_ctx_st		*tls;
 	struct listeners		 lsn;	/* made by prepare */
 	int				 inherit;

@@ -1,0 +1,323 @@
+/*
+ * backend.c: a pooled connection's login, with dbproxyd speaking the
+ * client side of the protocol itself on the worker's event loop.
+ *
+ * Why not Connector/C here: after the login the connection only carries
+ * packets that dbproxyd forwards unchanged, so the client library would
+ * do one thing (the login) and then have to hand over a socket whose
+ * buffers it owns. The login is a greeting, one response41 with a
+ * mysql_native_password token, maybe an AuthSwitchRequest: small, fully
+ * non-blocking here, and its capabilities (the dialect) are exactly the
+ * client session's, which raw forwarding needs. The monitor, which runs
+ * real queries, uses Connector/C.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "auth.h"
+#include "log.h"
+#include "pool.h"
+#include "session.h"
+#include "util.h"
+
+#define DBP_LOGIN_MAX	4096	/* a greeting or auth packet at most */
+
+/* The login's capabilities: the basics plus the session's dialect. */
+#define DBP_BE_BASE_CAPS (DBP_CLIENT_LONG_PASSWORD | DBP_CLIENT_PROTOCOL_41 | \
+	DBP_CLIENT_SECURE_CONNECTION | DBP_CLIENT_PLUGIN_AUTH | \
+	DBP_CLIENT_TRANSACTIONS)
+
+long
+dbp_pkt_peek(struct evbuffer *buf, uint8_t *out, size_t max, uint8_t *seq)
+{
+	uint8_t hdr[DBP_HDR];
+	uint32_t len;
+
+	if (evbuffer_copyout(buf, hdr, DBP_HDR) < DBP_HDR)
+		return -1;
+	len = dbp_frame_hdr(hdr, seq);
+	if (len > max)
+		return -2;
+	if (evbuffer_get_length(buf) < DBP_HDR + (size_t)len)
+		return -1;
+	evbuffer_drain(buf, DBP_HDR);
+	evbuffer_remove(buf, out, len);
+	return (long)len;
+}
+
+static const struct dbproxyd_conf *
+dbp_be_conf(const struct dbp_backend *be)
+{
+	return be->pool->w->lc->gen->conf;
+}
+
+static void
+dbp_be_send(struct dbp_backend *be, uint8_t seq, const struct dbp_wr *pl)
+{
+	struct dbp_wr f = { 0 };
+
+	dbp_frame(&f, &seq, pl->p, pl->len);
+	bufferevent_write(be->bev, f.p, f.len);
+	dbp_wr_free(&f);
+}
+
+/* The greeting: answer with the login. */
+static int
+dbp_be_greeting(struct dbp_backend *be, const uint8_t *p, size_t len,
+    char **cause)
+{
+	const struct dbproxyd_conf *c = dbp_be_conf(be);
+	struct dbp_greeting g;
+	struct dbp_wr w = { 0 };
+	uint8_t tok[20];
+	size_t n;
+
+	if (dbp_greeting_parse(p, len, &g, cause) == -1)
+		return -1;
+	n = dbp_auth_token(c->backend_password, g.scramble, tok);
+	dbp_login_build(&w, DBP_BE_BASE_CAPS | be->caps, c->backend_user, tok,
+	    n, DBP_NATIVE_PLUGIN);
+	w.p[8] = be->charset;
+	dbp_be_send(be, 1, &w);
+	explicit_bzero(w.p, w.len);
+	dbp_wr_free(&w);
+	be->state = DBP_BE_AUTH;
+	return 0;
+}
+
+/* The server's answer to the login: OK, ERR or an AuthSwitchRequest. */
+static int
+dbp_be_auth(struct dbp_backend *be, const uint8_t *p, size_t len,
+    uint8_t seq, char **cause)
+{
+	const struct dbproxyd_conf *c = dbp_be_conf(be);
+	struct dbp_wr w = { 0 };
+	struct dbp_rd r;
+	const char *plugin;
+	const uint8_t *scr;
+	uint8_t tok[20];
+	size_t n;
+
+	if (len > 0 && p[0] == 0x00)
+		return 1;
+	if (len > 0 && p[0] == 0xfe) {
+		dbp_rd_init(&r, p + 1, len - 1);
+		plugin = dbp_rd_nulstr(&r, &n);
+		scr = dbp_rd_bytes(&r, DBP_SCRAMBLE_LEN);
+		if (plugin == NULL || scr == NULL ||
+		    strcmp(plugin, DBP_NATIVE_PLUGIN) != 0) {
+			xasprintf(cause, "server asks for auth plugin %s",
+			    plugin ? plugin : "?");
+			return -1;
+		}
+		n = dbp_auth_token(c->backend_password, scr, tok);
+		dbp_wr_bytes(&w, tok, n);
+		dbp_be_send(be, (uint8_t)(seq + 1), &w);
+		dbp_wr_free(&w);
+		return 0;
+	}
+	xasprintf(cause, "login as %s refused: error %u %.*s", c->backend_user,
+	    dbp_err_code(p, len), len > 9 ? (int)(len - 9) : 0,
+	    (const char *)p + 9);
+	return -1;
+}
+
+/* A logged-in (or reset) connection: no timeouts while pooled. */
+static void
+dbp_be_up(struct dbp_backend *be)
+{
+	bufferevent_set_timeouts(be->bev, NULL, NULL);
+	dbp_pool_ready(be);
+}
+
+/* Packets while logging in or resetting. */
+static void
+dbp_be_login_read(struct dbp_backend *be)
+{
+	uint8_t buf[DBP_LOGIN_MAX], seq;
+	char *cause = NULL;
+	long n;
+	int r;
+
+	while ((n = dbp_pkt_peek(bufferevent_get_input(be->bev), buf,
+	    sizeof(buf), &seq)) >= 0) {
+		if (be->state == DBP_BE_GREETING)
+			r = dbp_be_greeting(be, buf, (size_t)n, &cause);
+		else if (be->state == DBP_BE_AUTH)
+			r = dbp_be_auth(be, buf, (size_t)n, seq, &cause);
+		else if (be->state == DBP_BE_RESETTING && n > 0 && buf[0] == 0)
+			r = 1;
+		else {
+			xasprintf(&cause, "unexpected packet (state %d)",
+			    be->state);
+			r = -1;
+		}
+		explicit_bzero(buf, sizeof(buf));
+		if (r == -1) {
+			dbp_pool_failed(be, cause);
+			free(cause);
+			return;
+		}
+		if (r == 1) {
+			dbp_be_up(be);
+			return;
+		}
+	}
+	if (n == -2)
+		dbp_pool_failed(be, "oversized login packet");
+}
+
+static void
+dbp_be_read(struct bufferevent *bev, void *arg)
+{
+	struct dbp_backend *be = arg;
+
+	(void)bev;
+	switch (be->state) {
+	case DBP_BE_BUSY:
+		dbp_session_backend_read(be->owner, be);
+		break;
+	case DBP_BE_IDLE:
+		/* A pooled connection has nothing to say: the server is
+		   closing it (wait_timeout, shutdown). */
+		dbp_pool_close(be);
+		break;
+	default:
+		dbp_be_login_read(be);
+		break;
+	}
+}
+
+static void
+dbp_be_write(struct bufferevent *bev, void *arg)
+{
+	struct dbp_backend *be = arg;
+
+	(void)bev;
+	if (be->state == DBP_BE_BUSY)
+		dbp_session_backend_drained(be->owner, be);
+}
+
+static void
+dbp_be_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct dbp_backend *be = arg;
+	int fd, one = 1;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		fd = bufferevent_getfd(bev);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		be->state = DBP_BE_GREETING;
+		return;
+	}
+	if (be->state == DBP_BE_BUSY) {
+		dbp_session_backend_lost(be->owner, be);
+		return;
+	}
+	if (be->state == DBP_BE_IDLE || be->state == DBP_BE_RESETTING)
+		dbp_pool_close(be);
+	else
+		dbp_pool_failed(be, what & BEV_EVENT_TIMEOUT ? "timeout" :
+		    "connection refused or closed");
+}
+
+struct dbp_backend *
+dbp_backend_open(struct dbp_pool *p, uint32_t caps, uint8_t charset)
+{
+	const struct dbproxyd_conf *c = p->w->lc->gen->conf;
+	struct dbp_backend *be = xcalloc(1, sizeof(*be));
+	struct timeval tv;
+
+	be->pool = p;
+	be->caps = caps;
+	be->charset = charset;
+	be->state = DBP_BE_CONNECTING;
+	be->bev = bufferevent_socket_new(p->w->lc->base, -1,
+	    BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(be->bev, dbp_be_read, dbp_be_write, dbp_be_event, be);
+	tv.tv_sec = c->connect_timeout_ms / 1000;
+	tv.tv_usec = (c->connect_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(be->bev, &tv, &tv);
+	bufferevent_enable(be->bev, EV_READ);
+	if (bufferevent_socket_connect(be->bev,
+	    (struct sockaddr *)&p->srv->addr.ss, (int)p->srv->addr.len) == -1) {
+		/* Reported through the event callback on the next turn? Not
+		   for an immediate failure: free it here. */
+		bufferevent_free(be->bev);
+		free(be);
+		return NULL;
+	}
+	return be;
+}
+
+/* Back to a clean session before the next client: COM_RESET_CONNECTION. */
+void
+dbp_backend_reset(struct dbp_backend *be)
+{
+	static const uint8_t pkt[] = { 1, 0, 0, 0, DBP_COM_RESET_CONNECTION };
+	const struct dbproxyd_conf *c = dbp_be_conf(be);
+	struct timeval tv;
+
+	be->state = DBP_BE_RESETTING;
+	be->owner = NULL;
+	be->applied = 0;
+	be->nstmts = 0;
+	tv.tv_sec = c->connect_timeout_ms / 1000;
+	tv.tv_usec = (c->connect_timeout_ms % 1000) * 1000;
+	bufferevent_set_timeouts(be->bev, &tv, NULL);
+	bufferevent_enable(be->bev, EV_READ);
+	bufferevent_write(be->bev, pkt, sizeof(pkt));
+}
+
+void
+dbp_backend_free(struct dbp_backend *be)
+{
+	bufferevent_free(be->bev);
+	free(be->stmts);
+	free(be);
+}
+
+struct dbp_bstmt *
+dbp_backend_stmt(struct dbp_backend *be, uint32_t sid)
+{
+	size_t i;
+
+	for (i = 0; i < be->nstmts; i++)
+		if (be->stmts[i].sid == sid)
+			return &be->stmts[i];
+	return NULL;
+}
+
+struct dbp_bstmt *
+dbp_backend_stmt_add(struct dbp_backend *be, uint32_t sid, uint32_t bid)
+{
+	struct dbp_bstmt *b;
+
+	be->stmts = xreallocarray(be->stmts, be->nstmts + 1,
+	    sizeof(*be->stmts));
+	b = &be->stmts[be->nstmts++];
+	b->sid = sid;
+	b->bid = bid;
+	b->types_sent = 0;
+	return b;
+}
+
+void
+dbp_backend_stmt_del(struct dbp_backend *be, uint32_t sid)
+{
+	size_t i;
+
+	for (i = 0; i < be->nstmts; i++)
+		if (be->stmts[i].sid == sid) {
+			be->stmts[i] = be->stmts[--be->nstmts];
+			return;
+		}
+}

@@ -1,0 +1,184 @@
+/*
+ * forward.c: a command to a server and its answer back, unchanged.
+ *
+ * The answer's frames move from the server's input buffer to the
+ * client's output buffer whole (evbuffer_remove_buffer: no copy of row
+ * data); only the first bytes of each packet are read, by the response
+ * walker, to find the end. Continuation frames of split packets (16 MB
+ * and more) pass without a look. An internal command (replaying session
+ * state, preparing a statement) runs the same way with its answer
+ * dropped. The client's output is capped (DBP_OUT_HIGH): past it the
+ * server side stops reading until the client catches up.
+ */
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "pool.h"
+#include "session.h"
+#include "util.h"
+
+#define DBP_PEEK	64	/* bytes of a packet the walker looks at */
+
+void
+dbp_forward_raw(struct dbp_backend *be, const uint8_t *p, size_t len)
+{
+	struct dbp_wr f = { 0 };
+	uint8_t seq = 0;
+
+	dbp_frame(&f, &seq, p, len);
+	bufferevent_write(be->bev, f.p, f.len);
+	dbp_wr_free(&f);
+}
+
+void
+dbp_forward_start(struct dbp_session *s, struct dbp_backend *be,
+    const uint8_t *p, size_t len, enum dbp_resp_kind kind, int swallow)
+{
+	dbp_resp_start(&s->resp, kind, (be->caps &
+	    DBP_CLIENT_DEPRECATE_EOF) != 0);
+	s->frame_left = 0;
+	s->cont = 0;
+	s->swallow = swallow;
+	s->state = swallow ? DBP_S_STEP : DBP_S_FORWARD;
+	bufferevent_disable(s->bev, EV_READ);
+	dbp_forward_raw(be, p, len);
+}
+
+/* The server broke the protocol: drop it, and the client if it saw part. */
+static void
+dbp_forward_bad(struct dbp_session *s, struct dbp_backend *be)
+{
+	log_warnx("server %s: malformed answer; connection dropped",
+	    be->pool->srv->name);
+	be->dirty = 1;
+	s->resp.results++;	/* the client cannot resync: close it */
+	dbp_session_backend_lost(s, be);
+}
+
+/* The first packet of a prepare's answer: dbproxyd's id replaces the
+   server's. hdr_p points at the whole frame (header included). */
+static void
+dbp_forward_prepared(struct dbp_session *s, struct dbp_backend *be,
+    uint8_t *frame)
+{
+	struct dbp_stmt *st;
+
+	s->patch_prepare = 0;
+	if (s->resp.err != 0)
+		return;
+	st = dbp_stmt_add(s, s->cmd + 1, s->cmd_len - 1);
+	if (st == NULL) {
+		/* Over the cap: keep the server's id, never executed. */
+		return;
+	}
+	st->nparams = s->resp.nparams;
+	st->ncols = s->resp.ncols;
+	st->server = s->target;
+	dbp_backend_stmt_add(be, st->id, s->resp.stmt_id);
+	frame[DBP_HDR + 1] = (uint8_t)st->id;
+	frame[DBP_HDR + 2] = (uint8_t)(st->id >> 8);
+	frame[DBP_HDR + 3] = (uint8_t)(st->id >> 16);
+	frame[DBP_HDR + 4] = (uint8_t)(st->id >> 24);
+}
+
+/* Moves what is buffered of the current frame. 1 when it is all moved. */
+static int
+dbp_forward_move(struct dbp_session *s, struct evbuffer *in,
+    struct evbuffer *out)
+{
+	size_t n = evbuffer_get_length(in);
+
+	if (n > s->frame_left)
+		n = s->frame_left;
+	if (s->swallow)
+		evbuffer_drain(in, n);
+	else
+		evbuffer_remove_buffer(in, out, n);
+	s->frame_left -= (uint32_t)n;
+	return s->frame_left == 0;
+}
+
+/*
+ * Looks at the next frame's head. Returns 1 when the frame is set to move
+ * (frame_left), 0 to wait for bytes, -1 on a protocol error. *done says
+ * the frame ends the answer.
+ */
+static int
+dbp_forward_head(struct dbp_session *s, struct dbp_backend *be,
+    struct evbuffer *in, int *done)
+{
+	uint8_t hdr[DBP_HDR], *p;
+	size_t have = evbuffer_get_length(in), avail;
+	uint32_t len;
+	enum dbp_resp_ret r;
+
+	if (have < DBP_HDR)
+		return 0;
+	evbuffer_copyout(in, hdr, DBP_HDR);
+	len = dbp_frame_hdr(hdr, NULL);
+	if (s->cont) {
+		s->cont = len == DBP_FRAME_MAX;
+		s->frame_left = DBP_HDR + len;
+		return 1;
+	}
+	avail = have - DBP_HDR;
+	if (avail > len)
+		avail = len;
+	if (avail > DBP_PEEK)
+		avail = DBP_PEEK;
+	if (avail == 0 && len > 0)
+		return 0;
+	p = evbuffer_pullup(in, (ssize_t)(DBP_HDR + avail));
+	r = dbp_resp_feed(&s->resp, p + DBP_HDR, avail, len);
+	if (r == DBP_R_NEED) {
+		if (have < DBP_HDR + (size_t)len)
+			return 0;
+		p = evbuffer_pullup(in, (ssize_t)(DBP_HDR + len));
+		r = dbp_resp_feed(&s->resp, p + DBP_HDR, len, len);
+	}
+	if (r == DBP_R_BAD || r == DBP_R_NEED)
+		return -1;
+	if (s->patch_prepare && !s->swallow)
+		dbp_forward_prepared(s, be, p);
+	*done = r == DBP_R_DONE;
+	s->cont = len == DBP_FRAME_MAX;
+	s->frame_left = DBP_HDR + len;
+	return 1;
+}
+
+void
+dbp_forward_pump(struct dbp_session *s, struct dbp_backend *be)
+{
+	struct evbuffer *in = bufferevent_get_input(be->bev);
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	int r, done = 0;
+
+	for (;;) {
+		if (!s->swallow && evbuffer_get_length(out) >= DBP_OUT_HIGH) {
+			bufferevent_disable(be->bev, EV_READ);
+			bufferevent_setwatermark(s->bev, EV_WRITE,
+			    DBP_OUT_HIGH / 2, 0);
+			return;
+		}
+		if (s->frame_left == 0) {
+			if ((r = dbp_forward_head(s, be, in, &done)) == 0)
+				return;
+			if (r == -1) {
+				dbp_forward_bad(s, be);
+				return;
+			}
+			s->resp_done = done;
+		}
+		if (!dbp_forward_move(s, in, out))
+			return;
+		if (s->resp_done && !s->cont) {
+			s->resp_done = 0;
+			dbp_command_done(s);
+			return;
+		}
+	}
+}

@@ -1,0 +1,70 @@
+/*
+ * pool.h: a worker's connections to one server: opened ahead of time
+ * (pool_min), capped (pool_max), handed to sessions, reset
+ * (COM_RESET_CONNECTION) before another session gets them, so nothing
+ * leaks from one client to the next. Sessions that find the pool full
+ * wait in line (pool_wait_timeout). Only the worker's thread touches it.
+ */
+#ifndef DBPROXYD_POOL_H
+#define DBPROXYD_POOL_H
+
+#include "dbproxyd.h"
+
+struct dbp_pool {
+	struct dbp_worker	*w;
+	struct dbp_server	*srv;
+	struct dbp_backends	 idle;
+	TAILQ_HEAD(, dbp_session) waiters;
+	int			 total;		/* every state */
+	int			 opening;	/* connecting or logging in */
+	uint32_t		 caps;		/* dialect of the last session */
+	uint8_t			 charset;
+};
+
+struct dbp_pool	*dbp_pool_new(struct dbp_worker *, struct dbp_server *);
+/* dbp_pool_free: closes the idle and opening connections (busy ones
+   belong to sessions, which end first). */
+void		 dbp_pool_free(struct dbp_pool *);
+/* dbp_pool_fill: opens connections up to pool_min (tick and start). */
+void		 dbp_pool_fill(struct dbp_pool *);
+/*
+ * dbp_pool_get: an idle connection of s's dialect, now BUSY and owned by
+ * s; or NULL, with s waiting in line (dbp_session_backend_ready() is
+ * called later) and a connection opening if the cap allows.
+ */
+struct dbp_backend *dbp_pool_get(struct dbp_pool *, struct dbp_session *s);
+/* dbp_pool_unwait: s leaves the line (timeout, close). */
+void		 dbp_pool_unwait(struct dbp_pool *, struct dbp_session *s);
+/*
+ * dbp_pool_release: s is done with be. clean: no answer in flight, so be
+ * is reset and reused; otherwise (or if dirty) it is closed.
+ */
+void		 dbp_pool_release(struct dbp_backend *be, int clean);
+/* dbp_pool_ready: be logged in or was reset: a waiter or the idle list. */
+void		 dbp_pool_ready(struct dbp_backend *be);
+/* dbp_pool_failed: be could not connect or log in (cause: why). */
+void		 dbp_pool_failed(struct dbp_backend *be, const char *cause);
+/* dbp_pool_close: frees be, whatever its state. */
+void		 dbp_pool_close(struct dbp_backend *be);
+
+/* backend.c: the client side of the protocol, to log in a connection. */
+struct dbp_backend *dbp_backend_open(struct dbp_pool *, uint32_t caps,
+		    uint8_t charset);
+void		 dbp_backend_reset(struct dbp_backend *);
+void		 dbp_backend_free(struct dbp_backend *);
+/* dbp_backend_stmt: be's id for session statement sid, or NULL. */
+struct dbp_bstmt *dbp_backend_stmt(struct dbp_backend *, uint32_t sid);
+struct dbp_bstmt *dbp_backend_stmt_add(struct dbp_backend *, uint32_t sid,
+		    uint32_t bid);
+void		 dbp_backend_stmt_del(struct dbp_backend *, uint32_t sid);
+
+/*
+ * dbp_pkt_peek: the first frame in buf, whole: its payload is copied
+ * into out (at most max bytes). Returns the payload length, -1 if the
+ * frame is not all there yet, -2 if longer than max.
+ */
+struct evbuffer;
+long		 dbp_pkt_peek(struct evbuffer *buf, uint8_t *out, size_t max,
+		    uint8_t *seq);
+
+#endif

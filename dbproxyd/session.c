@@ -1,0 +1,471 @@
+/*
+ * session.c: a client session's life: accept, greeting, login
+ * (mysql_native_password against the configured hashes, an
+ * AuthSwitchRequest for clients that start with another plugin, failed
+ * logins counted and answered after auth_fail_delay), and its end.
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "auth.h"
+#include "log.h"
+#include "metrics.h"
+#include "pool.h"
+#include "session.h"
+#include "util.h"
+
+#define DBP_LOGIN_PKT_MAX	65536
+#define DBP_VERSION		"5.5.5-10.11.0-triad-dbproxyd"
+
+static void dbp_session_read(struct bufferevent *, void *);
+static void dbp_session_write(struct bufferevent *, void *);
+static void dbp_session_event(struct bufferevent *, short, void *);
+
+void
+dbp_session_send(struct dbp_session *s, const struct dbp_wr *pl)
+{
+	struct dbp_wr f = { 0 };
+
+	dbp_frame(&f, &s->seq, pl->p, pl->len);
+	bufferevent_write(s->bev, f.p, f.len);
+	dbp_wr_free(&f);
+}
+
+void
+dbp_session_err(struct dbp_session *s, uint16_t code, const char *sqlstate,
+    const char *fmt, ...)
+{
+	struct dbp_wr w = { 0 };
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	dbp_err(&w, code, sqlstate, msg);
+	dbp_session_send(s, &w);
+	dbp_wr_free(&w);
+	metric_inc(dbp_metrics.errors_sent);
+	dbp_errors_count(code);
+}
+
+/* The idle (or login) timeout of the client side. */
+static void
+dbp_session_timeouts(struct dbp_session *s, int64_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	bufferevent_set_timeouts(s->bev, &tv, NULL);
+}
+
+static void
+dbp_session_greet(struct dbp_session *s)
+{
+	struct dbp_greeting g;
+	struct dbp_wr w = { 0 };
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.version, sizeof(g.version), "%s", DBP_VERSION);
+	g.conn_id = s->id;
+	dbp_auth_scramble(s->scramble);
+	memcpy(g.scramble, s->scramble, sizeof(g.scramble));
+	g.caps = DBP_SERVER_CAPS;
+	g.charset = 45;
+	g.status = DBP_STATUS_AUTOCOMMIT;
+	snprintf(g.plugin, sizeof(g.plugin), DBP_NATIVE_PLUGIN);
+	dbp_greeting_build(&w, &g);
+	s->seq = 0;
+	dbp_session_send(s, &w);
+	dbp_wr_free(&w);
+}
+
+void
+dbp_session_accept(int fd, const struct net_addr *peer, void *arg)
+{
+	struct dbp_worker *w = arg;
+	struct dbp_session *s;
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s = xcalloc(1, sizeof(*s));
+	s->w = w;
+	s->gen = lc_gen_ref(w->lc->gen);
+	s->c = s->gen->conf;
+	if (w->nsessions >= (unsigned)s->c->max_connections) {
+		lc_gen_unref(s->gen);
+		free(s);
+		close(fd);
+		return;
+	}
+	s->id = (w->lc->id << 24) | (++w->next_id & 0xffffff);
+	s->replica = -1;
+	s->trx_server = -1;
+	s->status = DBP_STATUS_AUTOCOMMIT;
+	addr_format(peer, s->peer, sizeof(s->peer));
+	s->bev = bufferevent_socket_new(w->lc->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(s->bev, dbp_session_read, dbp_session_write,
+	    dbp_session_event, s);
+	dbp_session_timeouts(s, s->c->connect_timeout_ms * 3);
+	bufferevent_enable(s->bev, EV_READ);
+	TAILQ_INSERT_TAIL(&w->sessions, s, link);
+	w->nsessions++;
+	lc_worker_conn_open(w->lc);
+	metric_inc(dbp_metrics.sessions_total);
+	metric_add(dbp_metrics.sessions_active, 1);
+	dbp_session_greet(s);
+}
+
+/* Gives back every attached server connection. */
+static void
+dbp_session_detach_all(struct dbp_session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->c->nservers && i < DBP_MAX_SERVERS; i++) {
+		if (s->be[i] == NULL)
+			continue;
+		if (s->be[i]->owner == s)
+			dbp_pool_release(s->be[i], s->state != DBP_S_FORWARD &&
+			    s->state != DBP_S_STEP);
+		s->be[i] = NULL;
+	}
+	s->replica = -1;
+}
+
+void
+dbp_session_close(struct dbp_session *s, const char *why)
+{
+	struct dbp_worker *w = s->w;
+	size_t i;
+
+	log_debug("session %u (%s, %s): closed: %s", s->id, s->peer,
+	    s->user ? s->user->name : "-", why);
+	if (s->state == DBP_S_WAIT_POOL)
+		dbp_pool_unwait(w->pools[s->waiting_server], s);
+	dbp_session_detach_all(s);
+	if (s->user != NULL)
+		atomic_fetch_sub(&s->user->sessions, 1);
+	TAILQ_REMOVE(&w->sessions, s, link);
+	w->nsessions--;
+	lc_worker_conn_close(w->lc);
+	metric_add(dbp_metrics.sessions_active, -1);
+	if (s->timer != NULL)
+		event_free(s->timer);
+	bufferevent_free(s->bev);
+	for (i = 0; i < s->nlog; i++)
+		free(s->log[i].pkt);
+	free(s->log);
+	dbp_stmt_free_all(s);
+	free(s->cmd);
+	free(s->login_db);
+	lc_gen_unref(s->gen);
+	free(s);
+}
+
+void
+dbp_session_close_all(struct dbp_worker *w)
+{
+	struct dbp_session *s;
+
+	while ((s = TAILQ_FIRST(&w->sessions)) != NULL)
+		dbp_session_close(s, "shutdown");
+}
+
+/* Sends ERR and closes once it is written. */
+static void
+dbp_session_fail(struct dbp_session *s, uint16_t code, const char *state,
+    const char *msg)
+{
+	dbp_session_err(s, code, state, "%s", msg);
+	s->state = DBP_S_CLOSING;
+	bufferevent_disable(s->bev, EV_READ);
+}
+
+static void
+dbp_session_auth_delayed(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dbp_session *s = arg;
+
+	(void)fd;
+	(void)ev;
+	s->state = DBP_S_LOGIN;
+	dbp_session_fail(s, DBP_ER_ACCESS_DENIED, "28000",
+	    "Access denied (dbproxyd)");
+}
+
+/* A failed login: counted, logged without secrets, answered later. */
+static void
+dbp_session_auth_failed(struct dbp_session *s, const char *user, size_t ulen)
+{
+	struct timeval tv = { s->c->auth_fail_delay_ms / 1000,
+	    (s->c->auth_fail_delay_ms % 1000) * 1000 };
+
+	metric_inc(dbp_metrics.auth_failures);
+	log_notice("login failed: user '%.*s' from %s", (int)(ulen > 80 ? 80 :
+	    ulen), user, s->peer);
+	s->state = DBP_S_AUTH_DELAY;
+	bufferevent_disable(s->bev, EV_READ);
+	s->timer = evtimer_new(s->w->lc->base, dbp_session_auth_delayed, s);
+	evtimer_add(s->timer, &tv);
+}
+
+/* Logged in: OK, then the command loop. */
+static void
+dbp_session_logged_in(struct dbp_session *s, const char *db, size_t dblen)
+{
+	struct dbp_wr w = { 0 };
+
+	atomic_fetch_add(&s->user->sessions, 1);
+	if (db != NULL && dblen > 0) {
+		/* The initial database is a session command like USE. */
+		s->log = xcalloc(1, sizeof(*s->log));
+		s->log[0].len = dblen + 1;
+		s->log[0].pkt = xmalloc(dblen + 1);
+		s->log[0].pkt[0] = DBP_COM_INIT_DB;
+		memcpy(s->log[0].pkt + 1, db, dblen);
+		s->nlog = 1;
+	}
+	dbp_ok(&w, 0, 0, s->status, 0);
+	dbp_session_send(s, &w);
+	dbp_wr_free(&w);
+	dbp_session_timeouts(s, s->c->client_idle_timeout_ms);
+	log_debug("session %u (%s): user %s logged in", s->id, s->peer,
+	    s->user->name);
+	dbp_session_ready(s);
+}
+
+/* The login packet. */
+static void
+dbp_session_login(struct dbp_session *s, const uint8_t *p, size_t len)
+{
+	struct dbp_login l;
+	struct dbp_wr w = { 0 };
+	char *cause = NULL;
+
+	if (dbp_login_parse(p, len, &l, &cause) == -1) {
+		free(cause);
+		dbp_session_fail(s, DBP_ER_HANDSHAKE, "08S01", "Bad handshake");
+		return;
+	}
+	if (l.ssl_request) {
+		dbp_session_fail(s, DBP_ER_HANDSHAKE, "08S01",
+		    "TLS is not configured on dbproxyd");
+		return;
+	}
+	s->caps = l.caps & DBP_SERVER_CAPS;
+	s->charset = l.charset ? l.charset : 45;
+	s->user = (struct dbproxyd_user *)dbproxyd_conf_user(s->c, l.user,
+	    l.user_len);
+	if (l.plugin != NULL && (l.plugin_len != strlen(DBP_NATIVE_PLUGIN) ||
+	    memcmp(l.plugin, DBP_NATIVE_PLUGIN, l.plugin_len) != 0)) {
+		/* Ask for mysql_native_password; keep the rest. */
+		if (l.db != NULL)
+			s->login_db = xstrndup(l.db, l.db_len);
+		snprintf(s->login_user, sizeof(s->login_user), "%.*s",
+		    (int)(l.user_len > 80 ? 80 : l.user_len), l.user);
+		dbp_auth_switch(&w, s->scramble);
+		dbp_session_send(s, &w);
+		dbp_wr_free(&w);
+		s->state = DBP_S_AUTH_SWITCH;
+		return;
+	}
+	if (s->user == NULL || !dbp_auth_check(s->user->stage2, s->scramble,
+	    l.auth, l.auth_len)) {
+		s->user = NULL;
+		dbp_session_auth_failed(s, l.user, l.user_len);
+		return;
+	}
+	dbp_session_logged_in(s, l.db, l.db_len);
+}
+
+/* The client's answer to the AuthSwitchRequest: the token alone. */
+static void
+dbp_session_switched(struct dbp_session *s, const uint8_t *p, size_t len)
+{
+	if (s->user == NULL || !dbp_auth_check(s->user->stage2, s->scramble,
+	    p, len)) {
+		s->user = NULL;
+		dbp_session_auth_failed(s, s->login_user,
+		    strlen(s->login_user));
+		return;
+	}
+	dbp_session_logged_in(s, s->login_db, s->login_db ?
+	    strlen(s->login_db) : 0);
+	free(s->login_db);
+	s->login_db = NULL;
+}
+
+/* LOGIN and AUTH_SWITCH: one small packet at a time. */
+static void
+dbp_session_read_login(struct dbp_session *s)
+{
+	uint8_t *buf = xmalloc(DBP_LOGIN_PKT_MAX);
+	uint8_t seq;
+	long n;
+
+	n = dbp_pkt_peek(bufferevent_get_input(s->bev), buf,
+	    DBP_LOGIN_PKT_MAX, &seq);
+	if (n == -2)
+		dbp_session_fail(s, DBP_ER_HANDSHAKE, "08S01",
+		    "Bad handshake: packet too large");
+	else if (n >= 0) {
+		s->seq = (uint8_t)(seq + 1);
+		if (s->state == DBP_S_LOGIN)
+			dbp_session_login(s, buf, (size_t)n);
+		else
+			dbp_session_switched(s, buf, (size_t)n);
+	}
+	explicit_bzero(buf, n > 0 ? (size_t)n : 0);
+	free(buf);
+}
+
+static void
+dbp_session_read(struct bufferevent *bev, void *arg)
+{
+	struct dbp_session *s = arg;
+
+	(void)bev;
+	switch (s->state) {
+	case DBP_S_LOGIN:
+	case DBP_S_AUTH_SWITCH:
+		dbp_session_read_login(s);
+		break;
+	case DBP_S_READY:
+		dbp_command_next(s);
+		break;
+	default:
+		/* A command runs: the next one waits in the buffer. */
+		break;
+	}
+}
+
+/* Output drained below the mark: a paused server side reads again. */
+static void
+dbp_session_write(struct bufferevent *bev, void *arg)
+{
+	struct dbp_session *s = arg;
+
+	(void)bev;
+	if (s->state == DBP_S_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+			dbp_session_close(s, "error sent");
+		return;
+	}
+	if (s->state == DBP_S_FORWARD && s->be[s->target] != NULL) {
+		bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
+		bufferevent_enable(s->be[s->target]->bev, EV_READ);
+		dbp_forward_pump(s, s->be[s->target]);
+	}
+}
+
+static void
+dbp_session_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct dbp_session *s = arg;
+
+	(void)bev;
+	dbp_session_close(s, what & BEV_EVENT_TIMEOUT ? "client timeout" :
+	    what & BEV_EVENT_EOF ? "client closed" : "client error");
+}
+
+void
+dbp_session_ready(struct dbp_session *s)
+{
+	s->state = DBP_S_READY;
+	s->swallow = 0;
+	bufferevent_enable(s->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+		dbp_command_next(s);
+}
+
+void
+dbp_session_backend_read(struct dbp_session *s, struct dbp_backend *be)
+{
+	if (s->state == DBP_S_FORWARD || s->state == DBP_S_STEP)
+		dbp_forward_pump(s, be);
+	else {
+		/* A server that speaks unasked is out of step: drop it. */
+		be->dirty = 1;
+		dbp_session_backend_lost(s, be);
+	}
+}
+
+void
+dbp_session_backend_drained(struct dbp_session *s, struct dbp_backend *be)
+{
+	(void)s;
+	(void)be;
+}
+
+/* Forgets be (it is being freed or given back). */
+static void
+dbp_session_forget(struct dbp_session *s, struct dbp_backend *be)
+{
+	size_t i;
+
+	for (i = 0; i < s->c->nservers && i < DBP_MAX_SERVERS; i++)
+		if (s->be[i] == be) {
+			s->be[i] = NULL;
+			if (s->replica == (int)i)
+				s->replica = -1;
+			if (s->trx_server == (int)i)
+				s->trx_server = -1;
+		}
+}
+
+void
+dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
+{
+	struct dbp_server *srv = be->pool->srv;
+	int busy = (s->state == DBP_S_FORWARD || s->state == DBP_S_STEP) &&
+	    s->be[s->target] == be;
+	int in_trx = s->trx_server == srv->index;
+
+	dbp_session_forget(s, be);
+	dbp_pool_close(be);
+	if (!busy)
+		return;
+	atomic_fetch_sub(&srv->outstanding, 1);
+	if (s->frame_left > 0 || s->resp.results > 0 || s->cont) {
+		/* Part of the answer went out: the client cannot resync. */
+		dbp_session_close(s, "server lost mid-answer");
+		return;
+	}
+	dbp_session_err(s, DBP_ER_CONN_KILLED, "70100", "Connection to server "
+	    "%s lost%s", srv->name, in_trx ? " (transaction rolled back)" :
+	    "");
+	dbp_session_ready(s);
+}
+
+void
+dbp_session_backend_ready(struct dbp_session *s, struct dbp_backend *be)
+{
+	int i = be->pool->srv->index;
+
+	if (s->timer != NULL)
+		evtimer_del(s->timer);
+	s->be[i] = be;
+	if (be->pool->srv->role == DBP_REPLICA)
+		s->replica = i;
+	dbp_command_run(s);
+}
+
+void
+dbp_session_backend_failed(struct dbp_session *s, struct dbp_server *srv)
+{
+	if (s->timer != NULL)
+		evtimer_del(s->timer);
+	dbp_session_err(s, DBP_ER_NO_SERVER, "HY000", "dbproxyd: cannot "
+	    "connect to server %s (%s)", srv->name, srv->addr_text);
+	dbp_session_ready(s);
+}

@@ -1,0 +1,74 @@
+/*
+ * session.h: one client connection: the server half of the protocol
+ * (greeting, login, commands), its routing state and the server
+ * connections it holds. Everything runs on the worker that accepted it.
+ *
+ *	LOGIN -> [AUTH_SWITCH] -> READY <-> WAIT_POOL -> STEP* -> FORWARD
+ *	                  \-> AUTH_DELAY -> closed       (back to READY)
+ */
+#ifndef DBPROXYD_SESSION_H
+#define DBPROXYD_SESSION_H
+
+#include "dbproxyd.h"
+
+/* The accept callback of a worker's listeners (arg: the worker). */
+struct net_addr;
+void	dbp_session_accept(int fd, const struct net_addr *peer, void *arg);
+/* Closes every session of the worker (shutdown). */
+void	dbp_session_close_all(struct dbp_worker *);
+/* Ends the session: its server connections go back to the pools (reset)
+   when they are clean, else they close. why is logged at debug. */
+void	dbp_session_close(struct dbp_session *, const char *why);
+
+/* Sends one packet (framed with the session's sequence id). */
+void	dbp_session_send(struct dbp_session *, const struct dbp_wr *payload);
+/* Sends an ERR packet and counts it; the session stays. */
+void	dbp_session_err(struct dbp_session *, uint16_t code,
+	    const char *sqlstate, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
+/* Back to READY: the next command, if one is buffered, runs. */
+void	dbp_session_ready(struct dbp_session *);
+
+/* Calls from the pools and server connections. */
+void	dbp_session_backend_read(struct dbp_session *, struct dbp_backend *);
+void	dbp_session_backend_drained(struct dbp_session *,
+	    struct dbp_backend *);
+void	dbp_session_backend_lost(struct dbp_session *, struct dbp_backend *);
+void	dbp_session_backend_ready(struct dbp_session *, struct dbp_backend *);
+void	dbp_session_backend_failed(struct dbp_session *, struct dbp_server *);
+
+/* command.c: the command loop. */
+void	dbp_command_next(struct dbp_session *);
+/* Runs the command on s->target once its connection is there. */
+void	dbp_command_run(struct dbp_session *);
+/* The answer ended (forward.c calls it). */
+void	dbp_command_done(struct dbp_session *);
+
+/* forward.c: moving the server's answer, internal commands. */
+void	dbp_forward_start(struct dbp_session *, struct dbp_backend *,
+	    const uint8_t *payload, size_t len, enum dbp_resp_kind, int swallow);
+void	dbp_forward_pump(struct dbp_session *, struct dbp_backend *);
+/* dbp_forward_raw: one command to a server with no answer (CLOSE). */
+void	dbp_forward_raw(struct dbp_backend *, const uint8_t *payload,
+	    size_t len);
+
+/* route.c */
+int	dbp_route(struct dbp_session *, int flags, uint16_t *err,
+	    const char **why);
+int	dbp_route_replica(const struct dbp_session *);
+int	dbp_route_usable(const struct dbp_server *);
+void	dbp_route_track(struct dbp_session *, const struct dbp_resp *);
+
+/* stmt.c: the session's prepared statements. */
+struct dbp_stmt *dbp_stmt_find(struct dbp_session *, uint32_t id);
+struct dbp_stmt *dbp_stmt_add(struct dbp_session *, const uint8_t *sql,
+	    size_t len);
+void	dbp_stmt_del(struct dbp_session *, uint32_t id);
+void	dbp_stmt_free_all(struct dbp_session *);
+/* dbp_stmt_execute_fix: the EXECUTE payload for be (its statement id;
+   parameter types added when be has not seen them). A new buffer in out;
+   0, or -1 with an error already sent. */
+int	dbp_stmt_execute_fix(struct dbp_session *, struct dbp_backend *,
+	    struct dbp_wr *out);
+
+#endif
