@@ -2,7 +2,7 @@
 #   make            build into build/
 #   make test       install missing packages, build, run every test (ctest)
 #   make test SANITIZE=1   the same with clang, ASan+UBSan and libFuzzer smoke runs
-#   make demo       run the whole stack on this host (coming with the topology issue)
+#   make demo       run the whole stack on this host (scripts/demo.py; state in ./run/)
 #   make fuzz       build the libFuzzer harnesses (clang) into build-fuzz/
 
 SANITIZE ?= 0
@@ -43,9 +43,7 @@ fuzz:
 	cmake --build build-fuzz -j $(JOBS)
 
 demo: deps build
-	@echo "make demo arrives with the topology issue (#7): it will start the"
-	@echo "whole stack from etc/topologies/single-host.yaml."
-	@exit 1
+	python3 scripts/demo.py --build $(BUILD)
 
 bench-deps:
 	@sh scripts/deps.sh bench

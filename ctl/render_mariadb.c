@@ -1,7 +1,7 @@
 /*
  * render_mariadb.c: MariaDB's side of the topology for a database host: a
  * server fragment (server_id by position, binary log with GTID, semi-sync
- * on the primary and the replicas, read_only on replicas) and a bootstrap
+ * (the primary waits, the replicas acknowledge), read_only on replicas) and a bootstrap
  * script that creates the replication account on the primary or points a
  * replica at the primary (MASTER_USE_GTID=slave_pos). The password never
  * goes into a rendered file: the script reads TRIAD_REPL_PASSWORD.
@@ -45,13 +45,19 @@ ctl_mariadb_cnf(const struct ctl_site *site, const char *host, unsigned id,
 	    "log_bin = triad-bin\nbinlog_format = ROW\n"
 	    "log_slave_updates = ON\nrelay_log = triad-relay\n"
 	    "gtid_strict_mode = ON\ngtid_domain_id = 0\n"
-	    "rpl_semi_sync_master_enabled = ON\n"
-	    "rpl_semi_sync_slave_enabled = ON\n"
-	    "rpl_semi_sync_master_timeout = 1000\n", site->topo->file, host,
+	    "rpl_semi_sync_slave_enabled = ON\n", site->topo->file, host,
 	    id == 1 ? "primary" : "replica", id,
 	    ctl_render_addr(&topo_host(site->topo, host)->addr, a, sizeof(a)),
 	    (long long)site->topo->mariadb.port);
-	if (id > 1)
+	/*
+	 * Semi-sync: the primary waits (up to 1 s, then falls back to async)
+	 * for one replica to have a commit; replicas acknowledge. A replica
+	 * does not wait itself: it has no replica of its own to answer.
+	 */
+	if (id == 1)
+		fprintf(f, "rpl_semi_sync_master_enabled = ON\n"
+		    "rpl_semi_sync_master_timeout = 1000\n");
+	else
 		fprintf(f, "read_only = 1\n");
 	return ctl_render_close(o, f, name, cause);
 }

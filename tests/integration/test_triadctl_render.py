@@ -182,14 +182,15 @@ class TriadctlRenderTest(triadtest.TestCase):
             self.assertRegex(r.stdout, r"(?m)^log-bin\s+triad-bin$")
             self.assertRegex(r.stdout, r"(?m)^gtid-strict-mode\s+TRUE$")
             self.assertRegex(r.stdout,
-                             r"(?m)^rpl-semi-sync-master-enabled\s+TRUE$")
-            self.assertRegex(r.stdout,
                              r"(?m)^rpl-semi-sync-slave-enabled\s+TRUE$")
             sid = int(re.search(r"(?m)^server-id\s+(\d+)$", r.stdout)
                       .group(1))
             ids.setdefault(name, []).append(sid)
             ro = re.search(r"(?m)^read-only\s+(\S+)$", r.stdout).group(1)
             primary = host in ("h1", "local")
+            # The primary waits for a replica's ack; replicas only ack.
+            self.assertRegex(r.stdout, r"(?m)^rpl-semi-sync-master-enabled"
+                             r"\s+%s$" % ("TRUE" if primary else "FALSE"))
             self.assertEqual(ro, "FALSE" if primary else "TRUE", path)
             self.assertEqual(sid == 1, primary)
         self.assertEqual(ids, {"single-host.yaml": [1, 2],
