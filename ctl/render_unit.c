@@ -135,11 +135,13 @@ ctl_unit_head(FILE *f, const struct ctl_site *site,
 /*
  * The sandbox. Every line is one of `systemd-analyze security`'s items;
  * what a daemon needs is kept: AF_INET/AF_INET6/AF_UNIX, writing its
- * state, log and runtime folders, and CAP_NET_BIND_SERVICE for a low port
- * (then without PrivateUsers, whose capabilities would not count outside).
+ * state, log and runtime folders, CAP_NET_BIND_SERVICE for a low port
+ * (then without PrivateUsers, whose capabilities would not count outside),
+ * and setrlimit for a daemon that limits its children (appd's workers).
  */
 static void
-ctl_unit_sandbox(FILE *f, const struct ctl_render_opts *o, int lowport)
+ctl_unit_sandbox(FILE *f, const struct ctl_render_opts *o, int lowport,
+    int rlimits)
 {
 	fprintf(f, "User=%s\nGroup=%s\n", o->user, o->user);
 	if (lowport)
@@ -160,11 +162,11 @@ ctl_unit_sandbox(FILE *f, const struct ctl_render_opts *o, int lowport)
 	    "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX\n"
 	    "SystemCallArchitectures=native\n"
 	    "SystemCallFilter=@system-service\n"
-	    "SystemCallFilter=~@privileged @resources\n"
+	    "SystemCallFilter=~@privileged%s\n"
 	    "SystemCallErrorNumber=EPERM\n"
 	    "StateDirectory=triad\nLogsDirectory=triad\n"
 	    "RuntimeDirectory=triad/%%N\nRuntimeDirectoryPreserve=no\n"
-	    "LimitNOFILE=65536\n");
+	    "LimitNOFILE=65536\n", rlimits ? "" : " @resources");
 }
 
 /* One instance's unit: triad-<daemon>-<instance>.service. */
@@ -180,7 +182,8 @@ ctl_unit_write(const struct ctl_site *site, const struct topo_instance *in,
 	if ((f = ctl_render_open(o, name, 0644, cause)) == NULL)
 		return -1;
 	ctl_unit_head(f, site, in, o);
-	ctl_unit_sandbox(f, o, ctl_unit_low_port(site, in));
+	ctl_unit_sandbox(f, o, ctl_unit_low_port(site, in),
+	    strcmp(in->daemon, "appd") == 0);
 	ctl_unit_rw(f, o, in->error_log);
 	ctl_unit_rw(f, o, in->access_log);
 	ctl_unit_rw(f, o, in->pidfile);
