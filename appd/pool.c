@@ -321,7 +321,7 @@ pool_forget(struct appd_proc *p)
 	pool->nprocs--;
 	metric_add(pool->m->running, -1);
 	proc_free(p);
-	if (pool->retired && pool->nprocs == 0)
+	if (pool->retired && pool->nprocs == 0 && !pool->holding)
 		pool_free(pool);
 }
 
@@ -557,11 +557,14 @@ pool_retire(struct appd_pool *pool, struct appd_pool *next)
 	evtimer_del(pool->respawn);
 	pool->next = pool->w->retired;
 	pool->w->retired = pool;
+	/* A worker reaped at once must not free the pool under the loop. */
+	pool->holding = 1;
 	for (p = pool->procs; p != NULL; p = pn) {
 		pn = p->next;
 		if (p->state == APPD_PROC_IDLE)
 			pool_proc_stop(p, SIGTERM);
 	}
+	pool->holding = 0;
 	if (pool->nprocs == 0)
 		pool_free(pool);
 }

@@ -1,5 +1,5 @@
 /*
- * appd_testmod.c: a module for appd's tests and benchmark: /t/hello (the
+ * appd_testmod.c: a module for appd's tests and benchmark: .../hello (the
  * smallest answer), /t/echo (method, path, query, a header and the body
  * back), /t/crash (a segfault), /t/sleep?ms=N (slow), /t/stream (three
  * flushed parts), /t/exit (the worker exits), /t/pid (which worker).
@@ -43,32 +43,33 @@ testmod_stream(struct triad_req *req)
 	return 0;
 }
 
+/* Routes on the last segment, so any app prefix reaches the same tests. */
 static int
 testmod_handle(struct triad_req *req)
 {
-	const char *p = triad_req_path(req);
-	char buf[32];
+	const char *p = strrchr(triad_req_path(req), '/');
+	char buf[32] = "0";
 
-	if (strcmp(p, "/t/hello") == 0) {
+	if (strcmp(p, "/hello") == 0) {
 		triad_resp_header(req, "Content-Type", "text/plain");
 		return triad_resp_write(req, "hello\n", 6);
 	}
-	if (strcmp(p, "/t/echo") == 0)
+	if (strcmp(p, "/echo") == 0)
 		return testmod_echo(req);
-	if (strcmp(p, "/t/crash") == 0)
+	if (strcmp(p, "/crash") == 0)
 		raise(SIGSEGV);
-	if (strcmp(p, "/t/exit") == 0)
+	if (strcmp(p, "/exit") == 0)
 		_exit(7);
-	if (strcmp(p, "/t/sleep") == 0) {
+	if (strcmp(p, "/sleep") == 0) {
 		if (triad_req_query_param(req, "ms", buf, sizeof(buf)) != NULL)
 			usleep((useconds_t)atoi(buf) * 1000);
 		return triad_resp_printf(req, "slept %s\n", buf);
 	}
-	if (strcmp(p, "/t/stream") == 0)
+	if (strcmp(p, "/stream") == 0)
 		return testmod_stream(req);
-	if (strcmp(p, "/t/pid") == 0)
+	if (strcmp(p, "/pid") == 0)
 		return triad_resp_printf(req, "%d\n", (int)getpid());
-	if (strcmp(p, "/t/fail") == 0)
+	if (strcmp(p, "/fail") == 0)
 		return -1;
 	triad_resp_status(req, 404);
 	return triad_resp_printf(req, "no such test route\n");

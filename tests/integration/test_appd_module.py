@@ -1,0 +1,302 @@
+"""appd's process model with a test module (appd/apps/testmod).
+
+The module answers /t/hello, echoes /t/echo, segfaults on /t/crash,
+sleeps on /t/sleep?ms=N, streams /t/stream and tells its pid on /t/pid.
+Every fault is injected for real (a SIGSEGV, a request past its timeout)
+and the test counts what the clients got.
+"""
+
+import os
+import re
+import socket
+import threading
+import time
+
+import triadtest
+from triadtest import http
+
+APPD = triadtest.build_path("appd", "appd")
+TESTMOD = triadtest.build_path("appd", "appd_testmod.so")
+OLDMOD = triadtest.build_path("appd", "appd_testmod_old.so")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+appd:
+  on: [h1]
+  listen: [{port}, "unix:{sock}"]
+  status: {status}
+  workers: {workers}
+  access_log: access.log
+  apps:
+    - name: t
+      routes: [/t/]
+      module: {mod}
+      max_children: {children}
+      request_timeout: 1s
+      kill_grace: 300ms
+      client_max_body_size: 4k
+    - name: recycle
+      routes: [/r/]
+      module: {mod}
+      max_children: 1
+      max_requests: 3
+      env: [MARK={mark}]
+    - name: tiny
+      routes: [/q/]
+      module: {mod}
+      max_children: 1
+      queue: 1
+      retry_after: 7
+      request_timeout: 5s
+    - name: ondemand
+      routes: [/o/]
+      module: {mod}
+      pm: ondemand
+      max_children: 2
+      idle_timeout: 300ms
+    - name: old
+      routes: [/old/]
+      module: {old}
+      max_children: 1
+"""
+
+
+class AppdModuleTest(triadtest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        for p in (APPD, TESTMOD, OLDMOD):
+            assert os.path.exists(p), p + " is not built"
+        cls.dir = triadtest.tempdir("appd-module")
+        cls.port, cls.status = triadtest.free_ports(2)
+        cls.sock = os.path.join(cls.dir, "appd.sock")
+        cls.conf = os.path.join(cls.dir, "triad.yaml")
+        cls.write_conf(mark="one")
+        cls.appd = triadtest.Daemon(
+            [APPD, "-f", "-c", cls.conf, "--host", "h1"], name="appd",
+            health_url="http://127.0.0.1:%d/health" % cls.status)
+        cls.appd.start()
+        cls.base = "http://127.0.0.1:%d" % cls.port
+
+    @classmethod
+    def write_conf(cls, mark, workers=1, children=2):
+        with open(cls.conf, "w") as f:
+            f.write(TOPOLOGY.format(port=cls.port, status=cls.status,
+                                    sock=cls.sock, mod=TESTMOD, old=OLDMOD,
+                                    mark=mark, workers=workers,
+                                    children=children))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.appd.stop()
+
+    def get(self, path, **kw):
+        return http.get(self.base + path, **kw)
+
+    def metric(self, name, app):
+        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        m = re.search(r'^triad_appd_%s\{app="%s"\} (\d+)' % (name, app),
+                      text, re.M)
+        return int(m.group(1)) if m else None
+
+    def test_hello_and_echo(self):
+        r = self.get("/t/hello")
+        self.assertEqual((r.status, r.body), (200, b"hello\n"))
+        self.assertEqual(r.header("content-length"), "6")
+        r = http.post(self.base + "/t/echo?a=b%20c", b"some body",
+                      headers={"X-Test": "yo"})
+        self.assertEqual(r.status, 200)
+        self.assertIn(b"method=POST\npath=/t/echo\nquery=a=b%20c\n", r.body)
+        self.assertIn(b"x-test=yo\n", r.body)
+        self.assertIn(b"remote=127.0.0.1\n", r.body)
+        self.assertTrue(r.body.endswith(b"body=9:some body"))
+
+    def test_unix_listener_and_forwarded_for(self):
+        # A trusted peer (loopback, the unix socket) names the client.
+        r = http.get("http://appd/t/echo", unix=self.sock,
+                     headers={"X-Forwarded-For": "203.0.113.9, 198.51.100.7"})
+        self.assertEqual(r.status, 200)
+        self.assertIn(b"remote=198.51.100.7\n", r.body)
+
+    def test_chunked_request_body(self):
+        req = (b"POST /t/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+               b"chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n"
+               b" world\r\n0\r\n\r\n")
+        r = http.raw_exchange("127.0.0.1", self.port, req)
+        self.assertEqual(r.status(), 200)
+        self.assertIn(b"body=11:hello world", r.data)
+
+    def test_body_over_limit_413(self):
+        r = http.post(self.base + "/t/echo", b"x" * 5000)
+        self.assertEqual(r.status, 413)
+        # Chunked, so the limit is met mid-stream.
+        chunk = b"1000\r\n" + b"y" * 4096 + b"\r\n"
+        req = (b"POST /t/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: "
+               b"chunked\r\n\r\n" + chunk * 2 + b"0\r\n\r\n")
+        r = http.raw_exchange("127.0.0.1", self.port, req)
+        self.assertEqual(r.status(), 413)
+        self.assertEqual(self.get("/t/hello").status, 200)
+
+    def test_streaming(self):
+        r = http.raw_exchange("127.0.0.1", self.port,
+                              b"GET /t/stream HTTP/1.1\r\nHost: x\r\n"
+                              b"Connection: close\r\n\r\n")
+        self.assertEqual(r.status(), 200)
+        self.assertIn(b"Transfer-Encoding: chunked", r.data)
+        self.assertTrue(r.data.endswith(b"0\r\n\r\n"))
+        body = http.parse_response(r.data)[3]
+        self.assertEqual(body, b"7\r\npart 0\n\r\n7\r\npart 1\n\r\n"
+                         b"7\r\npart 2\n\r\n0\r\n\r\n")
+
+    def test_unknown_route_404(self):
+        r = self.get("/nothing")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["status"], 404)
+
+    def test_crash_gives_502_and_respawns(self):
+        crashes = self.metric("app_crashes_total", "t") or 0
+        mark = self.appd.log_mark()
+        r = self.get("/t/crash")
+        self.assertEqual(r.status, 502)
+        self.appd.wait_log(r"app t: worker \d+ killed by signal 11 "
+                           r"\(Segmentation fault\) while running GET "
+                           r"/t/crash", since=mark)
+        # Other requests keep working, on a new worker.
+        for _ in range(5):
+            self.assertEqual(self.get("/t/hello").status, 200)
+        self.assertEqual(self.metric("app_crashes_total", "t"), crashes + 1)
+        self.assertEqual(self.metric("app_workers", "t"), 2)
+
+    def test_worker_exit_502(self):
+        r = self.get("/t/exit")
+        self.assertEqual(r.status, 502)
+        self.assertEqual(self.get("/t/hello").status, 200)
+
+    def test_handler_failure_500(self):
+        r = self.get("/t/fail")
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json()["error"], "internal error")
+
+    def test_timeout_killed_and_logged(self):
+        timeouts = self.metric("app_timeouts_total", "t") or 0
+        mark = self.appd.log_mark()
+        r = self.get("/t/sleep?ms=4000", timeout=10)
+        self.assertEqual(r.status, 504)
+        self.appd.wait_log(r"app t: GET /t/sleep\?ms=4000 on worker (\d+) "
+                           r"ran past request_timeout \(1000 ms\)",
+                           since=mark)
+        self.appd.wait_log(r"app t: worker \d+ ended after its request "
+                           r"timeout", since=mark)
+        self.assertEqual(self.metric("app_timeouts_total", "t"),
+                         timeouts + 1)
+        self.assertEqual(self.get("/t/hello").status, 200)
+
+    def test_max_requests_recycles(self):
+        pids = [self.get("/r/pid").body for _ in range(7)]
+        # One worker, 3 requests each: three distinct pids, in runs of 3.
+        self.assertEqual(len(set(pids[:3])), 1)
+        self.assertEqual(len(set(pids[3:6])), 1)
+        self.assertNotEqual(pids[0], pids[3])
+        self.assertNotEqual(pids[3], pids[6])
+        self.assertGreaterEqual(self.metric("app_recycles_total", "recycle"),
+                                2)
+
+    def test_queue_full_503_retry_after(self):
+        # One worker, a queue of one: the third request at once is refused.
+        results = []
+
+        def slow():
+            results.append(self.get("/q/sleep?ms=800", timeout=10).status)
+
+        threads = [threading.Thread(target=slow) for _ in range(2)]
+        for t in threads:
+            t.start()
+            time.sleep(0.15)
+        r = self.get("/q/hello")
+        for t in threads:
+            t.join()
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.header("retry-after"), "7")
+        self.assertEqual(sorted(results), [200, 200])
+        self.assertGreaterEqual(self.metric("app_rejections_total", "tiny"),
+                                1)
+
+    def test_ondemand_idle_workers_end(self):
+        self.assertEqual(self.get("/o/hello").status, 200)
+        self.assertEqual(self.metric("app_workers", "ondemand"), 1)
+        deadline = time.time() + 10
+        while self.metric("app_workers", "ondemand") != 0:
+            self.assertLess(time.time(), deadline, "idle worker not ended")
+            time.sleep(0.1)
+        self.assertEqual(self.get("/o/hello").status, 200)
+
+    def test_old_api_refused(self):
+        mark = self.appd.log_mark()
+        r = self.get("/old/x")
+        self.assertEqual(r.status, 502)
+        self.appd.wait_log(r"speaks triad app API version 0, appd speaks 1",
+                           since=mark)
+
+    def test_hostile_heads(self):
+        r = http.raw_exchange("127.0.0.1", self.port,
+                              b"GET /t/hello HTTP/1.1\r\nHost: x\r\n"
+                              b"Content-Length: 3\r\nTransfer-Encoding: "
+                              b"chunked\r\n\r\n")
+        self.assertEqual(r.status(), 400)
+        r = http.raw_exchange("127.0.0.1", self.port,
+                              b"GET http://evil/t/hello HTTP/1.1\r\n"
+                              b"Host: x\r\n\r\n")
+        self.assertEqual(r.status(), 400)
+
+    def test_status_has_app_metrics(self):
+        self.get("/t/hello")
+        for name in ("app_workers", "app_workers_idle", "app_workers_busy",
+                     "app_requests_total", "app_queue_length"):
+            self.assertIsNotNone(self.metric(name, "t"), name)
+        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        self.assertIn('triad_appd_app_duration_microseconds_bucket{app="t"',
+                      text)
+
+    def test_zz_reload_under_load(self):
+        """SIGHUP while clients hammer: every request succeeds."""
+        stop = threading.Event()
+        counts = {"ok": 0, "bad": []}
+        lock = threading.Lock()
+
+        def client():
+            while not stop.is_set():
+                try:
+                    r = self.get("/t/sleep?ms=20", timeout=10)
+                    st = r.status
+                except OSError as e:
+                    st = repr(e)
+                with lock:
+                    if st == 200:
+                        counts["ok"] += 1
+                    else:
+                        counts["bad"].append(st)
+
+        threads = [threading.Thread(target=client) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        before = self.get("/r/pid").body
+        for i in range(3):
+            self.write_conf(mark="gen%d" % i)
+            mark = self.appd.log_mark()
+            self.appd.reload()
+            self.appd.wait_log(r"generation %d" % (i + 2), since=mark)
+            time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertEqual(counts["bad"], [])
+        self.assertGreater(counts["ok"], 20)
+        # New workers after a reload.
+        self.assertNotEqual(self.get("/r/pid").body, before)
+
+
+if __name__ == "__main__":
+    triadtest.main()
