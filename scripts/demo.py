@@ -252,6 +252,7 @@ class Demo:
         with open(TOPOLOGY) as f:
             text = f.read()
         text = text.replace("../../run/", self.state + "/")
+        text = text.replace("../../build/", self.build + "/")
         text = text.replace("../../www", self.docroot())
         text = text.replace("../mime.types",
                             os.path.join(SRC, "etc", "mime.types"))
@@ -396,7 +397,8 @@ class Demo:
         print("  site      http://127.0.0.1:8080/      https://127.0.0.1:8443/"
               "  (self-signed)")
         if self.running("appd"):
-            print("  API       http://127.0.0.1:8080/api/")
+            print("  API       http://127.0.0.1:8080/api/posts  "
+                  "http://127.0.0.1:8080/api/stats")
         if self.running("dbproxyd"):
             print("  MySQL     127.0.0.1:6033 (dbproxyd)  mariadb -h 127.0.0.1 "
                   "-P 6033 -u %s -p%s" % (APP_USER, APP_PASSWORD))
@@ -456,10 +458,30 @@ class Demo:
         if self.running("dbproxyd"):
             self.check_dbproxyd()
         if self.running("appd"):
-            code, _ = http_get("http://127.0.0.1:8080/api/", 5)
-            if code >= 500:
-                raise DemoError("/api/ answered %d" % code)
-            log("check: http://127.0.0.1:8080/api/ %d" % code)
+            url = "http://127.0.0.1:8080/api/stats"
+            code, body = http_get(url, 10)
+            if code != 200:
+                raise DemoError("%s answered %d: %r" % (url, code, body))
+            log("check: %s 200 %s" % (url, body.decode().strip()))
+            self.check_post()
+
+    def check_post(self):
+        """A post written through lbd (primary, through dbproxyd) is read
+        back through lbd."""
+        req = urllib.request.Request(
+            "http://127.0.0.1:8080/api/posts", method="POST",
+            data=json.dumps({"author": "demo", "body": "hello from make "
+                             "demo --check"}).encode(),
+            headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            if r.status != 201:
+                raise DemoError("POST /api/posts answered %d" % r.status)
+            post = json.loads(r.read())
+        url = "http://127.0.0.1:8080/api/posts/%s" % post["id"]
+        code, body = http_get(url, 10)
+        if code != 200 or json.loads(body).get("body") != post["body"]:
+            raise DemoError("%s answered %d: %r" % (url, code, body))
+        log("check: POST /api/posts then GET %s: the same post" % url)
 
     def check_replication(self):
         primary, replica = self.db

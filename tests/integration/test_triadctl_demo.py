@@ -79,6 +79,11 @@ class DemoTest(triadtest.TestCase):
         self.assertIn("check: a write on the primary reached the replica",
                       out)
         self.assertIn("check: OK", out)
+        # The other tiers, once built, must be checked too, not skipped.
+        if os.access(triadtest.build_path("dbproxyd", "dbproxyd"), os.X_OK):
+            self.assertIn("check: SELECT through dbproxyd on 6033", out)
+        if os.access(triadtest.build_path("appd", "appd"), os.X_OK):
+            self.assertIn("check: POST /api/posts then GET", out)
         self.assertNothingLeft()
         for f in ("triad.yaml", "tls/demo.pem", "mariadb/local/data",
                   "mariadb/local2/data", "render/local/systemd",
