@@ -1,0 +1,383 @@
+"""dbproxyd in front of a real primary and two GTID replicas.
+
+Routing is observed through @@server_id (100 is the primary, 101 and 102
+the replicas): autocommit reads go to a replica; writes, FOR UPDATE,
+locking functions, transactions, temporary tables and hints go where
+they must.  Also: the mariadb CLI end to end, multi-statements, a 20 MB
+blob both ways, session variables that must not leak through the pools,
+bad logins.
+"""
+
+import hashlib
+import json
+import os
+import socket
+import struct
+import time
+
+import triadtest
+from triadtest.proc import poll_until
+from triadtest import http
+from triadtest.mariadb import MariaDBCluster, MariaDBError, client_sql
+
+DBPROXYD = triadtest.build_path("dbproxyd", "dbproxyd")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+dbproxyd:
+  on: [h1]
+  listen: [{port}, "unix:{sock}"]
+  status: {status}
+  workers: {workers}
+  users:
+    - {{ name: app, password_hash: "{hash}" }}
+    - {{ name: triad, password_hash: "{hash2}" }}
+  backend_user: triad
+  backend_password: triadpw
+  monitor_user: triad
+  monitor_password: triadpw
+  monitor_interval: 200ms
+  max_replication_lag: 5s
+  read_your_writes: {ryw}
+  auth_fail_delay: 200ms
+  pool_min: 1
+  primary: "127.0.0.1:{p0}"
+  replicas: ["127.0.0.1:{p1}", "127.0.0.1:{p2}"]
+"""
+
+
+class Wire:
+    """A minimal MySQL client on a raw socket (python stdlib only): login
+    with mysql_native_password, COM_QUERY with text results, any raw
+    packet.  Why: the mariadb CLI strips comments (routing hints), splits
+    multi-statements itself and cannot send a 20 MB statement or garbage.
+    """
+
+    CAPS = (0x1 | 0x4 | 0x200 | 0x2000 | 0x8000 | 0x10000 | 0x20000 |
+            0x40000 | 0x80000 | 0x1000000)
+
+    def __init__(self, port, user="app", password="apppw", caps=None,
+                 plugin=b"mysql_native_password", timeout=20.0):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout)
+        self.caps = self.CAPS if caps is None else caps
+        self.buf = b""
+        seq, greet = self.read()
+        vend = greet.index(b"\0", 1)
+        scramble = greet[vend + 5:vend + 13]
+        rest = greet[vend + 13 + 1 + 2 + 1 + 2 + 2 + 1 + 10:]
+        scramble += rest[:12]
+        tok = self.token(password, scramble) if plugin == \
+            b"mysql_native_password" else b"x" * 32
+        pkt = struct.pack("<IIB23x", self.caps, 1 << 24, 45)
+        pkt += user.encode() + b"\0" + bytes([len(tok)]) + tok
+        pkt += plugin + b"\0"
+        self.send(pkt, 1)
+        seq, r = self.read()
+        if r[0] == 0xfe:               # AuthSwitchRequest
+            name_end = r.index(b"\0", 1)
+            self.send(self.token(password, r[name_end + 1:name_end + 21]),
+                      seq + 1)
+            seq, r = self.read()
+        if r[0] == 0xff:
+            raise MariaDBError(r[9:].decode(), struct.unpack("<H", r[1:3])[0])
+
+    @staticmethod
+    def token(pw, scramble):
+        s1 = hashlib.sha1(pw.encode()).digest()
+        mix = hashlib.sha1(scramble + hashlib.sha1(s1).digest()).digest()
+        return bytes(a ^ b for a, b in zip(s1, mix))
+
+    def close(self):
+        self.s.close()
+
+    def recv_exact(self, n):
+        while len(self.buf) < n:
+            d = self.s.recv(1 << 20)
+            if not d:
+                raise ConnectionError("closed by dbproxyd")
+            self.buf += d
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def read(self):
+        """One logical packet (frames joined): (last seq, payload)."""
+        data = b""
+        while True:
+            h = self.recv_exact(4)
+            n = h[0] | h[1] << 8 | h[2] << 16
+            data += self.recv_exact(n)
+            if n < 0xffffff:
+                return h[3], data
+
+    def send(self, payload, seq=0):
+        out = b""
+        while True:
+            chunk, payload = payload[:0xffffff], payload[0xffffff:]
+            out += struct.pack("<I", len(chunk))[:3] + bytes([seq & 255])
+            out += chunk
+            seq += 1
+            if len(chunk) < 0xffffff:
+                break
+        self.s.sendall(out)
+
+    @staticmethod
+    def lenenc(p, i):
+        c = p[i]
+        if c < 0xfb:
+            return c, i + 1
+        if c == 0xfb:
+            return None, i + 1
+        n = {0xfc: 2, 0xfd: 3, 0xfe: 8}[c]
+        return int.from_bytes(p[i + 1:i + 1 + n], "little"), i + 1 + n
+
+    def results(self):
+        """Every result of one command: lists of rows (tuples of bytes or
+        None), [] for an OK; raises MariaDBError on ERR."""
+        out = []
+        while True:
+            _, p = self.read()
+            if p[0] == 0xff:
+                raise MariaDBError(p[9:].decode("utf-8", "replace"),
+                                   struct.unpack("<H", p[1:3])[0])
+            if p[0] == 0x00:
+                _, i = self.lenenc(p, 1)
+                _, i = self.lenenc(p, i)
+                status = struct.unpack("<H", p[i:i + 2])[0]
+                out.append([])
+            else:
+                ncols, _ = self.lenenc(p, 0)
+                for _ in range(ncols):
+                    self.read()
+                rows = []
+                while True:
+                    _, p = self.read()
+                    if p[0] == 0xfe and len(p) < 0xffffff:
+                        _, i = self.lenenc(p, 1)
+                        _, i = self.lenenc(p, i)
+                        status = struct.unpack("<H", p[i:i + 2])[0]
+                        break
+                    if p[0] == 0xff:
+                        raise MariaDBError(p[9:].decode(), struct.unpack(
+                            "<H", p[1:3])[0])
+                    row, i = [], 0
+                    for _ in range(ncols):
+                        n, i = self.lenenc(p, i)
+                        row.append(None if n is None else p[i:i + n])
+                        i += n or 0
+                    rows.append(tuple(row))
+                out.append(rows)
+            if not status & 0x8:
+                return out
+
+    def query(self, q):
+        self.send(b"\x03" + (q.encode() if isinstance(q, str) else q))
+        return self.results()
+
+    def value(self, q):
+        return int(self.query(q)[-1][0][0])
+
+
+def native_hash(pw):
+    return "*" + hashlib.sha1(hashlib.sha1(pw.encode()).digest()) \
+        .hexdigest().upper()
+
+
+class DbproxydCase(triadtest.TestCase):
+    """One cluster for the class; one dbproxyd per test."""
+
+    RYW = "off"
+    WORKERS = 2
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db = MariaDBCluster(replicas=2).start()
+        cls.db.sql(cls.db.primary, "CREATE TABLE triadtest.t (id INT "
+                   "PRIMARY KEY AUTO_INCREMENT, v VARCHAR(64)); "
+                   "CREATE TABLE triadtest.blobs (id INT PRIMARY KEY, "
+                   "b LONGBLOB)")
+        cls.db.wait_all_replicated()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.close()
+
+    def setUp(self):
+        self.assertTrue(os.access(DBPROXYD, os.X_OK), DBPROXYD +
+                        " is not built")
+        self.dir = triadtest.tempdir("dbproxyd")
+        self.port, self.status = triadtest.free_ports(2)
+        self.sock = os.path.join(self.dir, "dbproxyd.sock")
+        self.conf = os.path.join(self.dir, "triad.yaml")
+        s = self.db.servers
+        with open(self.conf, "w") as f:
+            f.write(TOPOLOGY.format(
+                port=self.port, status=self.status, sock=self.sock,
+                workers=self.WORKERS, hash=native_hash("apppw"),
+                hash2=native_hash("triadpw"), ryw=self.RYW,
+                p0=s[0].port, p1=s[1].port, p2=s[2].port))
+        self.d = triadtest.Daemon(
+            [DBPROXYD, "-f", "-v", "-c", self.conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % self.status).start()
+        self.wait_servers_up()
+
+    def tearDown(self):
+        rc = self.d.stop()
+        self.assertEqual(rc, 0, self.d.log_tail(40))
+
+    def state(self):
+        st = http.get("http://127.0.0.1:%d/status" % self.status).json()
+        return {s["name"]: s for s in st["servers"]}
+
+    def wait_servers_up(self, timeout=20.0):
+        def up():
+            return all(s["state"] == "up" for s in self.state().values())
+        poll_until(up, timeout, "every server up")
+
+    def sql(self, q, user="app", password="apppw", **kw):
+        return client_sql(q, host="127.0.0.1", port=self.port, user=user,
+                          password=password, **kw)
+
+    def server_id(self, q="SELECT @@server_id", **kw):
+        return int(self.sql(q, **kw)[-1][0])
+
+
+class RouteTest(DbproxydCase):
+
+    def test_cli_reads_go_to_replicas_writes_to_primary(self):
+        ids = {self.server_id() for _ in range(8)}
+        self.assertTrue(ids <= {101, 102} and ids, ids)
+        self.sql("INSERT INTO triadtest.t (v) VALUES ('w')")
+        rows = self.db.sql(self.db.primary, "SELECT count(*) FROM "
+                           "triadtest.t WHERE v = 'w'")
+        self.assertGreaterEqual(int(rows[0][0]), 1)
+        # The CLI over the Unix socket too.
+        r = client_sql("SELECT @@server_id", unix=self.sock, user="app",
+                       password="apppw")
+        self.assertIn(int(r[0][0]), (101, 102))
+
+    def test_locking_reads_and_functions_go_to_primary(self):
+        for q in ("SELECT @@server_id FROM triadtest.t LIMIT 1 FOR UPDATE",
+                  "SELECT @@server_id FROM triadtest.t LIMIT 1 "
+                  "LOCK IN SHARE MODE",
+                  "SELECT @@server_id, GET_LOCK('x', 0)",
+                  "SELECT @@server_id, LAST_INSERT_ID()"):
+            self.sql("INSERT IGNORE INTO triadtest.t (id, v) VALUES (1, 'a')")
+            self.assertEqual(self.server_id(q), 100, q)
+
+    def test_transactions(self):
+        # The CLI sends each statement alone: the SELECT inside the
+        # transaction runs on the primary, the one after COMMIT does not.
+        r = self.sql("BEGIN; SELECT @@server_id; COMMIT; SELECT @@server_id",
+                     database="triadtest")
+        self.assertEqual(int(r[0][0]), 100)
+        self.assertIn(int(r[1][0]), (101, 102))
+        r = self.sql("SET autocommit=0; SELECT @@server_id; COMMIT")
+        self.assertEqual(int(r[-1][0]), 100)
+        w = Wire(self.port)
+        try:
+            w.query("START TRANSACTION READ ONLY")
+            ro = w.value("SELECT @@server_id")
+            self.assertIn(ro, (101, 102))
+            # Pinned to that replica until COMMIT.
+            self.assertEqual({w.value("SELECT @@server_id")
+                              for _ in range(5)}, {ro})
+            w.query("COMMIT")
+            w.query("SET autocommit = 0")
+            self.assertEqual(w.value("SELECT @@server_id"), 100)
+            w.query("COMMIT")
+            w.query("SET autocommit = 1")
+            self.assertIn(w.value("SELECT @@server_id"), (101, 102))
+        finally:
+            w.close()
+        st = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        self.assertRegex(st, r"transactions_total [1-9]")
+
+    def test_temp_table_pins_session_to_primary(self):
+        r = self.sql("CREATE TEMPORARY TABLE tt (a INT); "
+                     "INSERT INTO tt VALUES (1)", database="triadtest")
+        self.assertEqual(r, [])
+
+    def test_hints(self):
+        w = Wire(self.port)
+        try:
+            self.assertEqual(w.value("/* triad:primary */ SELECT "
+                                     "@@server_id"), 100)
+            # LAST_INSERT_ID() alone would go to the primary.
+            self.assertIn(w.value("SELECT /* triad:replica */ @@server_id, "
+                                  "LAST_INSERT_ID()"), (101, 102))
+            self.assertIn(w.value("SELECT @@server_id"), (101, 102))
+        finally:
+            w.close()
+
+    def test_temp_table_keeps_session_on_primary(self):
+        w = Wire(self.port)
+        try:
+            self.assertIn(w.value("SELECT @@server_id"), (101, 102))
+            w.query("CREATE TEMPORARY TABLE triadtest.tt (a INT)")
+            w.query("INSERT INTO triadtest.tt VALUES (7)")
+            self.assertEqual(w.query("SELECT a, @@server_id FROM "
+                                     "triadtest.tt")[0], [(b"7", b"100")])
+        finally:
+            w.close()
+
+    def test_multi_statements(self):
+        w = Wire(self.port)
+        try:
+            r = w.query("SELECT 1; SELECT 2, 3; DO 0")
+            self.assertEqual(r, [[(b"1",)], [(b"2", b"3")], []])
+            with self.assertRaises(MariaDBError) as e:
+                w.query("SELECT 1; SELEC oops")
+            self.assertEqual(e.exception.code, 1064)
+            self.assertEqual(w.value("SELECT 5"), 5)
+        finally:
+            w.close()
+
+    def test_blob_20mb_both_ways(self):
+        blob = bytes(range(256)) * (20 * 1024 * 4)   # 20 MiB
+        w = Wire(self.port)
+        try:
+            w.query(b"REPLACE INTO triadtest.blobs VALUES (1, x'" +
+                    blob.hex().encode() + b"')")
+            r = w.query("/* triad:primary */ SELECT b, LENGTH(b) FROM "
+                        "triadtest.blobs WHERE id = 1")
+            self.assertEqual(r[0][0][1], str(len(blob)).encode())
+            self.assertTrue(r[0][0][0] == blob)
+            self.assertEqual(w.value("SELECT 6"), 6)
+        finally:
+            w.close()
+
+    def test_bad_logins(self):
+        with self.assertRaises(MariaDBError) as e:
+            self.sql("SELECT 1", password="wrong")
+        self.assertEqual(e.exception.code, 1045)
+        with self.assertRaises(MariaDBError) as e:
+            self.sql("SELECT 1", user="nobody")
+        self.assertEqual(e.exception.code, 1045)
+        m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        self.assertRegex(m, r"auth_failures_total 2")
+        self.assertNotIn("apppw", self.d.log_text())
+
+    def test_session_variables_do_not_leak(self):
+        # One worker's pool: the next session gets a used connection.
+        self.sql("SET @leak = 42; SET SESSION sql_mode = 'ANSI'; "
+                 "SELECT @leak")
+        for _ in range(6):
+            r = self.sql("SELECT @leak, @@session.sql_mode")
+            self.assertIsNone(r[0][0])
+            self.assertNotEqual(r[0][1], "ANSI")
+        # The connections were reused (reset between clients), not new.
+        m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        self.assertRegex(m, r"server_resets_total [1-9]")
+
+    def test_status_page(self):
+        self.server_id()
+        st = http.get("http://127.0.0.1:%d/status" % self.status).json()
+        names = [s["name"] for s in st["servers"]]
+        self.assertEqual(names, ["primary", "replica1", "replica2"])
+        self.assertEqual({u["name"] for u in st["users"]}, {"app", "triad"})
+
+
+if __name__ == "__main__":
+    triadtest.main()
