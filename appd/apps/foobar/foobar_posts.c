@@ -67,8 +67,7 @@ int
 foobar_posts_list(struct triad_req *req)
 {
 	struct triad_db_result *r;
-	char off[24], *cause = NULL;
-	const char *params[1] = { off };
+	char sql[256], *cause = NULL;
 	json_t *posts;
 	long page;
 	size_t i;
@@ -76,9 +75,11 @@ foobar_posts_list(struct triad_req *req)
 	if ((page = foobar_page(req)) == -1)
 		return foobar_error(req, 400, "page must be an integer from 1 "
 		    "to 100000");
-	snprintf(off, sizeof(off), "%ld", (page - 1) * FOOBAR_PAGE_SIZE);
-	r = triad_db_query("SELECT " POST_COLUMNS " FROM posts ORDER BY id "
-	    "DESC LIMIT 20 OFFSET ?", params, 1, &cause);
+	/* LIMIT takes no string literal: the offset is a checked integer. */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM posts ORDER BY id DESC "
+	    "LIMIT %d OFFSET %ld", POST_COLUMNS, FOOBAR_PAGE_SIZE,
+	    (page - 1) * FOOBAR_PAGE_SIZE);
+	r = triad_db_query(sql, NULL, 0, &cause);
 	if (r == NULL)
 		return foobar_db_error(req, "list", cause);
 	posts = json_array();
