@@ -3,6 +3,7 @@
 #   make test       install missing packages, build, run every test (ctest)
 #   make test SANITIZE=1   the same with clang, ASan+UBSan and libFuzzer smoke runs
 #   make demo       run the whole stack on this host (scripts/demo.py; state in ./run/)
+#   make package    build the .deb (CPack) into $(BUILD)/
 #   make fuzz       build the libFuzzer harnesses (clang) into build-fuzz/
 
 SANITIZE ?= 0
@@ -20,7 +21,7 @@ else
 BUILD    ?= build
 endif
 
-.PHONY: all build deps test demo fuzz clean bench-deps
+.PHONY: all build deps test demo package fuzz clean bench-deps
 
 all: build
 
@@ -44,6 +45,10 @@ fuzz:
 
 demo: deps build
 	python3 scripts/demo.py --build $(BUILD)
+
+# The .deb (packaging/CMakeLists.txt): binaries, units, /etc/triad, www/, foobar.
+package: build
+	cd $(BUILD) && cpack -G DEB
 
 bench-deps:
 	@sh scripts/deps.sh bench
