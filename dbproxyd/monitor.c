@@ -170,6 +170,11 @@ dbp_monitor_verdict(const struct dbproxyd_conf *c,
 		return DBP_DOWN;
 	if (srv->role == DBP_PRIMARY)
 		return DBP_UP;
+	/* With the primary down no IO thread can run: the replica still
+	   holds the freshest data there is, so it keeps serving reads. */
+	if (!ck->io && ck->sql && atomic_load(&c->servers[0]->state) ==
+	    DBP_DOWN)
+		return DBP_UP;
 	if (!ck->io || !ck->sql) {
 		if (ck->why[0] == '\0')
 			snprintf(ck->why, sizeof(ck->why), "IO thread %s, SQL "
