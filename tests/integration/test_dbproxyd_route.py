@@ -43,6 +43,8 @@ dbproxyd:
   read_your_writes: {ryw}
   auth_fail_delay: 200ms
   pool_min: 1
+  max_packet: {max_packet}
+  connect_timeout: 1s
   primary: "127.0.0.1:{p0}"
   replicas: ["127.0.0.1:{p1}", "127.0.0.1:{p2}"]
 """
@@ -189,6 +191,7 @@ class DbproxydCase(triadtest.TestCase):
 
     RYW = "off"
     WORKERS = 2
+    MAX_PACKET = "64m"
 
     @classmethod
     def setUpClass(cls):
@@ -216,7 +219,8 @@ class DbproxydCase(triadtest.TestCase):
                 port=self.port, status=self.status, sock=self.sock,
                 workers=self.WORKERS, hash=native_hash("apppw"),
                 hash2=native_hash("triadpw"), ryw=self.RYW,
-                p0=s[0].port, p1=s[1].port, p2=s[2].port))
+                p0=s[0].port, p1=s[1].port, p2=s[2].port,
+                max_packet=self.MAX_PACKET))
         self.d = triadtest.Daemon(
             [DBPROXYD, "-f", "-v", "-c", self.conf, "--host", "h1"],
             health_url="http://127.0.0.1:%d/health" % self.status).start()
@@ -377,6 +381,122 @@ class RouteTest(DbproxydCase):
         names = [s["name"] for s in st["servers"]]
         self.assertEqual(names, ["primary", "replica1", "replica2"])
         self.assertEqual({u["name"] for u in st["users"]}, {"app", "triad"})
+
+
+class MalformedTest(DbproxydCase):
+    """Hostile clients get ERR packets with the right codes, or a close;
+    never a crash or a hang (every read below has a timeout)."""
+
+    MAX_PACKET = "1m"
+
+    def raw(self):
+        s = socket.create_connection(("127.0.0.1", self.port), 10)
+        s.settimeout(10)
+        return s
+
+    @staticmethod
+    def read_err(s):
+        """The next packet, which must be an ERR: its code."""
+        data = b""
+        while len(data) < 4:
+            d = s.recv(4 - len(data))
+            if not d:
+                raise ConnectionError("closed before an ERR")
+            data += d
+        n = data[0] | data[1] << 8 | data[2] << 16
+        body = b""
+        while len(body) < n:
+            d = s.recv(n - len(body))
+            if not d:
+                raise ConnectionError("truncated ERR")
+            body += d
+        assert body[0] == 0xff, body
+        return struct.unpack("<H", body[1:3])[0]
+
+    @staticmethod
+    def closed(s):
+        try:
+            while s.recv(4096):
+                pass
+            return True
+        except ConnectionResetError:
+            return True
+
+    def test_garbage_login(self):
+        s = self.raw()
+        s.recv(4096)                                  # the greeting
+        s.sendall(b"\x05\0\0\x01hello")
+        self.assertEqual(self.read_err(s), 1043)
+        self.assertTrue(self.closed(s))
+        s.close()
+
+    def test_truncated_login_times_out(self):
+        s = self.raw()
+        s.recv(4096)
+        s.sendall(b"\x64\0\0\x01" + b"\0" * 10)   # 100 announced, 10 sent
+        self.assertTrue(self.closed(s))               # after 3 x 1 s
+        s.close()
+
+    def test_oversized_login(self):
+        s = self.raw()
+        s.recv(4096)
+        s.sendall(b"\xff\xff\xff\x01" + b"A" * 70000)
+        self.assertEqual(self.read_err(s), 1043)
+        s.close()
+
+    def test_bad_commands_keep_the_session(self):
+        w = Wire(self.port)
+        try:
+            w.send(b"\x99junk")
+            with self.assertRaises(MariaDBError) as e:
+                w.results()
+            self.assertEqual(e.exception.code, 1047)
+            w.send(b"")
+            with self.assertRaises(MariaDBError) as e:
+                w.results()
+            self.assertEqual(e.exception.code, 1158)
+            w.send(b"\x17\x01")                      # truncated EXECUTE
+            with self.assertRaises(MariaDBError) as e:
+                w.results()
+            self.assertEqual(e.exception.code, 1158)
+            with self.assertRaises(MariaDBError) as e:
+                w.query(b"\xff\xfe garbage \x00")
+            self.assertEqual(e.exception.code, 1064)
+            self.assertEqual(w.value("SELECT 9"), 9)
+        finally:
+            w.close()
+
+    def test_oversized_command(self):
+        w = Wire(self.port)
+        try:
+            w.send(b"\x03SELECT '" + b"a" * (2 << 20) + b"'")
+            with self.assertRaises(MariaDBError) as e:
+                w.results()
+            self.assertEqual(e.exception.code, 1153)
+        finally:
+            w.close()
+
+    def test_random_packets_never_hang(self):
+        import random
+        rnd = random.Random(5)
+        for _ in range(30):
+            w = Wire(self.port)
+            try:
+                body = bytes(rnd.randrange(256) for _ in
+                             range(rnd.randrange(1, 40)))
+                if body[0] in (0x01, 0x18, 0x19):      # no answer by design
+                    body = b"\x0e" + body[1:]
+                w.send(body)
+                try:
+                    w.results()
+                except MariaDBError:
+                    pass
+                self.assertEqual(w.value("SELECT 1"), 1)
+            except ConnectionError:
+                pass                                   # a close is fine
+            finally:
+                w.close()
+        self.assertEqual(self.server_id() in (101, 102), True)
 
 
 if __name__ == "__main__":
