@@ -113,6 +113,7 @@ struct appd_conf {
 
 /* ---- the master: pools of worker processes, per event-loop thread ---- */
 
+struct appd_cgi;
 struct appd_pool;
 struct appd_req;
 struct appd_worker;
@@ -164,6 +165,7 @@ struct appd_pool {
 	size_t			 max;		/* this thread's share */
 	struct appd_req		*qhead, *qtail;
 	size_t			 qlen;
+	struct appd_cgi		*cgis;		/* cgi: running scripts */
 	unsigned		 crashes_in_row;
 	int			 backoff;	/* respawn timer armed */
 	struct event		*respawn;

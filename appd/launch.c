@@ -107,17 +107,47 @@ launch_env_inherit(char **env, size_t *n)
 			env[(*n)++] = xstrdup(*e);
 }
 
+/* posix_spawn of /proc/self/exe in worker mode with fds and env. */
+static pid_t
+launch_exec(char **argv, char **env, const int fds[3], int pgroup,
+    char **cause)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	pid_t pid;
+	int rc, i;
+
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &all);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF | (pgroup ? POSIX_SPAWN_SETPGROUP : 0));
+	posix_spawn_file_actions_init(&fa);
+	for (i = 0; i < 3; i++)
+		if (fds[i] != -1)
+			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+	rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	if (rc != 0) {
+		xasprintf(cause, "spawning a worker: %s", strerror(rc));
+		return -1;
+	}
+	return pid;
+}
+
 pid_t
 launch_worker(const struct appd_conf *c, const struct appd_app *a, int sock,
     char **cause)
 {
 	char *argv[72], *env[LAUNCH_MAX_ENV];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
+	int fds[3] = { sock, -1, -1 };
 	size_t i, n = 0, k = 0;
 	pid_t pid;
-	int rc;
 
 	argv[k++] = (char *)"appd";
 	argv[k++] = (char *)APPD_WORKER_FLAG;
@@ -130,24 +160,36 @@ launch_worker(const struct appd_conf *c, const struct appd_app *a, int sock,
 	launch_env_app(c, a, env, &n);
 	launch_env_inherit(env, &n);
 	env[n] = NULL;
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_init(&at);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, sock, 0);
-	rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	pid = launch_exec(argv, env, fds, 0, cause);
 	for (i = 0; i < n; i++)
 		free(env[i]);
-	if (rc != 0) {
-		xasprintf(cause, "spawning a worker: %s", strerror(rc));
-		return -1;
-	}
+	return pid;
+}
+
+pid_t
+launch_cgi(const struct appd_conf *c, const struct appd_app *a,
+    const char *script, char **cgi_env, const int fds[3], char **cause)
+{
+	char *argv[5], *env[LAUNCH_MAX_ENV];
+	size_t i, n = 0;
+	pid_t pid;
+
+	argv[0] = (char *)"appd";
+	argv[1] = (char *)APPD_WORKER_FLAG;
+	argv[2] = (char *)"--";
+	argv[3] = (char *)script;
+	argv[4] = NULL;
+	/* RFC 3875: the meta-variables, the app's env and PATH; not appd's
+	   own environment. */
+	launch_env_app(c, a, env, &n);
+	launch_env(env, &n, "PATH=%s", getenv("PATH") ? getenv("PATH") :
+	    "/usr/bin:/bin");
+	for (i = 0; cgi_env[i] != NULL && n + 1 < LAUNCH_MAX_ENV; i++)
+		env[n++] = xstrdup(cgi_env[i]);
+	env[n] = NULL;
+	pid = launch_exec(argv, env, fds, 1, cause);
+	for (i = 0; i < n; i++)
+		free(env[i]);
 	return pid;
 }
 

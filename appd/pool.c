@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "appd.h"
+#include "cgi.h"
 #include "conf.h"
 #include "log.h"
 #include "metrics.h"
@@ -37,6 +38,7 @@
 
 static void	pool_fill(struct appd_pool *);
 static void	pool_dispatch(struct appd_pool *);
+static void	pool_free(struct appd_pool *);
 
 /* The metrics of an app (idempotent: same name, same metric). */
 static struct appd_app_metrics *
@@ -168,6 +170,8 @@ pool_target(const struct appd_pool *pool)
 		want = pool->max;
 		break;
 	}
+	if (a->kind == APPD_CGI)
+		return 0;	/* a process per request, no pool */
 	return MINIMUM(want, pool->max);
 }
 
@@ -194,6 +198,32 @@ pool_fill(struct appd_pool *pool)
 		}
 }
 
+/* cgi: starts queued requests while fewer than max scripts run. */
+static void
+pool_dispatch_cgi(struct appd_pool *pool)
+{
+	struct appd_req *q;
+
+	while ((q = pool->qhead) != NULL && pool->nbusy < pool->max) {
+		pool_unqueue(pool, q);
+		pool->nbusy++;
+		metric_add(pool->m->busy, 1);
+		metric_inc(pool->m->requests);
+		cgi_run(pool, q);
+	}
+}
+
+void
+pool_cgi_done(struct appd_pool *pool)
+{
+	pool->nbusy--;
+	metric_add(pool->m->busy, -1);
+	if (pool->retired && pool->nbusy == 0 && !pool->holding)
+		pool_free(pool);
+	else if (!pool->retired)
+		pool_dispatch_cgi(pool);
+}
+
 /* Gives queued requests to idle workers. */
 static void
 pool_dispatch(struct appd_pool *pool)
@@ -201,6 +231,8 @@ pool_dispatch(struct appd_pool *pool)
 	struct appd_proc *p;
 	struct appd_req *q;
 
+	if (pool->app->kind == APPD_CGI)
+		return pool_dispatch_cgi(pool);
 	for (p = pool->procs; p != NULL && pool->qhead != NULL; p = p->next) {
 		if (p->state != APPD_PROC_IDLE)
 			continue;
@@ -274,7 +306,8 @@ void
 pool_submit(struct appd_pool *pool, struct appd_req *q)
 {
 	q->pool = pool;
-	if (pool->qlen >= (size_t)pool->app->queue && pool->nidle == 0) {
+	if (pool->qlen >= (size_t)pool->app->queue && pool->nidle == 0 &&
+	    (pool->app->kind != APPD_CGI || pool->nbusy >= pool->max)) {
 		metric_inc(pool->m->rejections);
 		metric_inc(pool->m->errors);
 		appd_req_reject(q, pool->app->retry_after);
@@ -321,7 +354,8 @@ pool_forget(struct appd_proc *p)
 	pool->nprocs--;
 	metric_add(pool->m->running, -1);
 	proc_free(p);
-	if (pool->retired && pool->nprocs == 0 && !pool->holding)
+	if (pool->retired && pool->nprocs == 0 && pool->nbusy == 0 &&
+	    !pool->holding)
 		pool_free(pool);
 }
 
@@ -565,7 +599,7 @@ pool_retire(struct appd_pool *pool, struct appd_pool *next)
 			pool_proc_stop(p, SIGTERM);
 	}
 	pool->holding = 0;
-	if (pool->nprocs == 0)
+	if (pool->nprocs == 0 && pool->nbusy == 0)
 		pool_free(pool);
 }
 
@@ -576,6 +610,7 @@ pool_shutdown(struct appd_pool *pool)
 	int status, i;
 
 	pool_requeue(pool, NULL);
+	cgi_shutdown(pool);
 	for (p = pool->procs; p != NULL; p = p->next) {
 		proc_detach(p);
 		proc_close(p);

@@ -32,6 +32,9 @@ void	pool_submit(struct appd_pool *, struct appd_req *);
 /* pool_unqueue: takes a queued q out (the client left, its timeout). */
 void	pool_unqueue(struct appd_pool *, struct appd_req *);
 
+/* cgi.c: a script of pool ended (its slot is free). */
+void	pool_cgi_done(struct appd_pool *);
+
 /* What proc.c tells its pool. */
 void	pool_proc_idle(struct appd_proc *);	/* a request ended */
 void	pool_proc_closed(struct appd_proc *);	/* its socket closed */

@@ -360,17 +360,24 @@ proc_bad(struct appd_proc *p, const char *why)
 	pool_proc_stop(p, SIGTERM);
 }
 
-/* STDERR: appd's log, one line per record (bounded). */
+/* STDERR: appd's log, a line per line of the record (bounded). */
 static void
 proc_stderr(struct appd_proc *p, const struct fcgi_rec *r)
 {
-	size_t n = MINIMUM(r->len, PROC_STDERR_MAX);
+	const char *s = (const char *)r->data, *end = s + MINIMUM(r->len,
+	    PROC_STDERR_MAX), *nl;
+	size_t n;
 
-	while (n > 0 && (r->data[n - 1] == '\n' || r->data[n - 1] == '\r'))
-		n--;
-	if (n > 0)
-		log_warnx("app %s: worker %d stderr: %.*s", p->pool->app->name,
-		    (int)p->pid, (int)n, (const char *)r->data);
+	for (; s < end; s = nl + 1) {
+		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
+			nl = end;
+		n = (size_t)(nl - s);
+		if (n > 0 && s[n - 1] == '\r')
+			n--;
+		if (n > 0)
+			log_warnx("app %s: worker %d stderr: %.*s",
+			    p->pool->app->name, (int)p->pid, (int)n, s);
+	}
 }
 
 /*

@@ -14,6 +14,7 @@
 
 #include "alog.h"
 #include "appd.h"
+#include "cgi.h"
 #include "cgihead.h"
 #include "conf.h"
 #include "http1.h"
@@ -42,6 +43,8 @@ appd_req_free(struct appd_req *q)
 		pool_unqueue(q->pool, q);
 	if (q->proc != NULL)
 		proc_detach(q->proc);
+	if (q->cgi != NULL)
+		cgi_detach(q->cgi);
 	if (q->qtimer != NULL)
 		event_free(q->qtimer);
 	if (q->body != NULL)
@@ -268,6 +271,7 @@ appd_req_abort(void *arg)
 		/* The worker's answer is discarded when it comes. */
 		return;
 	}
+	/* A CGI script is killed: nobody waits for it. */
 	appd_req_free(q);
 }
 
@@ -306,6 +310,24 @@ appd_req_start(struct hconn *c, struct hreq *r, const struct appd_app *a)
 	return 1;
 }
 
+/*
+ * 1 when the path would name a file outside the app's root: cgi apps and
+ * fastcgi apps without a front controller map paths to scripts.
+ */
+static int
+appd_request_unsafe(const struct appd_app *a, const char *path, size_t len)
+{
+	char *s;
+
+	if (a->kind == APPD_MODULE || (a->kind == APPD_FASTCGI &&
+	    a->script != NULL))
+		return 0;
+	if ((s = cgi_script(a->root_path, path, len)) == NULL)
+		return 1;
+	free(s);
+	return 0;
+}
+
 /* Routes r to the app of the longest matching prefix. */
 static int
 appd_request_handle(struct hconn *c, struct hreq *r)
@@ -323,6 +345,10 @@ appd_request_handle(struct hconn *c, struct hreq *r)
 	if ((a = appd_conf_app(APPD_CONF(c), t, qs ? (size_t)(qs - t) :
 	    tl)) == NULL) {
 		hconn_error(c, r, 404);
+		return 0;
+	}
+	if (appd_request_unsafe(a, t, qs ? (size_t)(qs - t) : tl)) {
+		hconn_error(c, r, 400);
 		return 0;
 	}
 	if ((m->flags & HTTP1_F_HAS_CL) &&

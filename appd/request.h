@@ -13,6 +13,7 @@
 #include "http1-t.h"
 
 struct appd_app;
+struct appd_cgi;
 struct appd_pool;
 struct appd_proc;
 struct cgihead;
@@ -29,6 +30,7 @@ struct appd_req {
 	const struct appd_app	*app;
 	struct appd_pool	*pool;
 	struct appd_proc	*proc;
+	struct appd_cgi		*cgi;
 	struct http1_body	 qbody;
 	struct evbuffer		*body;		/* the request body */
 	struct event		*qtimer;	/* queue timeout */

@@ -302,6 +302,29 @@ worker_module(const char *app)
 	return 0;
 }
 
+/* The program must not see appd's settings (nor the database password). */
+static void
+worker_strip_env(void)
+{
+	extern char **environ;
+	char name[128], **e;
+	size_t n;
+
+	for (;;) {
+		for (e = environ; *e != NULL; e++)
+			if (strncmp(*e, "TRIAD_APPD_", 11) == 0)
+				break;
+		if (*e == NULL)
+			return;
+		n = strcspn(*e, "=");
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, *e, n);
+		name[n] = '\0';
+		unsetenv(name);
+	}
+}
+
 int
 worker_main(int argc, char **argv)
 {
@@ -317,6 +340,7 @@ worker_main(int argc, char **argv)
 		log_warnx("worker: no program to run");
 		return 2;
 	}
+	worker_strip_env();
 	execvp(argv[3], argv + 3);
 	log_warn("exec %s", argv[3]);
 	return 127;
