@@ -31,10 +31,12 @@
 #include "metrics.h"
 #include "net.h"
 #include "proxyproto.h"
+#include "sio.h"
 #include "util.h"
 
 #define HCONN_OUT_HIGH		(256 * 1024)	/* stop handling requests */
 #define HCONN_PIPELINE_BATCH	64	/* requests per read callback */
+#define HCONN_IN_SLACK		(64 * 1024)	/* input kept past a head */
 #define HCONN_READ_MAX		(64 * 1024)
 
 static void hconn_process(struct hconn *);
@@ -179,6 +181,8 @@ hconn_timeout(evutil_socket_t fd, short ev, void *arg)
 	r.t_start_us = util_now_us();
 	hconn_error(c, &r, 408);
 	hconn_log(c, &r);
+	if (sio_flush(c->bev, c->tls) == 0)
+		hconn_close(c, "header timeout");
 }
 
 struct evbuffer *
@@ -196,10 +200,13 @@ hconn_input(struct hconn *c)
 void
 hconn_read(struct hconn *c, int on)
 {
-	if (on)
-		bufferevent_enable(c->bev, EV_READ);
-	else
-		bufferevent_disable(c->bev, EV_READ);
+	if (c->paused == !on)
+		return;
+	c->paused = !on;
+	if (on && (c->eof ||
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0))
+		bufferevent_trigger(c->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 void
@@ -452,7 +459,8 @@ hconn_process(struct hconn *c)
 		if (c->state == HCONN_CLOSING ||
 		    c->state == HCONN_PROXY)
 			break;
-		if (evbuffer_get_length(out) > HCONN_OUT_HIGH) {
+		if (evbuffer_get_length(out) > HCONN_OUT_HIGH &&
+		    sio_flush(c->bev, c->tls) > HCONN_OUT_HIGH) {
 			hconn_set_state(c, HCONN_BLOCKED);
 			bufferevent_disable(c->bev, EV_READ);
 			return;
@@ -460,6 +468,8 @@ hconn_process(struct hconn *c)
 		if (hconn_one(c) != HTTP1_DONE)
 			break;
 	}
+	/* The answers of this batch leave now, in one write. */
+	sio_flush(c->bev, c->tls);
 	if (c->state == HCONN_CLOSING) {
 		bufferevent_disable(c->bev, EV_READ);
 		if (evbuffer_get_length(out) == 0)
@@ -480,10 +490,16 @@ hconn_readcb(struct bufferevent *bev, void *arg)
 {
 	struct hconn *c = arg;
 
-	if (c->state == HCONN_PROXY)
-		c->async_ops->read(c->async);
-	else
+	if (c->state != HCONN_PROXY) {
 		hconn_process(c);
+		return;
+	}
+	if (c->paused)
+		return;
+	c->async_ops->read(c->async);
+	/* Still proxying and still wanting bytes, but the client ended. */
+	if (c->eof && c->state == HCONN_PROXY && !c->paused)
+		hconn_close(c, "client closed mid-request");
 }
 
 /* Output drained below the low-water mark (empty). */
@@ -492,6 +508,7 @@ hconn_writecb(struct bufferevent *bev, void *arg)
 {
 	struct hconn *c = arg;
 
+	sio_drained(bev, c->tls);
 	if (c->state == HCONN_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			hconn_close(c, "done");
@@ -519,6 +536,11 @@ hconn_eventcb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_TIMEOUT) {
 		metric_inc(c->w->m->timeouts);
 		hconn_close(c, "send timeout");
+	} else if ((what & BEV_EVENT_EOF) && (what & BEV_EVENT_READING) &&
+	    c->state == HCONN_PROXY && c->paused) {
+		/* A half-close after the request: the answer still goes. */
+		c->eof = 1;
+		bufferevent_disable(c->bev, EV_READ);
 	} else if (what & BEV_EVENT_EOF)
 		hconn_close(c, c->state == HCONN_IDLE ? "client closed" :
 		    "client closed mid-request");
@@ -561,6 +583,11 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	bufferevent_set_timeouts(c->bev, NULL, &wt);
 	bufferevent_setcb(c->bev, hconn_readcb, hconn_writecb,
 	    hconn_eventcb, c);
+	/* Reading stays on, also while a request is proxied, up to a bound
+	   (pipelined requests wait in the input). */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    (size_t)c->hs->limits.max_head + HCONN_IN_SLACK);
+	sio_init(c->bev, tls);
 	bufferevent_enable(c->bev, EV_READ);
 	/* The first request (after the handshake) must come as fast as a
 	   head must finish. */
@@ -628,8 +655,10 @@ hconn_finish(struct hconn *c, struct hreq *r)
 {
 	c->async = NULL;
 	c->requests++;
+	c->paused = 0;
 	hconn_log(c, r);
-	if (r->close || c->state == HCONN_CLOSING ||
+	sio_flush(c->bev, c->tls);
+	if (r->close || c->eof || c->state == HCONN_CLOSING ||
 	    !hconn_keepalive(c, r->msg)) {
 		hconn_set_state(c, HCONN_CLOSING);
 		bufferevent_disable(c->bev, EV_READ);
@@ -639,9 +668,11 @@ hconn_finish(struct hconn *c, struct hreq *r)
 	}
 	http1_parser_reset(&c->parser);
 	hconn_set_state(c, HCONN_IDLE);
-	bufferevent_enable(c->bev, EV_READ);
-	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
-	    BEV_TRIG_DEFER_CALLBACKS);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		bufferevent_trigger(c->bev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		hconn_timer(c, c->hs->keepalive_timeout_ms);
 }
 
 void

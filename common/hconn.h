@@ -142,6 +142,8 @@ struct hconn {
 	unsigned		 admit_flags;	/* the daemon's (admit) */
 	int			 proxy_hdr;	/* a PROXY header is expected */
 	unsigned		 requests;
+	int			 paused;	/* hconn_read(c, 0): hold input */
+	int			 eof;		/* the client ended while paused */
 	const struct hconn_async_ops *async_ops;
 	void			*async;
 };
@@ -170,7 +172,13 @@ void	hconn_head(struct hconn *, struct hreq *, struct http1_out *out,
 int	hconn_send_head(struct hconn *, struct http1_out *);
 struct evbuffer *hconn_output(struct hconn *);
 struct evbuffer *hconn_input(struct hconn *);
-/* hconn_read / hconn_pause: reading from the client (back-pressure). */
+/*
+ * hconn_read: whether the async side wants the client's bytes now. Off,
+ * they wait in the input (bounded by the read watermark, where libevent
+ * stops reading), and an end of the client's stream waits too; on again,
+ * what waits is delivered from the loop. The socket's interest does not
+ * change, which spares an epoll_ctl pair per request.
+ */
 void	hconn_read(struct hconn *, int on);
 /* hconn_async: the request went away (to arg, driven by ops). */
 void	hconn_async(struct hconn *, const struct hconn_async_ops *, void *);

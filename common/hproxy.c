@@ -24,6 +24,7 @@
 #include "hproxy.h"
 #include "net.h"
 #include "proxyproto.h"
+#include "sio.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -245,17 +246,35 @@ hproxy_request_head(struct hproxy *p, struct evbuffer *to)
 	return rc;
 }
 
+/* A pooled connection spoke (stray bytes) or ended: it is dropped. */
+static void
+hproxy_idle_read(struct bufferevent *bev, void *arg)
+{
+	upstream_idle_lost(arg);
+}
+
+static void
+hproxy_idle_event(struct bufferevent *bev, short what, void *arg)
+{
+	upstream_idle_lost(arg);
+}
+
 /* Ends the upstream side: the connection goes back to the pool or not. */
 static void
 hproxy_release(struct hproxy *p, enum upstream_outcome how)
 {
-	if (p->ubev != NULL) {
-		/* The bufferevent stays with the connection (uc->user), quiet
-		   while it is pooled; the pool frees it when it closes. */
-		bufferevent_disable(p->ubev, EV_READ | EV_WRITE);
-		bufferevent_setcb(p->ubev, NULL, NULL, NULL, NULL);
-		p->ubev = NULL;
+	if (p->ubev != NULL && p->uc != NULL) {
+		/* The bufferevent stays with the connection (uc->user) and
+		   keeps reading while it is pooled, as the pool's watch for a
+		   close (uc->user_watches): no epoll change per request. The
+		   pool frees it when the connection goes. */
+		bufferevent_set_timeouts(p->ubev, NULL, NULL);
+		bufferevent_setcb(p->ubev, hproxy_idle_read, NULL,
+		    hproxy_idle_event, p->uc);
+		bufferevent_enable(p->ubev, EV_READ);
+		p->uc->user_watches = 1;
 	}
+	p->ubev = NULL;
 	if (p->uc != NULL) {
 		upstream_release(p->uc, how);
 		p->uc = NULL;
@@ -347,7 +366,8 @@ hproxy_request_body(struct hproxy *p)
 
 	while (!http1_body_done(&p->qbody) &&
 	    (len = evbuffer_get_length(in)) > 0) {
-		if (evbuffer_get_length(out) > HPROXY_HIGH) {
+		if (evbuffer_get_length(out) > HPROXY_HIGH &&
+		    sio_flush(p->ubev, 0) > HPROXY_HIGH) {
 			hconn_read(p->c, 0);
 			return;
 		}
@@ -365,6 +385,7 @@ hproxy_request_body(struct hproxy *p)
 		if (rc == HTTP1_AGAIN && used == 0)
 			break;
 	}
+	sio_flush(p->ubev, 0);
 	if (http1_body_done(&p->qbody))
 		hconn_read(p->c, 0);
 	else
@@ -421,7 +442,8 @@ hproxy_response_body(struct hproxy *p)
 
 	while (!http1_body_done(&p->rbody) &&
 	    (len = evbuffer_get_length(in)) > 0) {
-		if (evbuffer_get_length(out) > HPROXY_HIGH) {
+		if (evbuffer_get_length(out) > HPROXY_HIGH &&
+		    sio_flush(p->c->bev, p->c->tls) > HPROXY_HIGH) {
 			bufferevent_disable(p->ubev, EV_READ);
 			return HTTP1_AGAIN;
 		}
@@ -500,6 +522,8 @@ hproxy_upstream_read(struct bufferevent *bev, void *arg)
 	rc = hproxy_response_body(p);
 	if (rc == HTTP1_DONE)
 		hproxy_complete(p);
+	else if (rc == HTTP1_AGAIN)
+		sio_flush(p->c->bev, p->c->tls);	/* stream what came */
 	else if (rc == HTTP1_ERROR) {
 		p->r->close = 1;
 		p->r->tc = "SD";
@@ -514,6 +538,7 @@ hproxy_upstream_write(struct bufferevent *bev, void *arg)
 {
 	struct hproxy *p = arg;
 
+	sio_drained(bev, 0);
 	if (!http1_body_done(&p->qbody))
 		hproxy_request_body(p);
 }
@@ -629,6 +654,7 @@ hproxy_send(struct hproxy *p)
 		}
 		p->uc->user = p->ubev;
 		p->uc->user_free = hproxy_bev_free;
+		sio_init(p->ubev, 0);
 	}
 	tv.tv_sec = (time_t)(p->pc->read_timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(p->pc->read_timeout_ms % 1000)
@@ -648,8 +674,8 @@ hproxy_send(struct hproxy *p)
 		    UPSTREAM_ABORT);
 		return;
 	}
-	bufferevent_enable(p->ubev, EV_READ | EV_WRITE);
-	hproxy_request_body(p);
+	bufferevent_enable(p->ubev, EV_READ);
+	hproxy_request_body(p);	/* and the head leaves in the same write */
 }
 
 static void

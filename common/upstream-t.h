@@ -186,6 +186,13 @@ struct upstream_conn {
 	 */
 	void			*user;
 	void			(*user_free)(void *);
+	/*
+	 * 1: the user object keeps watching the descriptor while the
+	 * connection is idle (a bufferevent left reading) and reports a
+	 * close or stray bytes with upstream_idle_lost(); the pool then only
+	 * times the idleness, so pooling costs no epoll_ctl.
+	 */
+	int			 user_watches;
 
 	/* Private to the pool. */
 	enum upstream_conn_state state;

@@ -233,6 +233,12 @@ struct upstream_conn *upstream_get(struct upstream_pool *,
 	    struct upstream_server *s, upstream_ready_fn cb, void *arg,
 	    int *ready);
 /*
+ * upstream_idle_lost: the idle connection c (user_watches) was closed by
+ * its server or sent bytes nobody asked for: it is dropped (user_free
+ * runs). Does nothing when c is not idle.
+ */
+void	upstream_idle_lost(struct upstream_conn *c);
+/*
  * upstream_release: the caller is done with conn (a pending connect is
  * cancelled: use UPSTREAM_ABORT). REUSE pools it if the pool has room
  * (the oldest idle one is closed otherwise); CLOSE and FAILED close it;

@@ -407,6 +407,14 @@ upstream_idle_cb(evutil_socket_t fd, short what, void *arg)
 	upstream_conn_free(c);
 }
 
+void
+upstream_idle_lost(struct upstream_conn *c)
+{
+	if (c->state != UPSTREAM_CONN_IDLE)
+		return;
+	upstream_idle_cb(-1, EV_READ, c);
+}
+
 /* Puts a busy connection on its server's idle list (the list has room). */
 static void
 upstream_idle_put(struct upstream_conn *c)
@@ -425,7 +433,10 @@ upstream_idle_put(struct upstream_conn *c)
 	c->cb = NULL;
 	c->arg = NULL;
 	event_del(c->ev);
-	event_assign(c->ev, p->base, c->fd, EV_READ, upstream_idle_cb, c);
+	/* Watch for a close by the server, unless the user's object does
+	   (then this is a timer only: no epoll interest changes). */
+	event_assign(c->ev, p->base, c->user_watches ? -1 : c->fd,
+	    c->user_watches ? 0 : EV_READ, upstream_idle_cb, c);
 	event_add(c->ev, upstream_tv(&tv, p->conf.idle_timeout_ms));
 	TAILQ_INSERT_HEAD(&l->list, c, entry);
 	l->n++;
