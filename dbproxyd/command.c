@@ -25,6 +25,8 @@ enum {
 	DBP_STEP_REPLAY,	/* a session log entry */
 	DBP_STEP_PREPARE,	/* the statement, on this connection */
 	DBP_STEP_CMD,		/* the client's command */
+	DBP_STEP_GTID_GET,	/* after a write: its GTID (@@last_gtid) */
+	DBP_STEP_GTID_WAIT,	/* before a read: MASTER_GTID_WAIT */
 };
 
 /*
@@ -429,14 +431,87 @@ dbp_command_send(struct dbp_session *s, struct dbp_backend *be)
 	dbp_wr_free(&w);
 }
 
+/* An internal query whose one-row answer is kept (s->cap). */
+static void
+dbp_command_internal(struct dbp_session *s, struct dbp_backend *be,
+    int step, const char *q)
+{
+	struct dbp_wr w = { 0 };
+
+	dbp_wr_int(&w, DBP_COM_QUERY, 1);
+	dbp_wr_bytes(&w, q, strlen(q));
+	s->step = step;
+	s->capture = 1;
+	s->cap_len = 0;
+	dbp_forward_start(s, be, w.p, w.len, DBP_RK_RESULT, 1);
+	dbp_wr_free(&w);
+}
+
+/* read_your_writes gtid_wait: a replica waits for the session's last
+   write before it reads. 1 if the wait was sent. */
+static int
+dbp_command_gtid_wait(struct dbp_session *s, struct dbp_backend *be)
+{
+	char q[DBP_GTID_MAX + 96];
+
+	if (s->c->read_your_writes != DBP_RYW_GTID_WAIT || !s->wrote ||
+	    s->gtid[0] == '\0' || be->pool->srv->role != DBP_REPLICA ||
+	    !(s->cmd_flags & DBP_Q_READ))
+		return 0;
+	snprintf(q, sizeof(q), "SELECT MASTER_GTID_WAIT('%s', %.3f)", s->gtid,
+	    (double)s->c->gtid_wait_timeout_ms / 1000.0);
+	metric_inc(dbp_metrics.gtid_waits);
+	dbp_command_internal(s, be, DBP_STEP_GTID_WAIT, q);
+	return 1;
+}
+
 void
 dbp_command_run(struct dbp_session *s)
 {
 	struct dbp_backend *be = s->be[s->target];
 
-	if (dbp_command_replay(s, be) || dbp_command_prepare(s, be))
+	if (dbp_command_replay(s, be) || dbp_command_gtid_wait(s, be) ||
+	    dbp_command_prepare(s, be))
 		return;
 	dbp_command_send(s, be);
+}
+
+/* The first column of the captured row as text, or "" (NULL, none). */
+static void
+dbp_command_cap_text(struct dbp_session *s, char *buf, size_t size)
+{
+	struct dbp_rd r;
+	const uint8_t *v;
+	size_t n;
+
+	buf[0] = '\0';
+	dbp_rd_init(&r, s->cap, s->cap_len);
+	if (s->cap_len == 0 || s->cap[0] == 0xfb)
+		return;
+	if ((v = dbp_rd_lenenc_str(&r, &n)) != NULL && n < size) {
+		memcpy(buf, v, n);
+		buf[n] = '\0';
+	}
+}
+
+/* The wait's verdict: go on with the replica, or fall back. */
+static void
+dbp_command_gtid_waited(struct dbp_session *s)
+{
+	char v[32];
+
+	s->capture = 0;
+	dbp_command_cap_text(s, v, sizeof(v));
+	if (s->resp.err == 0 && strcmp(v, "0") == 0) {
+		s->wrote = 0;	/* this replica has it: reads stay here */
+		dbp_command_run(s);
+		return;
+	}
+	metric_inc(dbp_metrics.gtid_wait_timeouts);
+	log_info("session %u: %s did not reach %s in time: read on the "
+	    "primary", s->id, s->c->servers[s->target]->name, s->gtid);
+	s->target = 0;
+	dbp_command_attach(s);
 }
 
 /* A successful session command joins the log (replayed elsewhere). */
@@ -491,6 +566,14 @@ dbp_command_answered(struct dbp_session *s, struct dbp_backend *be)
 		s->wrote = 1;
 	if (s->resp.err == 0)
 		dbp_command_log(s, be);
+	/* gtid_wait: learn the GTID of a committed write. */
+	if (s->c->read_your_writes == DBP_RYW_GTID_WAIT && s->wrote &&
+	    srv->role == DBP_PRIMARY && !(s->status & DBP_STATUS_IN_TRANS) &&
+	    s->resp.err == 0 && (s->cmd_flags & (DBP_Q_WRITE | DBP_Q_END))) {
+		dbp_command_internal(s, be, DBP_STEP_GTID_GET,
+		    "SELECT @@last_gtid");
+		return;
+	}
 	dbp_session_ready(s);
 }
 
@@ -500,6 +583,14 @@ dbp_command_done(struct dbp_session *s)
 	struct dbp_backend *be = s->be[s->target];
 
 	switch (s->step) {
+	case DBP_STEP_GTID_GET:
+		s->capture = 0;
+		dbp_command_cap_text(s, s->gtid, sizeof(s->gtid));
+		dbp_session_ready(s);
+		break;
+	case DBP_STEP_GTID_WAIT:
+		dbp_command_gtid_waited(s);
+		break;
 	case DBP_STEP_REPLAY:
 		if (s->resp.err != 0)
 			log_info("session %u: replaying a session command on %s: "

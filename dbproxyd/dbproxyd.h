@@ -155,6 +155,9 @@ struct dbp_session {
 	int			 resp_done;	/* the moving frame ends it */
 	int			 patch_prepare;
 	int			 swallow;	/* internal: drop the answer */
+	int			 capture;	/* internal: keep the last row */
+	uint8_t			 cap[DBP_GTID_MAX + 16];
+	size_t			 cap_len;
 	uint64_t		 started_us;
 	char			*login_db;	/* kept over an auth switch */
 	char			 login_user[81];

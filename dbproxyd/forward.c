@@ -125,6 +125,9 @@ dbp_forward_head(struct dbp_session *s, struct dbp_backend *be,
 		s->frame_left = DBP_HDR + len;
 		return 1;
 	}
+	/* An internal query's rows are read whole (they are small). */
+	if (s->capture && have < DBP_HDR + (size_t)len)
+		return 0;
 	avail = have - DBP_HDR;
 	if (avail > len)
 		avail = len;
@@ -144,6 +147,12 @@ dbp_forward_head(struct dbp_session *s, struct dbp_backend *be,
 		return -1;
 	if (s->patch_prepare && !s->swallow)
 		dbp_forward_prepared(s, be, p);
+	if (s->capture && r == DBP_R_MORE && dbp_resp_in_rows(&s->resp) &&
+	    len > 0 && len <= sizeof(s->cap) && avail == len &&
+	    p[DBP_HDR] != 0xfe) {
+		memcpy(s->cap, p + DBP_HDR, len);
+		s->cap_len = len;
+	}
 	*done = r == DBP_R_DONE;
 	s->cont = len == DBP_FRAME_MAX;
 	s->frame_left = DBP_HDR + len;

@@ -103,8 +103,11 @@ dbp_resp_first(struct dbp_resp *r, const uint8_t *p, size_t avail,
 		return dbp_resp_end(r, p, len);
 	if (r->kind == DBP_RK_SIMPLE || p[0] == 0xfb || p[0] == 0xfe)
 		return DBP_R_BAD;	/* 0xfb: LOCAL INFILE, not offered */
-	dbp_rd_init(&rd, p, len);
+	/* Only avail bytes are there: the count is read from those. */
+	dbp_rd_init(&rd, p, avail);
 	r->left = dbp_rd_lenenc(&rd);
+	if (rd.err && avail < len)
+		return DBP_R_NEED;
 	if (rd.err || r->left == 0)
 		return DBP_R_BAD;
 	r->state = RS_COLS;
@@ -226,4 +229,10 @@ dbp_resp_feed(struct dbp_resp *r, const uint8_t *p, size_t avail,
 		return ret == DBP_R_MORE ? DBP_R_DONE : ret;
 	}
 	return DBP_R_BAD;
+}
+
+int
+dbp_resp_in_rows(const struct dbp_resp *r)
+{
+	return r->state == RS_ROWS;
 }

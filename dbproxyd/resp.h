@@ -51,6 +51,8 @@ void	dbp_resp_start(struct dbp_resp *, enum dbp_resp_kind,
  * packets whose content it reads). Continuation frames of split packets
  * are not fed.
  */
+/* dbp_resp_in_rows: the walker expects rows (or their end) next. */
+int	dbp_resp_in_rows(const struct dbp_resp *);
 enum dbp_resp_ret dbp_resp_feed(struct dbp_resp *, const uint8_t *p,
 	    size_t avail, size_t len);
 

@@ -58,7 +58,11 @@ dbp_route_read(struct dbp_session *s, uint16_t *err, const char **why)
 {
 	int r;
 
-	if (s->c->read_your_writes == DBP_RYW_PRIMARY && s->wrote) {
+	/* read_your_writes: primary, or gtid_wait before the GTID is known
+	   (inside a transaction). */
+	if (s->wrote && (s->c->read_your_writes == DBP_RYW_PRIMARY ||
+	    (s->c->read_your_writes == DBP_RYW_GTID_WAIT &&
+	    s->gtid[0] == '\0'))) {
 		*why = "read-your-writes";
 		return 0;
 	}

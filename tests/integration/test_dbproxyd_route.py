@@ -499,5 +499,58 @@ class MalformedTest(DbproxydCase):
         self.assertEqual(self.server_id() in (101, 102), True)
 
 
+class ReadYourWritesPrimaryTest(DbproxydCase):
+
+    RYW = "primary"
+
+    def test_reads_after_a_write_go_to_primary(self):
+        w = Wire(self.port)
+        try:
+            self.assertIn(w.value("SELECT @@server_id"), (101, 102))
+            w.query("INSERT INTO triadtest.t (v) VALUES ('ryw')")
+            self.assertEqual({w.value("SELECT @@server_id")
+                              for _ in range(4)}, {100})
+        finally:
+            w.close()
+        self.assertIn(self.server_id(), (101, 102))
+
+
+class ReadYourWritesGtidTest(DbproxydCase):
+
+    RYW = "gtid_wait"
+
+    def test_replica_waits_for_the_write(self):
+        w = Wire(self.port)
+        try:
+            for i in range(5):
+                tag = "gtid-%d-%f" % (i, time.time())
+                w.query("INSERT INTO triadtest.t (v) VALUES ('%s')" % tag)
+                r = w.query("SELECT count(*), @@server_id FROM triadtest.t "
+                            "WHERE v = '%s'" % tag)[0][0]
+                self.assertEqual(r[0], b"1")
+                self.assertIn(int(r[1]), (101, 102))
+        finally:
+            w.close()
+        m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        self.assertRegex(m, r"gtid_waits_total [5-9]")
+
+    def test_timeout_falls_back_to_primary(self):
+        self.db.lag_replica(0, 30)
+        self.db.lag_replica(1, 30)
+        try:
+            w = Wire(self.port)
+            w.query("INSERT INTO triadtest.t (v) VALUES ('late')")
+            r = w.query("SELECT count(*) > 0, @@server_id FROM triadtest.t "
+                        "WHERE v = 'late'")[0][0]
+            self.assertEqual(r, (b"1", b"100"))
+            w.close()
+            m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+            self.assertRegex(m, r"gtid_wait_timeouts_total [1-9]")
+        finally:
+            self.db.unlag_replica(0)
+            self.db.unlag_replica(1)
+            self.db.wait_all_replicated()
+
+
 if __name__ == "__main__":
     triadtest.main()
