@@ -66,6 +66,43 @@ class LbdHttpEchoTest(triadtest.TestCase):
         if rc != 0:
             raise AssertionError("lbd exited with %s" % rc)
 
+    def metric(self, name):
+        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        for line in text.splitlines():
+            if line.startswith("triad_lbd_" + name + " "):
+                return int(float(line.split()[1]))
+        self.fail(name + " not in /metrics")
+
+    def test_half_close_after_request_gets_the_answer(self):
+        with socket.create_connection(("127.0.0.1", self.port), 5) as s:
+            s.settimeout(5)
+            s.sendall(b"GET /half HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 "), data)
+        self.assertIn(b'"line": "GET /half HTTP/1.1"', data)
+
+    def test_pooled_connection_closed_by_server_is_dropped(self):
+        # Pool a connection to each server, then have both servers close
+        # them while idle: lbd must notice and open new ones, with no
+        # request sent to a dead connection (no retry needed).
+        for _ in range(2):
+            self.assertEqual(http.get("http://127.0.0.1:%d/a"
+                                      % self.port).status, 200)
+        before = self.metric("upstream_retries_total")
+        for e in self.echo:
+            e.drop_connections()
+        time.sleep(0.3)
+        for _ in range(4):
+            self.assertEqual(http.get("http://127.0.0.1:%d/b"
+                                      % self.port).status, 200)
+        self.assertEqual(self.metric("upstream_retries_total"), before)
+
     def test_per_request_balancing_on_one_connection(self):
         s = socket.create_connection(("127.0.0.1", self.port), 5)
         f = s.makefile("rb")

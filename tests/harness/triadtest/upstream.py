@@ -49,6 +49,16 @@ class TestServer(socketserver.ThreadingTCPServer):
     def track(self, sock):
         self.socks.append(sock)
 
+    def drop_connections(self):
+        """Closes every open connection, as a server whose keep-alive
+        timeout passed does; the listener stays."""
+        for s in self.socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.socks = []
+
     def kill(self):
         """Dies as a crashed server does: listener and connections."""
         self.shutdown()
