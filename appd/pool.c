@@ -172,6 +172,10 @@ pool_target(const struct appd_pool *pool)
 	}
 	if (a->kind == APPD_CGI)
 		return 0;	/* a process per request, no pool */
+	/* External servers: a connection per request, made when needed (a
+	   connection made ahead could wait unaccepted behind another). */
+	if (a->kind == APPD_FASTCGI && a->fcgi_addr.len > 0)
+		want = pool->nbusy + pool->qlen;
 	return MINIMUM(want, pool->max);
 }
 
@@ -368,7 +372,10 @@ pool_crashed(struct appd_proc *p, int status, int busy)
 	uint64_t ms;
 	char what[64];
 
-	if (WIFSIGNALED(status))
+	if (status == -1)
+		snprintf(what, sizeof(what), "(a connection to %s) failed or "
+		    "was closed", pool->app->address);
+	else if (WIFSIGNALED(status))
 		snprintf(what, sizeof(what), "killed by signal %d (%s)",
 		    WTERMSIG(status), strsignal(WTERMSIG(status)));
 	else
@@ -417,6 +424,8 @@ pool_reap_cb(evutil_socket_t fd, short ev, void *arg)
 	if (r > 0 && !p->timed_out && !p->recycled && !pool->retired &&
 	    (WIFSIGNALED(status) || WEXITSTATUS(status) != 0))
 		pool_crashed(p, status, busy);
+	else if (p->pid == 0 && !p->recycled && !pool->retired)
+		pool_crashed(p, -1, busy);	/* refused or dropped */
 	else if (r > 0 && p->timed_out)
 		log_warnx("app %s: worker %d ended after its request timeout "
 		    "(%s)", pool->app->name, (int)p->pid, WIFSIGNALED(status) ?
@@ -497,8 +506,10 @@ pool_proc_idle(struct appd_proc *p)
 	struct appd_pool *pool = p->pool;
 	const struct appd_app *a = pool->app;
 
-	if (pool->retired) {
+	if (pool->retired || p->pid == 0) {
+		/* An external connection serves one request. */
 		pool_set_state(p, APPD_PROC_IDLE);
+		p->recycled = 1;
 		pool_proc_stop(p, SIGTERM);
 		return;
 	}

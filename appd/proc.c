@@ -318,7 +318,10 @@ proc_run(struct appd_proc *p, struct appd_req *q)
 	    (int)m->method_text.len, http1_span_ptr(m, m->method_text),
 	    (int)MINIMUM(m->target.len, 120), http1_span_ptr(m, m->target));
 	proc_params(q, &params);
-	fcgi_put_begin(&b, 1, FCGI_RESPONDER, FCGI_KEEP_CONN);
+	/* An external server gets a connection per request: a one-process
+	   server (php-cgi -b) serving a kept connection would never accept
+	   the others. */
+	fcgi_put_begin(&b, 1, FCGI_RESPONDER, p->pid ? FCGI_KEEP_CONN : 0);
 	fcgi_put_stream(&b, FCGI_PARAMS, 1, params.p, params.len);
 	fcgi_put_stream(&b, FCGI_PARAMS, 1, NULL, 0);
 	if (blen > 0)
