@@ -86,9 +86,10 @@ cgihead_line(struct cgihead *h, const char *p, size_t n, const char **why)
 	if (nlen == 6 && util_strncasecmp(p, "Status", 6) == 0)
 		return cgihead_status(h, v, vlen) == -1 ?
 		    ((*why = "a bad Status line"), -1) : 0;
-	if (nlen == 14 && util_strncasecmp(p, "Content-Length", 14) == 0 &&
-	    cgihead_length(h, v, vlen) == -1)
-		return (*why = "a bad Content-Length"), -1;
+	/* Content-Length is kept apart: appd frames the body itself. */
+	if (nlen == 14 && util_strncasecmp(p, "Content-Length", 14) == 0)
+		return cgihead_length(h, v, vlen) == -1 ?
+		    ((*why = "a bad Content-Length"), -1) : 0;
 	if (h->n == CGIHEAD_FIELDS)
 		return (*why = "too many header fields"), -1;
 	h->f[h->n++] = (struct cgihead_field){ p, v, nlen, vlen };
