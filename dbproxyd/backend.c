@@ -11,18 +11,15 @@
  * client session's, which raw forwarding needs. The monitor, which runs
  * real queries, uses Connector/C.
  */
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "auth.h"
+#include "io.h"
 #include "log.h"
 #include "pool.h"
 #include "session.h"
@@ -65,7 +62,7 @@ dbp_be_send(struct dbp_backend *be, uint8_t seq, const struct dbp_wr *pl)
 	struct dbp_wr f = { 0 };
 
 	dbp_frame(&f, &seq, pl->p, pl->len);
-	bufferevent_write(be->bev, f.p, f.len);
+	dbp_io_write(be->io, f.p, f.len);
 	dbp_wr_free(&f);
 }
 
@@ -134,7 +131,7 @@ dbp_be_auth(struct dbp_backend *be, const uint8_t *p, size_t len,
 static void
 dbp_be_up(struct dbp_backend *be)
 {
-	bufferevent_set_timeouts(be->bev, NULL, NULL);
+	dbp_io_timeout(be->io, 0);
 	dbp_pool_ready(be);
 }
 
@@ -147,7 +144,7 @@ dbp_be_login_read(struct dbp_backend *be)
 	long n;
 	int r;
 
-	while ((n = dbp_pkt_peek(bufferevent_get_input(be->bev), buf,
+	while ((n = dbp_pkt_peek(be->io->in, buf,
 	    sizeof(buf), &seq)) >= 0) {
 		if (be->state == DBP_BE_GREETING)
 			r = dbp_be_greeting(be, buf, (size_t)n, &cause);
@@ -176,11 +173,11 @@ dbp_be_login_read(struct dbp_backend *be)
 }
 
 static void
-dbp_be_read(struct bufferevent *bev, void *arg)
+dbp_be_read(struct dbp_io *io, void *arg)
 {
 	struct dbp_backend *be = arg;
 
-	(void)bev;
+	(void)io;
 	switch (be->state) {
 	case DBP_BE_BUSY:
 		dbp_session_backend_read(be->owner, be);
@@ -197,25 +194,13 @@ dbp_be_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-dbp_be_write(struct bufferevent *bev, void *arg)
+dbp_be_event(struct dbp_io *io, short what, void *arg)
 {
 	struct dbp_backend *be = arg;
 
-	(void)bev;
-	if (be->state == DBP_BE_BUSY)
-		dbp_session_backend_drained(be->owner, be);
-}
-
-static void
-dbp_be_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct dbp_backend *be = arg;
-	int fd, one = 1;
-
-	if (what & BEV_EVENT_CONNECTED) {
-		fd = bufferevent_getfd(bev);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		be->state = DBP_BE_GREETING;
+	(void)io;
+	if (what & DBP_IO_CONNECTED) {
+		be->state = DBP_BE_GREETING;	/* TCP_NODELAY: net_connect */
 		return;
 	}
 	if (be->state == DBP_BE_BUSY) {
@@ -225,7 +210,7 @@ dbp_be_event(struct bufferevent *bev, short what, void *arg)
 	if (be->state == DBP_BE_IDLE || be->state == DBP_BE_RESETTING)
 		dbp_pool_close(be);
 	else
-		dbp_pool_failed(be, what & BEV_EVENT_TIMEOUT ? "timeout" :
+		dbp_pool_failed(be, what & DBP_IO_TIMEOUT ? "timeout" :
 		    "connection refused or closed");
 }
 
@@ -234,27 +219,18 @@ dbp_backend_open(struct dbp_pool *p, uint32_t caps, uint8_t charset)
 {
 	const struct dbproxyd_conf *c = p->w->lc->gen->conf;
 	struct dbp_backend *be = xcalloc(1, sizeof(*be));
-	struct timeval tv;
 
 	be->pool = p;
 	be->caps = caps;
 	be->charset = charset;
 	be->state = DBP_BE_CONNECTING;
-	be->bev = bufferevent_socket_new(p->w->lc->base, -1,
-	    BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(be->bev, dbp_be_read, dbp_be_write, dbp_be_event, be);
-	tv.tv_sec = c->connect_timeout_ms / 1000;
-	tv.tv_usec = (c->connect_timeout_ms % 1000) * 1000;
-	bufferevent_set_timeouts(be->bev, &tv, &tv);
-	bufferevent_enable(be->bev, EV_READ);
-	if (bufferevent_socket_connect(be->bev,
-	    (struct sockaddr *)&p->srv->addr.ss, (int)p->srv->addr.len) == -1) {
-		/* Reported through the event callback on the next turn? Not
-		   for an immediate failure: free it here. */
-		bufferevent_free(be->bev);
+	be->io = dbp_io_connect(p->w->lc->base, &p->srv->addr, dbp_be_read,
+	    NULL, dbp_be_event, be);
+	if (be->io == NULL) {
 		free(be);
 		return NULL;
 	}
+	dbp_io_timeout(be->io, c->connect_timeout_ms);
 	return be;
 }
 
@@ -264,23 +240,19 @@ dbp_backend_reset(struct dbp_backend *be)
 {
 	static const uint8_t pkt[] = { 1, 0, 0, 0, DBP_COM_RESET_CONNECTION };
 	const struct dbproxyd_conf *c = dbp_be_conf(be);
-	struct timeval tv;
 
 	be->state = DBP_BE_RESETTING;
 	be->owner = NULL;
 	be->applied = 0;
 	be->nstmts = 0;
-	tv.tv_sec = c->connect_timeout_ms / 1000;
-	tv.tv_usec = (c->connect_timeout_ms % 1000) * 1000;
-	bufferevent_set_timeouts(be->bev, &tv, NULL);
-	bufferevent_enable(be->bev, EV_READ);
-	bufferevent_write(be->bev, pkt, sizeof(pkt));
+	dbp_io_timeout(be->io, c->connect_timeout_ms);
+	dbp_io_write(be->io, pkt, sizeof(pkt));
 }
 
 void
 dbp_backend_free(struct dbp_backend *be)
 {
-	bufferevent_free(be->bev);
+	dbp_io_free(be->io);
 	free(be->stmts);
 	free(be);
 }

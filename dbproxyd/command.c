@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "classify.h"
+#include "io.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
@@ -36,7 +36,7 @@ enum {
 static int
 dbp_command_read(struct dbp_session *s)
 {
-	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct evbuffer *in = s->io->in;
 	struct evbuffer_ptr pos;
 	uint8_t hdr[DBP_HDR], seq = 0;
 	size_t total = 0, off = 0, have = evbuffer_get_length(in);
@@ -53,8 +53,7 @@ dbp_command_read(struct dbp_session *s)
 			s->seq = (uint8_t)(seq + 1);
 			dbp_session_err(s, DBP_ER_NET_TOO_LARGE, "08S01", "Got a "
 			    "packet bigger than 'max_allowed_packet' bytes");
-			s->state = DBP_S_CLOSING;
-			bufferevent_disable(s->bev, EV_READ);
+			dbp_session_closing(s);
 			return -1;
 		}
 		off += DBP_HDR + len;
@@ -268,7 +267,6 @@ dbp_command_attach(struct dbp_session *s)
 	}
 	s->state = DBP_S_WAIT_POOL;
 	s->waiting_server = s->target;
-	bufferevent_disable(s->bev, EV_READ);
 	tv.tv_sec = s->c->pool_wait_timeout_ms / 1000;
 	tv.tv_usec = (s->c->pool_wait_timeout_ms % 1000) * 1000;
 	if (s->timer == NULL)

@@ -20,7 +20,7 @@
 #include "resp.h"
 #include "server-t.h"
 
-struct bufferevent;
+struct dbp_io;
 struct event;
 struct evbuffer;
 struct metric;
@@ -53,7 +53,7 @@ struct dbp_bstmt {
 struct dbp_backend {
 	TAILQ_ENTRY(dbp_backend) link;	/* pool's idle list */
 	struct dbp_pool		*pool;
-	struct bufferevent	*bev;
+	struct dbp_io		*io;
 	enum dbp_be_state	 state;
 	uint32_t		 caps;		/* dialect of its login */
 	uint8_t			 charset;
@@ -115,7 +115,7 @@ struct dbp_session {
 	struct lc_gen		*gen;
 	const struct dbproxyd_conf *c;
 	struct dbproxyd_user	*user;
-	struct bufferevent	*bev;
+	struct dbp_io		*io;
 	struct event		*timer;
 	enum dbp_sess_state	 state;
 	uint32_t		 id;
@@ -161,6 +161,7 @@ struct dbp_session {
 	uint64_t		 started_us;
 	char			*login_db;	/* kept over an auth switch */
 	char			 login_user[81];
+	int			 closing_late;	/* CLOSING: output still full */
 };
 
 struct dbp_metrics {

@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "io.h"
 #include "log.h"
 #include "pool.h"
 #include "session.h"
@@ -30,7 +30,7 @@ dbp_forward_raw(struct dbp_backend *be, const uint8_t *p, size_t len)
 	uint8_t seq = 0;
 
 	dbp_frame(&f, &seq, p, len);
-	bufferevent_write(be->bev, f.p, f.len);
+	dbp_io_write(be->io, f.p, f.len);
 	dbp_wr_free(&f);
 }
 
@@ -44,7 +44,6 @@ dbp_forward_start(struct dbp_session *s, struct dbp_backend *be,
 	s->cont = 0;
 	s->swallow = swallow;
 	s->state = swallow ? DBP_S_STEP : DBP_S_FORWARD;
-	bufferevent_disable(s->bev, EV_READ);
 	dbp_forward_raw(be, p, len);
 }
 
@@ -162,20 +161,22 @@ dbp_forward_head(struct dbp_session *s, struct dbp_backend *be,
 void
 dbp_forward_pump(struct dbp_session *s, struct dbp_backend *be)
 {
-	struct evbuffer *in = bufferevent_get_input(be->bev);
-	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct evbuffer *in = be->io->in;
+	struct evbuffer *out = s->io->out;
 	int r, done = 0;
 
+	/* What was moved is sent once per pass (one write), and before
+	   dbp_command_done(), after which s may be gone. */
 	for (;;) {
 		if (!s->swallow && evbuffer_get_length(out) >= DBP_OUT_HIGH) {
-			bufferevent_disable(be->bev, EV_READ);
-			bufferevent_setwatermark(s->bev, EV_WRITE,
-			    DBP_OUT_HIGH / 2, 0);
+			dbp_io_pause(be->io, 1);
+			dbp_io_low(s->io, DBP_OUT_HIGH / 2);
+			dbp_io_flush(s->io);
 			return;
 		}
 		if (s->frame_left == 0) {
 			if ((r = dbp_forward_head(s, be, in, &done)) == 0)
-				return;
+				break;
 			if (r == -1) {
 				dbp_forward_bad(s, be);
 				return;
@@ -183,11 +184,13 @@ dbp_forward_pump(struct dbp_session *s, struct dbp_backend *be)
 			s->resp_done = done;
 		}
 		if (!dbp_forward_move(s, in, out))
-			return;
+			break;
 		if (s->resp_done && !s->cont) {
 			s->resp_done = 0;
+			dbp_io_flush(s->io);
 			dbp_command_done(s);
 			return;
 		}
 	}
+	dbp_io_flush(s->io);
 }

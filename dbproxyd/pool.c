@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/bufferevent.h>
-
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"

@@ -14,10 +14,10 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "auth.h"
+#include "io.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
@@ -27,9 +27,9 @@
 #define DBP_LOGIN_PKT_MAX	65536
 #define DBP_VERSION		"5.5.5-10.11.0-triad-dbproxyd"
 
-static void dbp_session_read(struct bufferevent *, void *);
-static void dbp_session_write(struct bufferevent *, void *);
-static void dbp_session_event(struct bufferevent *, short, void *);
+static void dbp_session_read(struct dbp_io *, void *);
+static void dbp_session_write(struct dbp_io *, void *);
+static void dbp_session_event(struct dbp_io *, short, void *);
 
 void
 dbp_session_send(struct dbp_session *s, const struct dbp_wr *pl)
@@ -37,7 +37,7 @@ dbp_session_send(struct dbp_session *s, const struct dbp_wr *pl)
 	struct dbp_wr f = { 0 };
 
 	dbp_frame(&f, &s->seq, pl->p, pl->len);
-	bufferevent_write(s->bev, f.p, f.len);
+	dbp_io_write(s->io, f.p, f.len);
 	dbp_wr_free(&f);
 }
 
@@ -57,15 +57,6 @@ dbp_session_err(struct dbp_session *s, uint16_t code, const char *sqlstate,
 	dbp_wr_free(&w);
 	metric_inc(dbp_metrics.errors_sent);
 	dbp_errors_count(code);
-}
-
-/* The idle (or login) timeout of the client side. */
-static void
-dbp_session_timeouts(struct dbp_session *s, int64_t ms)
-{
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-
-	bufferevent_set_timeouts(s->bev, &tv, NULL);
 }
 
 static void
@@ -112,11 +103,12 @@ dbp_session_accept(int fd, const struct net_addr *peer, void *arg)
 	s->trx_server = -1;
 	s->status = DBP_STATUS_AUTOCOMMIT;
 	addr_format(peer, s->peer, sizeof(s->peer));
-	s->bev = bufferevent_socket_new(w->lc->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(s->bev, dbp_session_read, dbp_session_write,
-	    dbp_session_event, s);
-	dbp_session_timeouts(s, s->c->connect_timeout_ms * 3);
-	bufferevent_enable(s->bev, EV_READ);
+	s->io = dbp_io_new(w->lc->base, fd, dbp_session_read,
+	    dbp_session_write, dbp_session_event, s);
+	/* A command is read whole: the buffer may hold the largest. */
+	s->io->in_cap = s->c->max_packet + 4 * (s->c->max_packet /
+	    DBP_FRAME_MAX + 2) + 65536;
+	dbp_io_timeout(s->io, s->c->connect_timeout_ms * 3);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->nsessions++;
 	lc_worker_conn_open(w->lc);
@@ -161,7 +153,7 @@ dbp_session_close(struct dbp_session *s, const char *why)
 	metric_add(dbp_metrics.sessions_active, -1);
 	if (s->timer != NULL)
 		event_free(s->timer);
-	bufferevent_free(s->bev);
+	dbp_io_free(s->io);
 	for (i = 0; i < s->nlog; i++)
 		free(s->log[i].pkt);
 	free(s->log);
@@ -187,8 +179,7 @@ dbp_session_fail(struct dbp_session *s, uint16_t code, const char *state,
     const char *msg)
 {
 	dbp_session_err(s, code, state, "%s", msg);
-	s->state = DBP_S_CLOSING;
-	bufferevent_disable(s->bev, EV_READ);
+	dbp_session_closing(s);
 }
 
 static void
@@ -214,7 +205,7 @@ dbp_session_auth_failed(struct dbp_session *s, const char *user, size_t ulen)
 	log_notice("login failed: user '%.*s' from %s", (int)(ulen > 80 ? 80 :
 	    ulen), user, s->peer);
 	s->state = DBP_S_AUTH_DELAY;
-	bufferevent_disable(s->bev, EV_READ);
+	dbp_io_pause(s->io, 1);
 	s->timer = evtimer_new(s->w->lc->base, dbp_session_auth_delayed, s);
 	evtimer_add(s->timer, &tv);
 }
@@ -238,7 +229,6 @@ dbp_session_logged_in(struct dbp_session *s, const char *db, size_t dblen)
 	dbp_ok(&w, 0, 0, s->status, 0);
 	dbp_session_send(s, &w);
 	dbp_wr_free(&w);
-	dbp_session_timeouts(s, s->c->client_idle_timeout_ms);
 	log_debug("session %u (%s): user %s logged in", s->id, s->peer,
 	    s->user->name);
 	dbp_session_ready(s);
@@ -313,7 +303,7 @@ dbp_session_read_login(struct dbp_session *s)
 	uint8_t seq;
 	long n;
 
-	n = dbp_pkt_peek(bufferevent_get_input(s->bev), buf,
+	n = dbp_pkt_peek(s->io->in, buf,
 	    DBP_LOGIN_PKT_MAX, &seq);
 	if (n == -2)
 		dbp_session_fail(s, DBP_ER_HANDSHAKE, "08S01",
@@ -330,11 +320,11 @@ dbp_session_read_login(struct dbp_session *s)
 }
 
 static void
-dbp_session_read(struct bufferevent *bev, void *arg)
+dbp_session_read(struct dbp_io *io, void *arg)
 {
 	struct dbp_session *s = arg;
 
-	(void)bev;
+	(void)io;
 	switch (s->state) {
 	case DBP_S_LOGIN:
 	case DBP_S_AUTH_SWITCH:
@@ -349,33 +339,56 @@ dbp_session_read(struct bufferevent *bev, void *arg)
 	}
 }
 
-/* Output drained below the mark: a paused server side reads again. */
+/* Output drained to the mark: a paused server side reads again, or a
+   closing session has sent its last ERR. */
 static void
-dbp_session_write(struct bufferevent *bev, void *arg)
+dbp_session_write(struct dbp_io *io, void *arg)
 {
 	struct dbp_session *s = arg;
 
-	(void)bev;
+	(void)io;
 	if (s->state == DBP_S_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
-			dbp_session_close(s, "error sent");
+		dbp_session_close(s, "error sent");
 		return;
 	}
 	if (s->state == DBP_S_FORWARD && s->be[s->target] != NULL) {
-		bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-		bufferevent_enable(s->be[s->target]->bev, EV_READ);
+		dbp_io_pause(s->be[s->target]->io, 0);
 		dbp_forward_pump(s, s->be[s->target]);
 	}
 }
 
 static void
-dbp_session_event(struct bufferevent *bev, short what, void *arg)
+dbp_session_event(struct dbp_io *io, short what, void *arg)
 {
 	struct dbp_session *s = arg;
 
-	(void)bev;
-	dbp_session_close(s, what & BEV_EVENT_TIMEOUT ? "client timeout" :
-	    what & BEV_EVENT_EOF ? "client closed" : "client error");
+	if (what & DBP_IO_TIMEOUT) {
+		/* The idle timer runs only while waiting for a command. */
+		if (s->state == DBP_S_CLOSING &&
+		    evbuffer_get_length(io->out) > 0 && !s->closing_late) {
+			s->closing_late = 1;
+			dbp_io_timeout(io, 5000);
+			return;
+		}
+		if (s->state != DBP_S_READY && s->state != DBP_S_LOGIN &&
+		    s->state != DBP_S_AUTH_SWITCH && s->state != DBP_S_CLOSING) {
+			dbp_io_timeout(io, s->c->client_idle_timeout_ms);
+			return;
+		}
+	}
+	dbp_session_close(s, s->state == DBP_S_CLOSING ? "error sent" :
+	    what & DBP_IO_TIMEOUT ? "client timeout" :
+	    what & DBP_IO_EOF ? "client closed" : "client error");
+}
+
+void
+dbp_session_closing(struct dbp_session *s)
+{
+	s->state = DBP_S_CLOSING;
+	dbp_io_pause(s->io, 1);
+	dbp_io_low(s->io, 0);
+	/* Nothing left to send: close from the loop, not from here. */
+	dbp_io_timeout(s->io, evbuffer_get_length(s->io->out) == 0 ? 1 : 5000);
 }
 
 void
@@ -383,8 +396,9 @@ dbp_session_ready(struct dbp_session *s)
 {
 	s->state = DBP_S_READY;
 	s->swallow = 0;
-	bufferevent_enable(s->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+	dbp_io_pause(s->io, 0);
+	dbp_io_timeout(s->io, s->c->client_idle_timeout_ms);
+	if (evbuffer_get_length(s->io->in) > 0)
 		dbp_command_next(s);
 }
 
@@ -398,13 +412,6 @@ dbp_session_backend_read(struct dbp_session *s, struct dbp_backend *be)
 		be->dirty = 1;
 		dbp_session_backend_lost(s, be);
 	}
-}
-
-void
-dbp_session_backend_drained(struct dbp_session *s, struct dbp_backend *be)
-{
-	(void)s;
-	(void)be;
 }
 
 /* Forgets be (it is being freed or given back). */

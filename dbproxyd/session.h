@@ -26,13 +26,13 @@ void	dbp_session_send(struct dbp_session *, const struct dbp_wr *payload);
 void	dbp_session_err(struct dbp_session *, uint16_t code,
 	    const char *sqlstate, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+/* Sends what is queued, then closes (after an ERR that ends it). */
+void	dbp_session_closing(struct dbp_session *);
 /* Back to READY: the next command, if one is buffered, runs. */
 void	dbp_session_ready(struct dbp_session *);
 
 /* Calls from the pools and server connections. */
 void	dbp_session_backend_read(struct dbp_session *, struct dbp_backend *);
-void	dbp_session_backend_drained(struct dbp_session *,
-	    struct dbp_backend *);
 void	dbp_session_backend_lost(struct dbp_session *, struct dbp_backend *);
 void	dbp_session_backend_ready(struct dbp_session *, struct dbp_backend *);
 void	dbp_session_backend_failed(struct dbp_session *, struct dbp_server *);

@@ -1,0 +1,249 @@
+/*
+ * io.c: sockets without bufferevents (see io.h).
+ */
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "io.h"
+#include "net.h"
+#include "util.h"
+
+#define DBP_IO_READ	(64 * 1024)	/* bytes reserved per read */
+
+static void dbp_io_readable(evutil_socket_t, short, void *);
+static void dbp_io_writable(evutil_socket_t, short, void *);
+static void dbp_io_timer(evutil_socket_t, short, void *);
+
+static struct dbp_io *
+dbp_io_alloc(struct event_base *base, int fd, dbp_io_cb on_read,
+    dbp_io_cb on_drain, dbp_io_event_cb on_event, void *arg)
+{
+	struct dbp_io *io = xcalloc(1, sizeof(*io));
+
+	io->fd = fd;
+	io->in = evbuffer_new();
+	io->out = evbuffer_new();
+	io->on_read = on_read;
+	io->on_drain = on_drain;
+	io->on_event = on_event;
+	io->arg = arg;
+	io->in_cap = SIZE_MAX;
+	io->low = SIZE_MAX;
+	io->rev = event_new(base, fd, EV_READ | EV_PERSIST, dbp_io_readable,
+	    io);
+	io->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, dbp_io_writable,
+	    io);
+	io->tev = evtimer_new(base, dbp_io_timer, io);
+	return io;
+}
+
+struct dbp_io *
+dbp_io_new(struct event_base *base, int fd, dbp_io_cb on_read,
+    dbp_io_cb on_drain, dbp_io_event_cb on_event, void *arg)
+{
+	struct dbp_io *io;
+
+	evutil_make_socket_nonblocking(fd);
+	io = dbp_io_alloc(base, fd, on_read, on_drain, on_event, arg);
+	event_add(io->rev, NULL);
+	io->reading = 1;
+	return io;
+}
+
+struct dbp_io *
+dbp_io_connect(struct event_base *base, const struct net_addr *a,
+    dbp_io_cb on_read, dbp_io_cb on_drain, dbp_io_event_cb on_event,
+    void *arg)
+{
+	struct dbp_io *io;
+	char *cause = NULL;
+	int fd, inprog;
+
+	if ((fd = net_connect(a, &inprog, &cause)) == -1) {
+		free(cause);
+		return NULL;
+	}
+	io = dbp_io_alloc(base, fd, on_read, on_drain, on_event, arg);
+	io->connecting = 1;
+	event_add(io->wev, NULL);	/* writable: the connect ended */
+	io->writing = 1;
+	return io;
+}
+
+void
+dbp_io_free(struct dbp_io *io)
+{
+	if (io == NULL)
+		return;
+	event_free(io->rev);
+	event_free(io->wev);
+	event_free(io->tev);
+	evbuffer_free(io->in);
+	evbuffer_free(io->out);
+	close(io->fd);
+	free(io);
+}
+
+/* Reports an error from the loop (never from inside a caller's call). */
+static void
+dbp_io_fail(struct dbp_io *io)
+{
+	io->failed = 1;
+	if (!io->writing) {
+		event_add(io->wev, NULL);
+		io->writing = 1;
+	}
+	event_active(io->wev, EV_WRITE, 0);
+}
+
+void
+dbp_io_flush(struct dbp_io *io)
+{
+	int n;
+
+	if (io->connecting || io->failed)
+		return;
+	while (evbuffer_get_length(io->out) > 0) {
+		n = evbuffer_write(io->out, io->fd);
+		if (n > 0)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			break;
+		dbp_io_fail(io);
+		return;
+	}
+	if (evbuffer_get_length(io->out) > 0 && !io->writing) {
+		event_add(io->wev, NULL);
+		io->writing = 1;
+	} else if (evbuffer_get_length(io->out) == 0 && io->writing) {
+		event_del(io->wev);
+		io->writing = 0;
+	}
+}
+
+void
+dbp_io_write(struct dbp_io *io, const void *p, size_t n)
+{
+	evbuffer_add(io->out, p, n);
+	dbp_io_flush(io);
+}
+
+void
+dbp_io_timeout(struct dbp_io *io, int64_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (ms <= 0)
+		evtimer_del(io->tev);
+	else
+		evtimer_add(io->tev, &tv);
+}
+
+/* Adds or removes the read event to match the wish and the cap. */
+static void
+dbp_io_sync_read(struct dbp_io *io, int want)
+{
+	if (want && evbuffer_get_length(io->in) >= io->in_cap)
+		want = 0;
+	if (want && !io->reading)
+		event_add(io->rev, NULL);
+	else if (!want && io->reading)
+		event_del(io->rev);
+	io->reading = want;
+}
+
+void
+dbp_io_pause(struct dbp_io *io, int pause)
+{
+	if (pause)
+		dbp_io_sync_read(io, 0);
+	else
+		dbp_io_sync_read(io, 1);
+}
+
+void
+dbp_io_low(struct dbp_io *io, size_t low)
+{
+	io->low = low;
+}
+
+static void
+dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dbp_io *io = arg;
+	struct evbuffer_iovec v[2];
+	int nv;
+	ssize_t n;
+
+	(void)ev;
+	nv = evbuffer_reserve_space(io->in, DBP_IO_READ, v, 2);
+	n = readv(fd, (struct iovec *)v, nv);
+	if (n > 0) {
+		if ((size_t)n <= v[0].iov_len)
+			v[0].iov_len = (size_t)n, nv = 1;
+		else
+			v[1].iov_len = (size_t)n - v[0].iov_len;
+		evbuffer_commit_space(io->in, v, nv);
+	} else {
+		evbuffer_commit_space(io->in, v, 0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+		io->on_event(io, n == 0 ? DBP_IO_EOF : DBP_IO_ERROR, io->arg);
+		return;
+	}
+	/* A paused reader (the client while a command runs) keeps what
+	   comes, up to in_cap; past it the kernel holds the rest. */
+	if (evbuffer_get_length(io->in) >= io->in_cap)
+		dbp_io_sync_read(io, 0);
+	io->on_read(io, io->arg);
+}
+
+static void
+dbp_io_writable(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dbp_io *io = arg;
+
+	(void)ev;
+	if (io->failed) {
+		io->on_event(io, DBP_IO_ERROR, io->arg);
+		return;
+	}
+	if (io->connecting) {
+		io->connecting = 0;
+		event_del(io->wev);
+		io->writing = 0;
+		if (net_connect_result(fd) != 0) {
+			io->on_event(io, DBP_IO_ERROR, io->arg);
+			return;
+		}
+		event_add(io->rev, NULL);
+		io->reading = 1;
+		io->on_event(io, DBP_IO_CONNECTED, io->arg);
+		return;
+	}
+	dbp_io_flush(io);
+	if (io->failed)
+		return;
+	if (evbuffer_get_length(io->out) <= io->low && io->on_drain != NULL) {
+		io->low = SIZE_MAX;
+		io->on_drain(io, io->arg);
+	}
+}
+
+static void
+dbp_io_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dbp_io *io = arg;
+
+	(void)fd;
+	(void)ev;
+	io->on_event(io, DBP_IO_TIMEOUT, io->arg);
+}
