@@ -114,8 +114,10 @@ hconn_tls_shutdown(struct bufferevent *bev)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 
-	if (ssl != NULL && SSL_is_init_finished(ssl))
+	if (ssl != NULL && SSL_is_init_finished(ssl)) {
 		(void)SSL_shutdown(ssl);
+		(void)sio_flush(bev, 1);	/* the alert, through the filter */
+	}
 	ERR_clear_error();
 }
 
@@ -531,8 +533,10 @@ hconn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
 	struct hconn *c = arg;
 
-	if (what == BEV_EVENT_CONNECTED)	/* a TLS handshake is done */
+	if (what == BEV_EVENT_CONNECTED) {	/* a TLS handshake is done */
+		sio_init(bev, c->tls);
 		return;
+	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		metric_inc(c->w->m->timeouts);
 		hconn_close(c, "send timeout");
@@ -565,6 +569,7 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 		return;
 	}
 	c->bev = bev;
+	c->fd = bufferevent_getfd(tls ? bufferevent_get_underlying(bev) : bev);
 	c->tls = tls;
 	c->w = w;
 	c->gen = lc_gen_ref(w->lc->gen);
@@ -587,7 +592,8 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	   (pipelined requests wait in the input). */
 	bufferevent_setwatermark(c->bev, EV_READ, 0,
 	    (size_t)c->hs->limits.max_head + HCONN_IN_SLACK);
-	sio_init(c->bev, tls);
+	if (!tls)	/* TLS: once the handshake is done (hconn_eventcb) */
+		sio_init(c->bev, tls);
 	bufferevent_enable(c->bev, EV_READ);
 	/* The first request (after the handshake) must come as fast as a
 	   head must finish. */
@@ -624,17 +630,31 @@ hconn_accept_tls(int fd, const struct net_addr *peer, void *arg)
 	struct hconn_worker *w = arg;
 	SSL_CTX *ctx = w->ops->tls_ctx != NULL ?
 	    w->ops->tls_ctx(w->lc->gen->conf) : NULL;
-	struct bufferevent *bev;
+	struct bufferevent *bev, *under;
 	SSL *ssl;
 
 	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL) {
 		close(fd);
 		return;
 	}
-	if ((bev = bufferevent_openssl_socket_new(w->lc->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	/*
+	 * OpenSSL as a filter over a socket bufferevent, not on the
+	 * descriptor: records are made as bytes are added, and common/sio
+	 * writes them at once (the filter's own socket mode waits a loop
+	 * turn and two epoll_ctl per response). Its callbacks are deferred:
+	 * a filter calls them from inside evbuffer_add otherwise.
+	 */
+	if ((under = bufferevent_socket_new(w->lc->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		SSL_free(ssl);
 		close(fd);
+		return;
+	}
+	if ((bev = bufferevent_openssl_filter_new(w->lc->base, under, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		SSL_free(ssl);
+		bufferevent_free(under);
 		return;
 	}
 	/* A client that closes without close_notify has still ended. */

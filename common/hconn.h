@@ -132,6 +132,7 @@ struct hconn {
 	const void		*conf;		/* gen->conf, the daemon's */
 	const struct hconn_settings *hs;
 	struct bufferevent	*bev;
+	int			 fd;		/* the client's socket */
 	struct event		*timer;
 	struct net_addr		 peer;
 	char			 client[64];	/* peer address, for logs */

@@ -623,7 +623,7 @@ hproxy_send_proxy(struct hproxy *p)
 	struct net_addr dst;
 	int n;
 
-	if (net_local_addr(bufferevent_getfd(p->c->bev), &dst) == -1)
+	if (net_local_addr(p->c->fd, &dst) == -1)
 		memset(&dst, 0, sizeof(dst));
 	n = p->pc->send_proxy == 2 ?
 	    proxyproto_emit_v2(buf, sizeof(buf), &p->c->peer, &dst) :

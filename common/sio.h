@@ -12,8 +12,14 @@
  * on its own write and reports it through the event callback, so callers
  * keep one error path.
  *
- * TLS bufferevents are left alone (every call is a no-op on them): their
- * writes go through OpenSSL's state machine.
+ * TLS connections are OpenSSL filters over a plain socket bufferevent:
+ * the filter encrypts into the socket bufferevent's output as soon as
+ * bytes are added, and sio writes that output the same way (after the
+ * handshake, which libevent drives). A TLS socket bufferevent (OpenSSL on
+ * the descriptor) is left to libevent; sio_flush only makes its small
+ * output one chain, so that it leaves as one record and one write(2).
+ *
+ * The "(bev, tls)" pairs below: tls says bev is an OpenSSL bufferevent.
  */
 #ifndef TRIAD_SIO_H
 #define TRIAD_SIO_H
@@ -22,11 +28,14 @@
 
 struct bufferevent;
 
-/* sio_init: a new plain bufferevent writes only through sio_flush. */
+/* sio_init: bev (plain, or a TLS filter whose handshake is done) writes
+   only through sio_flush from now on. */
 void	sio_init(struct bufferevent *bev, int tls);
 /*
  * sio_flush: writes what bev's output holds (one writev or sendfile);
- * leaves the rest to libevent. Returns the bytes still queued.
+ * leaves the rest to libevent. Returns the bytes still queued. Callbacks
+ * of bev may not run from inside it (a TLS filter must be made with
+ * BEV_OPT_DEFER_CALLBACKS).
  */
 size_t	sio_flush(struct bufferevent *bev, int tls);
 /* sio_drained: from the write callback: EV_WRITE off once output is empty. */
