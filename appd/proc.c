@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <sys/socket.h>
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,6 +302,24 @@ proc_timeout(evutil_socket_t fd, short ev, void *arg)
 	pool_proc_stop(p, SIGTERM);
 }
 
+/*
+ * Writes at once when nothing is queued (the worker reads the request a
+ * loop turn earlier, and no EV_WRITE is armed); the rest, if any, goes
+ * through the bufferevent.
+ */
+static void
+proc_send(struct appd_proc *p, const uint8_t *buf, size_t len)
+{
+	ssize_t n = 0;
+
+	if (evbuffer_get_length(bufferevent_get_output(p->bev)) == 0 &&
+	    (n = send(bufferevent_getfd(p->bev), buf, len, MSG_DONTWAIT |
+	    MSG_NOSIGNAL)) < 0)
+		n = 0;
+	if ((size_t)n < len)
+		bufferevent_write(p->bev, buf + n, len - (size_t)n);
+}
+
 void
 proc_run(struct appd_proc *p, struct appd_req *q)
 {
@@ -328,7 +348,7 @@ proc_run(struct appd_proc *p, struct appd_req *q)
 		fcgi_put_stream(&b, FCGI_STDIN, 1,
 		    evbuffer_pullup(q->body, -1), blen);
 	fcgi_put_stream(&b, FCGI_STDIN, 1, NULL, 0);
-	bufferevent_write(p->bev, b.p, b.len);
+	proc_send(p, b.p, b.len);
 	fcgi_buf_free(&b);
 	fcgi_buf_free(&params);
 	if (p->timer == NULL)
