@@ -95,8 +95,10 @@ lc_worker_main(void *arg)
  * so the del-then-add that bufferevents and pools make around every
  * request costs one epoll_ctl or none instead of two (measured: lbd's CPU
  * per proxied request fell by a quarter). The changelist's known hazard is
- * dup()ed descriptors, which triad never registers; a descriptor closed
- * and reused in one turn is handled by libevent (MOD, then ADD on ENOENT).
+ * dup()ed descriptors: closing one copy before the queued removal applies
+ * leaves the open file in the epoll set, so dup()ed Unix listeners close
+ * from the loop (net_listener.c). A descriptor closed and reused in one
+ * turn is handled by libevent (MOD, then ADD on ENOENT).
  */
 static struct event_base *
 lc_worker_base(void)

@@ -102,11 +102,43 @@ net_listener_new(struct event_base *base, int fd, int max_conns,
 }
 
 static void
+net_listener_close_cb(evutil_socket_t fd, short what, void *arg)
+{
+	close(fd);
+}
+
+/*
+ * Worker bases queue their epoll changes until the next epoll_wait (the
+ * changelist, see lifecycle_worker.c). A Unix listener is shared by dup()
+ * between workers, and closing one copy does not take the open file out
+ * of an epoll set: were it closed before the queued removal applies, the
+ * removal would fail and the set would keep reporting the socket. So a
+ * Unix listener is closed from the loop, after the changes are applied.
+ * TCP listeners are never dup()ed and close at once (a socket left open
+ * could still be handed connections by SO_REUSEPORT).
+ */
+static void
+net_listener_close(struct event_base *base, int fd)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 &&
+	    domain == AF_UNIX && base != NULL &&
+	    event_base_once(base, fd, EV_TIMEOUT, net_listener_close_cb, NULL,
+	    &(struct timeval){ 0, 0 }) == 0)
+		return;
+	close(fd);
+}
+
+static void
 net_listener_destroy(struct net_listener *l)
 {
+	struct event_base *base = event_get_base(l->ev);
+
 	event_free(l->ev);
 	event_free(l->timer);
-	close(l->fd);
+	net_listener_close(base, l->fd);
 	free(l);
 }
 
