@@ -123,18 +123,14 @@ class ThreeHost:
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
+
+        def tls(host, port, timeout):
+            raw = self.client.sock_factory(host, port, timeout)
+            return ctx.wrap_socket(raw, server_hostname="www.foobar.com")
         for lb in self.LBS:
-            raw = self.client.connect(lb, 443, timeout=5)
-            with ctx.wrap_socket(raw, server_hostname="www.foobar.com") as s:
-                s.sendall(b"GET / HTTP/1.1\r\nHost: www.foobar.com\r\n"
-                          b"Connection: close\r\n\r\n")
-                data = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-            self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:100])
+            r = http.get("http://%s:443/" % lb, timeout=5, sock_factory=tls)
+            self.assertEqual(r.status, 200, lb)
+            self.assertIn(b"<html", r.body.lower())
 
     def test_api_through_each_lbd(self):
         self.need_app()
