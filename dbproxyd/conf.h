@@ -58,6 +58,7 @@ struct dbproxyd_conf {
 	int64_t			 gtid_wait_timeout_ms;
 	int64_t			 pool_min, pool_max;	/* per server, worker */
 	int64_t			 connect_timeout_ms;
+	int64_t			 login_timeout_ms;
 	int64_t			 pool_wait_timeout_ms;
 	int64_t			 client_idle_timeout_ms;
 	int64_t			 max_connections;	/* per worker */

@@ -52,6 +52,7 @@ struct dbp_bstmt {
 /* One connection to a server, from a worker's pool. */
 struct dbp_backend {
 	TAILQ_ENTRY(dbp_backend) link;	/* pool's idle list */
+	TAILQ_ENTRY(dbp_backend) all_link;	/* pool's every connection */
 	struct dbp_pool		*pool;
 	struct dbp_io		*io;
 	enum dbp_be_state	 state;

@@ -35,6 +35,7 @@ dbp_pool_new(struct dbp_worker *w, struct dbp_server *srv)
 	p->caps = DBP_DEFAULT_DIALECT;
 	p->charset = 45;
 	TAILQ_INIT(&p->idle);
+	TAILQ_INIT(&p->all);
 	TAILQ_INIT(&p->waiters);
 	return p;
 }
@@ -46,7 +47,7 @@ dbp_pool_free(struct dbp_pool *p)
 
 	if (p == NULL)
 		return;
-	while ((be = TAILQ_FIRST(&p->idle)) != NULL)
+	while ((be = TAILQ_FIRST(&p->all)) != NULL)
 		dbp_pool_close(be);
 	free(p);
 }
@@ -61,6 +62,7 @@ dbp_pool_open(struct dbp_pool *p, uint32_t caps, uint8_t charset)
 		atomic_fetch_add(&p->srv->connect_failures, 1);
 		return -1;
 	}
+	TAILQ_INSERT_TAIL(&p->all, be, all_link);
 	p->total++;
 	p->opening++;
 	atomic_fetch_add(&p->srv->pool_opening, 1);
@@ -204,6 +206,7 @@ dbp_pool_close(struct dbp_backend *be)
 		atomic_fetch_sub(&p->srv->pool_opening, 1);
 		break;
 	}
+	TAILQ_REMOVE(&p->all, be, all_link);
 	p->total--;
 	dbp_backend_free(be);
 }

@@ -14,6 +14,7 @@ struct dbp_pool {
 	struct dbp_worker	*w;
 	struct dbp_server	*srv;
 	struct dbp_backends	 idle;
+	TAILQ_HEAD(, dbp_backend) all;	/* every state, freed with the pool */
 	TAILQ_HEAD(, dbp_session) waiters;
 	int			 total;		/* every state */
 	int			 opening;	/* connecting or logging in */
@@ -22,8 +23,7 @@ struct dbp_pool {
 };
 
 struct dbp_pool	*dbp_pool_new(struct dbp_worker *, struct dbp_server *);
-/* dbp_pool_free: closes the idle and opening connections (busy ones
-   belong to sessions, which end first). */
+/* dbp_pool_free: closes every connection (the sessions ended first). */
 void		 dbp_pool_free(struct dbp_pool *);
 /* dbp_pool_fill: opens connections up to pool_min (tick and start). */
 void		 dbp_pool_fill(struct dbp_pool *);

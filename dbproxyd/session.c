@@ -108,7 +108,7 @@ dbp_session_accept(int fd, const struct net_addr *peer, void *arg)
 	/* A command is read whole: the buffer may hold the largest. */
 	s->io->in_cap = s->c->max_packet + 4 * (s->c->max_packet /
 	    DBP_FRAME_MAX + 2) + 65536;
-	dbp_io_timeout(s->io, s->c->connect_timeout_ms * 3);
+	dbp_io_timeout(s->io, s->c->login_timeout_ms);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
 	w->nsessions++;
 	lc_worker_conn_open(w->lc);

@@ -44,7 +44,7 @@ dbproxyd:
   auth_fail_delay: 200ms
   pool_min: 1
   max_packet: {max_packet}
-  connect_timeout: 1s
+  login_timeout: 1s
   primary: "127.0.0.1:{p0}"
   replicas: ["127.0.0.1:{p1}", "127.0.0.1:{p2}"]
 """
@@ -434,7 +434,7 @@ class MalformedTest(DbproxydCase):
         s = self.raw()
         s.recv(4096)
         s.sendall(b"\x64\0\0\x01" + b"\0" * 10)   # 100 announced, 10 sent
-        self.assertTrue(self.closed(s))               # after 3 x 1 s
+        self.assertTrue(self.closed(s))               # login_timeout
         s.close()
 
     def test_oversized_login(self):
