@@ -130,14 +130,18 @@ class LbdQueueTest(triadtest.TestCase):
             t.join(15)
         self.assertEqual(up.max_busy, 1)
         self.assertEqual(len(results), 8)
+        # 8 sessions of 0.2 s on one slot with a 1 s queue: some are
+        # served in turn, some time out (how many depends on how fast the
+        # clients start on a busy machine; every timed-out one was queued).
         answered = [r for r in results if r]
-        self.assertGreaterEqual(len(answered), 4, results)
-        self.assertGreaterEqual(results.count(b""), 2, results)
+        self.assertGreaterEqual(len(answered), 2, results)
+        self.assertGreaterEqual(results.count(b""), 1, results)
         for r in answered:
             self.assertRegex(r, rb"^ok:[0-7]\n$")
-        self.assertGreaterEqual(self.metric("queued_total"), 6)
         self.assertEqual(self.metric("queue_timeouts_total"),
                          results.count(b""))
+        self.assertGreaterEqual(self.metric("queued_total"),
+                                results.count(b"") + 1)
         time.sleep(0.7)
         log = open(os.path.join(self.folder, "access.log")).read()
         self.assertIn(" sQ", log)
@@ -158,11 +162,12 @@ class LbdQueueTest(triadtest.TestCase):
         self.assertEqual(up.max_busy, 1)
         self.assertEqual(len(results), 8)
         self.assertTrue(set(results) <= {200, 503}, results)
-        self.assertGreaterEqual(results.count(200), 4, results)
-        self.assertGreaterEqual(results.count(503), 2, results)
-        self.assertGreaterEqual(self.metric("queued_total"), 6)
+        self.assertGreaterEqual(results.count(200), 2, results)
+        self.assertGreaterEqual(results.count(503), 1, results)
         self.assertEqual(self.metric("queue_timeouts_total"),
                          results.count(503))
+        self.assertGreaterEqual(self.metric("queued_total"),
+                                results.count(503) + 1)
         time.sleep(0.7)
         log = open(os.path.join(self.folder, "access.log")).read()
         self.assertIn(" 503 ", log)
