@@ -247,7 +247,7 @@ dbp_classify_first(struct dbp_scan *sc)
 	if (strcmp(w, "SET") == 0)
 		return dbp_classify_set(sc);
 	if (strcmp(w, "USE") == 0)
-		return DBP_Q_SESSION;
+		return DBP_Q_SESSION | DBP_Q_USE;
 	if (strcmp(w, "CREATE") == 0)
 		return dbp_classify_create(sc);
 	if (strcmp(w, "PREPARE") == 0 || strcmp(w, "EXECUTE") == 0 ||

@@ -24,6 +24,7 @@
 #define DBP_Q_MULTI		0x0400	/* more than one statement */
 #define DBP_Q_AUTOCOMMIT	0x0800	/* SET autocommit (the flags follow) */
 #define DBP_Q_PREPARE		0x1000	/* PREPARE/EXECUTE/DEALLOCATE (SQL) */
+#define DBP_Q_USE		0x2000	/* USE: changes the current database */
 
 /* dbp_classify: the flags of the len bytes of sql (not NUL-terminated). */
 int	dbp_classify(const char *sql, size_t len);

@@ -103,6 +103,7 @@ dbp_command_reset(struct dbp_session *s)
 		free(s->log[i].pkt);
 	s->nlog = 0;
 	s->log_full = 0;
+	s->uses_db = 0;
 	dbp_stmt_free_all(s);
 	dbp_command_ok(s);
 }
@@ -333,6 +334,7 @@ dbp_command_replay(struct dbp_session *s, struct dbp_backend *be)
 	if (be->applied >= s->nlog)
 		return 0;
 	e = &s->log[be->applied];
+	be->has_db |= e->sets_db;
 	s->step = DBP_STEP_REPLAY;
 	dbp_forward_start(s, be, e->pkt, e->len, e->pkt[0] == DBP_COM_QUERY ?
 	    DBP_RK_RESULT : DBP_RK_SIMPLE, 1);
@@ -382,6 +384,10 @@ dbp_command_send(struct dbp_session *s, struct dbp_backend *be)
 
 	s->step = DBP_STEP_CMD;
 	s->started_us = util_now_us();
+	if (s->cmd[0] == DBP_COM_INIT_DB ||
+	    (s->cmd_flags & (DBP_Q_USE | DBP_Q_MULTI)))
+		be->has_db = 1;	/* a pooled session without one must not
+				   inherit it (a reset keeps it) */
 	atomic_fetch_add(&srv->outstanding, 1);
 	atomic_fetch_add(&srv->queries, 1);
 	metric_inc(srv->role == DBP_PRIMARY ? dbp_metrics.queries_primary :
@@ -537,6 +543,9 @@ dbp_command_log(struct dbp_session *s, struct dbp_backend *be)
 	s->log = xreallocarray(s->log, s->nlog + 1, sizeof(*s->log));
 	s->log[s->nlog].pkt = s->cmd;
 	s->log[s->nlog].len = s->cmd_len;
+	s->log[s->nlog].sets_db = s->cmd[0] == DBP_COM_INIT_DB ||
+	    (s->cmd_flags & DBP_Q_USE);
+	s->uses_db |= s->log[s->nlog].sets_db;
 	s->nlog++;
 	s->cmd = NULL;
 	s->cmd_len = 0;

@@ -59,6 +59,8 @@ struct dbp_backend {
 	uint32_t		 caps;		/* dialect of its login */
 	uint8_t			 charset;
 	int			 dirty;		/* never back to the pool */
+	int			 has_db;	/* a database was chosen on it:
+					   COM_RESET_CONNECTION keeps it */
 	struct dbp_session	*owner;
 	size_t			 applied;	/* session log entries run */
 	struct dbp_bstmt	*stmts;
@@ -83,6 +85,7 @@ struct dbp_stmt {
 struct dbp_logent {
 	uint8_t		*pkt;		/* command payload */
 	size_t		 len;
+	int		 sets_db;	/* USE or COM_INIT_DB */
 };
 
 enum dbp_sess_state {
@@ -139,6 +142,7 @@ struct dbp_session {
 	struct dbp_logent	*log;
 	size_t			 nlog;
 	int			 log_full;	/* pinned to the primary */
+	int			 uses_db;	/* the log chooses a database */
 	struct dbp_stmt		*stmts;
 	size_t			 nstmts;
 	uint32_t		 next_stmt;

@@ -86,7 +86,7 @@ static int
 dbp_pool_match(const struct dbp_backend *be, const struct dbp_session *s)
 {
 	return be->caps == (s->caps & DBP_DIALECT_CAPS) &&
-	    be->charset == s->charset;
+	    be->charset == s->charset && (!be->has_db || s->uses_db);
 }
 
 /* Takes be out of the idle list for s. */

@@ -224,7 +224,9 @@ dbp_session_logged_in(struct dbp_session *s, const char *db, size_t dblen)
 		s->log[0].pkt = xmalloc(dblen + 1);
 		s->log[0].pkt[0] = DBP_COM_INIT_DB;
 		memcpy(s->log[0].pkt + 1, db, dblen);
+		s->log[0].sets_db = 1;
 		s->nlog = 1;
+		s->uses_db = 1;
 	}
 	dbp_ok(&w, 0, 0, s->status, 0);
 	dbp_session_send(s, &w);

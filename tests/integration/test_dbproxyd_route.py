@@ -371,6 +371,20 @@ class RouteTest(DbproxydCase):
             r = self.sql("SELECT @leak, @@session.sql_mode")
             self.assertIsNone(r[0][0])
             self.assertNotEqual(r[0][1], "ANSI")
+        # Nor the current database (USE, or the login's).
+        for _ in range(6):
+            w = Wire(self.port)
+            w.query("USE triadtest")
+            w.query("/* triad:primary */ SELECT DATABASE()")
+            w.close()
+            w = Wire(self.port)
+            try:
+                self.assertEqual(w.query("SELECT DATABASE()")[0],
+                                 [(None,)])
+                self.assertEqual(w.query("/* triad:primary */ SELECT "
+                                         "DATABASE()")[0], [(None,)])
+            finally:
+                w.close()
         # The connections were reused (reset between clients), not new.
         m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
         self.assertRegex(m, r"server_resets_total [1-9]")

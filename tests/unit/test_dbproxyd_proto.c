@@ -217,9 +217,9 @@ test_resp_result(void **state)
 {
 	/* 1 column, 2 rows, EOF; then the same under DEPRECATE_EOF. */
 	static const char *const pk[] = { "\x01", "coldef", "\xfe\0\0\x02\0",
-	    "\x01" "a", "\x01" "b", "\xfe\0\0\x22\0" };
+	    "\001a", "\001b", "\xfe\0\0\x22\0" };
 	static const size_t len[] = { 1, 6, 5, 2, 2, 5 };
-	static const char *const pk2[] = { "\x01", "coldef", "\x01" "a",
+	static const char *const pk2[] = { "\x01", "coldef", "\001a",
 	    "\xfe\0\0\x03\0\0\0" };
 	static const size_t len2[] = { 1, 6, 2, 7 };
 	struct dbp_resp r;
@@ -242,7 +242,7 @@ test_resp_multi(void **state)
 {
 	/* OK with MORE_RESULTS, a result, then ERR ends it all. */
 	static const char *const pk[] = { "\x00\x01\x00\x0a\x00\0\0",
-	    "\x01", "c", "\x01" "x", "\xfe\0\0\x0a\0\0\0",
+	    "\x01", "c", "\001x", "\xfe\0\0\x0a\0\0\0",
 	    "\xff\x28\x04#42000bad" };
 	static const size_t len[] = { 7, 1, 1, 2, 7, 12 };
 	struct dbp_resp r;
@@ -321,7 +321,7 @@ test_classify(void **state)
 		{ "SET autocommit=0", DBP_Q_SESSION | DBP_Q_AUTOCOMMIT, 0 },
 		{ "SET @a = 1", DBP_Q_SESSION, DBP_Q_WRITE },
 		{ "SET GLOBAL x = 1", DBP_Q_WRITE, 0 },
-		{ "USE db", DBP_Q_SESSION, 0 },
+		{ "USE db", DBP_Q_SESSION | DBP_Q_USE, DBP_Q_WRITE },
 		{ "/* triad:primary */ SELECT 1", DBP_Q_HINT_PRIMARY, 0 },
 		{ "SELECT /* triad:replica */ 1 FOR UPDATE", DBP_Q_HINT_REPLICA,
 		  0 },
