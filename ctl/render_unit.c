@@ -140,10 +140,15 @@ ctl_unit_head(FILE *f, const struct ctl_site *site,
  * and setrlimit for a daemon that limits its children (appd's workers).
  */
 static void
-ctl_unit_sandbox(FILE *f, const struct ctl_render_opts *o, int lowport,
-    int rlimits)
+ctl_unit_sandbox(FILE *f, const struct topo_instance *in,
+    const struct ctl_render_opts *o, int lowport, int rlimits)
 {
-	fprintf(f, "User=%s\nGroup=%s\n", o->user, o->user);
+	/* The topology's user for the instance wins: the daemon then finds
+	   itself already that user (lc_privdrop) instead of failing. */
+	const char *user = in->user != NULL ? in->user : o->user;
+
+	fprintf(f, "User=%s\nGroup=%s\n", user, in->group != NULL ?
+	    in->group : user);
 	if (lowport)
 		fprintf(f, "AmbientCapabilities=CAP_NET_BIND_SERVICE\n"
 		    "CapabilityBoundingSet=CAP_NET_BIND_SERVICE\n");
@@ -182,7 +187,7 @@ ctl_unit_write(const struct ctl_site *site, const struct topo_instance *in,
 	if ((f = ctl_render_open(o, name, 0644, cause)) == NULL)
 		return -1;
 	ctl_unit_head(f, site, in, o);
-	ctl_unit_sandbox(f, o, ctl_unit_low_port(site, in),
+	ctl_unit_sandbox(f, in, o, ctl_unit_low_port(site, in),
 	    strcmp(in->daemon, "appd") == 0);
 	ctl_unit_rw(f, o, in->error_log);
 	ctl_unit_rw(f, o, in->access_log);

@@ -88,6 +88,27 @@ class TriadctlRenderTest(triadtest.TestCase):
         self.assertIn("CapabilityBoundingSet=\n", unit)
         self.assertNotIn("AmbientCapabilities", unit)
 
+    def test_unit_user_from_topology(self):
+        # A daemon section's user/group become the unit's, so the daemon
+        # finds itself that user instead of failing to switch.
+        with open(os.path.join(TOPOLOGIES, "single-host.yaml")) as f:
+            text = f.read()
+        text = text.replace("webd:\n", "webd:\n  user: www-data\n  group: "
+                            "www-data\n", 1)
+        path = os.path.join(self.dir, "user.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        out = os.path.join(self.dir, "user-out")
+        r = run([TRIADCTL, "render", path, "local", "--out", out,
+                 "--user", "triadsvc"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "systemd",
+                               "triad-webd-web1.service")) as f:
+            self.assertIn("User=www-data\nGroup=www-data\n", f.read())
+        with open(os.path.join(out, "systemd",
+                               "triad-lbd-lb1.service")) as f:
+            self.assertIn("User=triadsvc\nGroup=triadsvc\n", f.read())
+
     def test_systemd_verify(self):
         triadtest.require_program("systemd-analyze")
         n = 0

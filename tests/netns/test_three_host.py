@@ -196,8 +196,13 @@ class ThreeHost:
 
         def probe(addr, port):
             found[(addr, port)] = reachable(self.client, addr, port)
-        threads = [threading.Thread(target=probe, args=(h.addr, p))
-                   for h in self.lab.hosts for p in INTERNAL_PORTS]
+        # Every internal and status port, and the client ports of h3,
+        # which runs no lbd.
+        targets = [(h.addr, p) for h in self.lab.hosts
+                   for p in INTERNAL_PORTS]
+        targets += [(self.lab.hosts[2].addr, 80),
+                    (self.lab.hosts[2].addr, 443)]
+        threads = [threading.Thread(target=probe, args=t) for t in targets]
         for t in threads:
             t.start()
         for t in threads:
