@@ -67,25 +67,15 @@ class LbdHttpEchoTest(triadtest.TestCase):
             raise AssertionError("lbd exited with %s" % rc)
 
     def metric(self, name):
-        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
-        for line in text.splitlines():
-            if line.startswith("triad_lbd_" + name + " "):
-                return int(float(line.split()[1]))
-        self.fail(name + " not in /metrics")
+        return http.metric(self.status, "triad_lbd_" + name)
 
     def test_half_close_after_request_gets_the_answer(self):
-        with socket.create_connection(("127.0.0.1", self.port), 5) as s:
-            s.settimeout(5)
-            s.sendall(b"GET /half HTTP/1.1\r\nHost: x\r\n\r\n")
-            s.shutdown(socket.SHUT_WR)
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        self.assertTrue(data.startswith(b"HTTP/1.1 200 "), data)
-        self.assertIn(b'"line": "GET /half HTTP/1.1"', data)
+        r = http.raw_exchange("127.0.0.1", self.port,
+                              b"GET /half HTTP/1.1\r\nHost: x\r\n\r\n",
+                              half_close=True)
+        self.assertTrue(r.closed and not r.reset, r)
+        self.assertEqual(r.status(), 200, r.data)
+        self.assertIn(b'"line": "GET /half HTTP/1.1"', r.data)
 
     def test_pooled_connection_closed_by_server_is_dropped(self):
         # Pool a connection to each server, then have both servers close

@@ -107,11 +107,7 @@ class LbdQueueTest(triadtest.TestCase):
         return up
 
     def metric(self, name):
-        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
-        for line in text.splitlines():
-            if line.startswith("triad_lbd_" + name + " "):
-                return int(float(line.split()[1]))
-        self.fail(name + " not in /metrics")
+        return http.metric(self.status, "triad_lbd_" + name)
 
     def test_tcp_queue_then_close(self):
         up = self.start("tcp", SlowLineHandler)

@@ -220,6 +220,16 @@ def parse_response(data):
             data[end + 4:])
 
 
+def metric(status_port, name, host="127.0.0.1"):
+    """The value of the unlabelled metric name ("triad_lbd_queued_total")
+    on a daemon's status port, as an int; AssertionError when absent."""
+    text = get("http://%s:%d/metrics" % (host, status_port)).text()
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    raise AssertionError("%s not in /metrics" % name)
+
+
 def wait_http(url, timeout=10.0, status=200, alive=None, **kw):
     """Poll GET url until it answers `status`; return the Response.
 
