@@ -524,8 +524,9 @@ def main():
                     help="start, check every URL, stop")
     args = ap.parse_args()
     demo = Demo(args)
-    # SIGTERM and SIGHUP stop as cleanly as Ctrl-C does.
-    for sig in (signal.SIGTERM, signal.SIGHUP):
+    # SIGTERM and SIGHUP stop as cleanly as Ctrl-C does; SIGINT too when
+    # the demo was started in the background (which ignores it).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.default_int_handler)
     rc = 0
     try:
