@@ -50,12 +50,14 @@ dbp_pkt_peek(struct evbuffer *buf, uint8_t *out, size_t max, uint8_t *seq)
 	return (long)len;
 }
 
+/* The configuration of the worker's current generation. */
 static const struct dbproxyd_conf *
 dbp_be_conf(const struct dbp_backend *be)
 {
 	return be->pool->w->lc->gen->conf;
 }
 
+/* Frames one payload with sequence id seq and sends it. */
 static void
 dbp_be_send(struct dbp_backend *be, uint8_t seq, const struct dbp_wr *pl)
 {
@@ -172,6 +174,8 @@ dbp_be_login_read(struct dbp_backend *be)
 		dbp_pool_failed(be, "oversized login packet");
 }
 
+/* Bytes from the server: to the owning session while busy, to the
+   login steps before; an idle connection that speaks is closing. */
 static void
 dbp_be_read(struct dbp_io *io, void *arg)
 {
@@ -193,6 +197,7 @@ dbp_be_read(struct dbp_io *io, void *arg)
 	}
 }
 
+/* Connected, or the connection ended: the session, or the pool, hears. */
 static void
 dbp_be_event(struct dbp_io *io, short what, void *arg)
 {

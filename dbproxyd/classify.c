@@ -42,6 +42,7 @@ static const char *const dbp_read_words[] = {
 	"VALUES", "TABLE", "CHECKSUM", NULL,
 };
 
+/* Is w one of list's words? */
 static int
 dbp_in(const char *w, const char *const *list)
 {
@@ -113,6 +114,7 @@ dbp_scan_quoted(struct dbp_scan *sc)
 	}
 }
 
+/* A character of a word (names, keywords, @@variables). */
 static int
 dbp_word_char(char c)
 {

@@ -73,6 +73,7 @@ dbp_command_read(struct dbp_session *s)
 	return 1;
 }
 
+/* An OK with the session's status flags (PING, RESET_CONNECTION). */
 static void
 dbp_command_ok(struct dbp_session *s)
 {
@@ -121,10 +122,7 @@ dbp_command_stmt_close(struct dbp_session *s, struct dbp_stmt *st)
 		    (b = dbp_backend_stmt(s->be[i], st->id)) == NULL)
 			continue;
 		pkt[0] = DBP_COM_STMT_CLOSE;
-		pkt[1] = (uint8_t)b->bid;
-		pkt[2] = (uint8_t)(b->bid >> 8);
-		pkt[3] = (uint8_t)(b->bid >> 16);
-		pkt[4] = (uint8_t)(b->bid >> 24);
+		dbp_put32(pkt + 1, b->bid);
 		dbp_forward_raw(s->be[i], pkt, sizeof(pkt));
 		dbp_backend_stmt_del(s->be[i], st->id);
 	}
@@ -143,8 +141,7 @@ dbp_command_stmt(struct dbp_session *s)
 		    "statement command");
 		return NULL;
 	}
-	id = (uint32_t)s->cmd[1] | (uint32_t)s->cmd[2] << 8 |
-	    (uint32_t)s->cmd[3] << 16 | (uint32_t)s->cmd[4] << 24;
+	id = dbp_get32(s->cmd + 1);
 	if ((st = dbp_stmt_find(s, id)) == NULL)
 		dbp_session_err(s, DBP_ER_UNKNOWN_STMT, "HY000", "Unknown "
 		    "prepared statement handler (%u) given to dbproxyd", id);
@@ -213,9 +210,8 @@ dbp_command_local(struct dbp_session *s)
 		dbp_command_reset(s);
 		break;
 	case DBP_COM_STMT_CLOSE:
-		if (s->cmd_len >= 5 && (st = dbp_stmt_find(s, (uint32_t)s->cmd[1] |
-		    (uint32_t)s->cmd[2] << 8 | (uint32_t)s->cmd[3] << 16 |
-		    (uint32_t)s->cmd[4] << 24)) != NULL)
+		if (s->cmd_len >= 5 &&
+		    (st = dbp_stmt_find(s, dbp_get32(s->cmd + 1))) != NULL)
 			dbp_command_stmt_close(s, st);
 		break;
 	case DBP_COM_QUERY:
@@ -236,6 +232,7 @@ dbp_command_local(struct dbp_session *s)
 	return 1;
 }
 
+/* pool_wait_timeout passed: an ERR, and the session goes on. */
 static void
 dbp_command_pool_timeout(evutil_socket_t fd, short ev, void *arg)
 {
@@ -358,6 +355,7 @@ dbp_command_prepare(struct dbp_session *s, struct dbp_backend *be)
 	return 1;
 }
 
+/* The shape of the answer to a command. */
 static enum dbp_resp_kind
 dbp_command_kind(uint8_t cmd)
 {
@@ -374,48 +372,55 @@ dbp_command_kind(uint8_t cmd)
 	}
 }
 
-/* Sends the client's command itself. */
+/* Counts a command going to be's server (outstanding until answered). */
 static void
-dbp_command_send(struct dbp_session *s, struct dbp_backend *be)
+dbp_command_account(struct dbp_session *s, struct dbp_backend *be)
 {
 	struct dbp_server *srv = be->pool->srv;
-	struct dbp_wr w = { 0 };
-	struct dbp_bstmt *b;
 
 	s->step = DBP_STEP_CMD;
 	s->started_us = util_now_us();
-	if (s->cmd[0] == DBP_COM_INIT_DB ||
-	    (s->cmd_flags & (DBP_Q_USE | DBP_Q_MULTI)))
-		be->has_db = 1;	/* a pooled session without one must not
-				   inherit it (a reset keeps it) */
 	atomic_fetch_add(&srv->outstanding, 1);
 	atomic_fetch_add(&srv->queries, 1);
 	metric_inc(srv->role == DBP_PRIMARY ? dbp_metrics.queries_primary :
 	    dbp_metrics.queries_replica);
-	if (s->cmd_stmt != NULL)
-		s->cmd_stmt->server = s->target;
-	switch (s->cmd[0]) {
-	case DBP_COM_STMT_EXECUTE:
-		if (dbp_stmt_execute_fix(s, be, &w) == -1) {
-			atomic_fetch_sub(&srv->outstanding, 1);
-			dbp_wr_free(&w);
-			dbp_session_ready(s);
-			return;
-		}
+}
+
+/* A COM_STMT_* as be must get it: the server's statement id (and, for
+   EXECUTE, the parameter types it lacks). 0, or -1 after an ERR. */
+static int
+dbp_command_stmt_payload(struct dbp_session *s, struct dbp_backend *be,
+    struct dbp_wr *w)
+{
+	struct dbp_bstmt *b;
+
+	s->cmd_stmt->server = s->target;
+	if (s->cmd[0] == DBP_COM_STMT_EXECUTE) {
+		if (dbp_stmt_execute_fix(s, be, w) == -1)
+			return -1;
 		s->cmd_stmt->long_data = 0;
-		break;
-	case DBP_COM_STMT_SEND_LONG_DATA:
-	case DBP_COM_STMT_RESET:
-		b = dbp_backend_stmt(be, s->cmd_stmt->id);
-		dbp_wr_bytes(&w, s->cmd, s->cmd_len);
-		w.p[1] = (uint8_t)b->bid;
-		w.p[2] = (uint8_t)(b->bid >> 8);
-		w.p[3] = (uint8_t)(b->bid >> 16);
-		w.p[4] = (uint8_t)(b->bid >> 24);
-		if (s->cmd[0] == DBP_COM_STMT_RESET)
-			s->cmd_stmt->long_data = 0;
-		break;
-	default:
+		return 0;
+	}
+	b = dbp_backend_stmt(be, s->cmd_stmt->id);
+	dbp_wr_bytes(w, s->cmd, s->cmd_len);
+	dbp_put32(w->p + 1, b->bid);
+	if (s->cmd[0] == DBP_COM_STMT_RESET)
+		s->cmd_stmt->long_data = 0;
+	return 0;
+}
+
+/* Sends the client's command itself. */
+static void
+dbp_command_send(struct dbp_session *s, struct dbp_backend *be)
+{
+	struct dbp_wr w = { 0 };
+
+	dbp_command_account(s, be);
+	if (s->cmd[0] == DBP_COM_INIT_DB ||
+	    (s->cmd_flags & (DBP_Q_USE | DBP_Q_MULTI)))
+		be->has_db = 1;	/* a pooled session without one must not
+				   inherit it (a reset keeps it) */
+	if (s->cmd_stmt == NULL) {
 		s->patch_prepare = s->cmd[0] == DBP_COM_STMT_PREPARE;
 		if (s->cmd[0] == DBP_COM_SET_OPTION)
 			be->dirty = 1;	/* a reset would not undo it */
@@ -423,10 +428,12 @@ dbp_command_send(struct dbp_session *s, struct dbp_backend *be)
 		    dbp_command_kind(s->cmd[0]), 0);
 		return;
 	}
-	if (s->cmd[0] == DBP_COM_STMT_SEND_LONG_DATA) {
-		/* No answer: the next command may come. */
-		dbp_forward_raw(be, w.p, w.len);
-		atomic_fetch_sub(&srv->outstanding, 1);
+	if (dbp_command_stmt_payload(s, be, &w) == -1 ||
+	    s->cmd[0] == DBP_COM_STMT_SEND_LONG_DATA) {
+		/* An ERR was sent, or long data, which has no answer. */
+		if (s->cmd[0] == DBP_COM_STMT_SEND_LONG_DATA && w.len > 0)
+			dbp_forward_raw(be, w.p, w.len);
+		atomic_fetch_sub(&be->pool->srv->outstanding, 1);
 		dbp_wr_free(&w);
 		dbp_session_ready(s);
 		return;

@@ -78,10 +78,7 @@ dbp_forward_prepared(struct dbp_session *s, struct dbp_backend *be,
 	st->ncols = s->resp.ncols;
 	st->server = s->target;
 	dbp_backend_stmt_add(be, st->id, s->resp.stmt_id);
-	frame[DBP_HDR + 1] = (uint8_t)st->id;
-	frame[DBP_HDR + 2] = (uint8_t)(st->id >> 8);
-	frame[DBP_HDR + 3] = (uint8_t)(st->id >> 16);
-	frame[DBP_HDR + 4] = (uint8_t)(st->id >> 24);
+	dbp_put32(frame + DBP_HDR + 1, st->id);
 }
 
 /* Moves what is buffered of the current frame. 1 when it is all moved. */

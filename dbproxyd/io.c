@@ -22,6 +22,7 @@ static void dbp_io_readable(evutil_socket_t, short, void *);
 static void dbp_io_writable(evutil_socket_t, short, void *);
 static void dbp_io_timer(evutil_socket_t, short, void *);
 
+/* An io on fd, its events made but not added. */
 static struct dbp_io *
 dbp_io_alloc(struct event_base *base, int fd, dbp_io_cb on_read,
     dbp_io_cb on_drain, dbp_io_event_cb on_event, void *arg)
@@ -175,6 +176,7 @@ dbp_io_low(struct dbp_io *io, size_t low)
 	io->low = low;
 }
 
+/* One read into reserved space (no FIONREAD), then the reader. */
 static void
 dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
 {
@@ -206,6 +208,8 @@ dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
 	io->on_read(io, io->arg);
 }
 
+/* Writable: a connect ended, a failed write is reported, or the
+   rest of out goes (and on_drain when it fell to low). */
 static void
 dbp_io_writable(evutil_socket_t fd, short ev, void *arg)
 {
@@ -238,6 +242,7 @@ dbp_io_writable(evutil_socket_t fd, short ev, void *arg)
 	}
 }
 
+/* The timeout set with dbp_io_timeout(). */
 static void
 dbp_io_timer(evutil_socket_t fd, short ev, void *arg)
 {

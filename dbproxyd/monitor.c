@@ -225,6 +225,7 @@ dbp_monitor_publish(struct dbp_monitor *m, struct dbp_server *srv,
 		    "; writes refused");
 }
 
+/* The monitor thread: every server each interval, until stopped. */
 static void *
 dbp_monitor_main(void *arg)
 {

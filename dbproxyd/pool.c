@@ -19,6 +19,7 @@
 	DBP_CLIENT_MULTI_STATEMENTS | DBP_CLIENT_MULTI_RESULTS | \
 	DBP_CLIENT_PS_MULTI_RESULTS)
 
+/* The configuration of the worker's current generation. */
 static const struct dbproxyd_conf *
 dbp_pool_conf(const struct dbp_pool *p)
 {
@@ -82,6 +83,8 @@ dbp_pool_fill(struct dbp_pool *p)
 			break;
 }
 
+/* Can be serve s? The same dialect and character set, and no
+   database chosen on it unless s chooses its own. */
 static int
 dbp_pool_match(const struct dbp_backend *be, const struct dbp_session *s)
 {

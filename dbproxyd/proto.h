@@ -146,6 +146,23 @@ struct dbp_login {
 	int		 ssl_request;	/* only caps, max_packet, charset */
 };
 
+/* A little-endian 32-bit value at p (statement ids in packets). */
+static inline uint32_t
+dbp_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static inline void
+dbp_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
 /* Reader. */
 void		 dbp_rd_init(struct dbp_rd *, const void *p, size_t len);
 uint64_t	 dbp_rd_int(struct dbp_rd *, size_t nbytes);

@@ -49,6 +49,7 @@ dbp_resp_end(struct dbp_resp *r, const uint8_t *p, size_t len)
 	return DBP_R_DONE;
 }
 
+/* An ERR ends the answer (and any further results). */
 static enum dbp_resp_ret
 dbp_resp_error(struct dbp_resp *r, const uint8_t *p, size_t len)
 {
@@ -84,6 +85,8 @@ dbp_resp_prepare_ok(struct dbp_resp *r, const uint8_t *p, size_t len)
 	return DBP_R_DONE;
 }
 
+/* The first packet of an answer or of a further result: OK, ERR, a
+   prepare's OK, or a column count. */
 static enum dbp_resp_ret
 dbp_resp_first(struct dbp_resp *r, const uint8_t *p, size_t avail,
     size_t len)
@@ -165,6 +168,7 @@ dbp_resp_defs_eof(struct dbp_resp *r, const uint8_t *p, size_t avail,
 	return DBP_R_MORE;
 }
 
+/* A row, or the ERR or EOF/OK that ends the rows. */
 static enum dbp_resp_ret
 dbp_resp_rows(struct dbp_resp *r, const uint8_t *p, size_t avail, size_t len)
 {

@@ -90,6 +90,7 @@ dbp_health(void *arg, const char **reason)
 	return 0;
 }
 
+/* One server in /status: state, replication, pool use, counters. */
 static void
 dbp_server_json(struct json *j, struct dbp_server *s)
 {
@@ -151,6 +152,7 @@ dbp_status_json(struct json *j, void *arg)
 	dbp_errors_json(j);
 }
 
+/* dbproxyd's metrics (names get the triad_dbproxyd_ prefix). */
 static void
 dbp_setup_metrics(struct metrics *m)
 {
@@ -192,6 +194,7 @@ dbp_setup_metrics(struct metrics *m)
 	    "the primary).", NULL);
 }
 
+/* Main thread, once: metrics and the status page's callbacks. */
 static int
 dbp_setup(struct lifecycle *lc, char **cause)
 {
@@ -259,6 +262,8 @@ dbp_bind(struct dbproxyd_conf *c, unsigned workers, char **cause)
 	return listeners_bind(&c->lsn, c->tcp_addrs, c->ntcp, workers, cause);
 }
 
+/* Start and reload: the servers, the monitor (once) and the listeners
+   (kept when the addresses did not change). */
 static int
 dbp_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
     char **cause)
@@ -285,6 +290,7 @@ dbp_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	return dbp_bind(c, gen->settings.workers, cause);
 }
 
+/* This worker's listeners: its own TCP sockets, a dup of each Unix one. */
 static void
 dbp_listen(struct lc_worker *lw, struct dbp_worker *w)
 {
@@ -304,6 +310,7 @@ dbp_listen(struct lc_worker *lw, struct dbp_worker *w)
 	}
 }
 
+/* Stops accepting (reload, shutdown). */
 static void
 dbp_unlisten(struct dbp_worker *w)
 {
@@ -331,6 +338,7 @@ dbp_tick(evutil_socket_t fd, short ev, void *arg)
 		dbp_pool_fill(w->pools[i]);
 }
 
+/* A worker: its pools (filled now), listeners and the pools' tick. */
 static int
 dbp_worker_start(struct lc_worker *lw)
 {
@@ -353,6 +361,8 @@ dbp_worker_start(struct lc_worker *lw)
 	return 0;
 }
 
+/* A new generation: listeners again when they changed; the pools
+   stay (the servers are the process's). */
 static void
 dbp_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 {
@@ -366,12 +376,14 @@ dbp_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 	}
 }
 
+/* Draining: no new clients; sessions finish. */
 static void
 dbp_worker_stop_accept(struct lc_worker *lw)
 {
 	dbp_unlisten(lw->data);
 }
 
+/* After the loop: sessions, listeners and pools go. */
 static void
 dbp_worker_end(struct lc_worker *lw)
 {
@@ -388,6 +400,7 @@ dbp_worker_end(struct lc_worker *lw)
 	lw->data = NULL;
 }
 
+/* Main thread, last: the monitor stops. */
 static void
 dbp_teardown(struct lifecycle *lc)
 {

@@ -59,6 +59,7 @@ dbp_session_err(struct dbp_session *s, uint16_t code, const char *sqlstate,
 	dbp_errors_count(code);
 }
 
+/* HandshakeV10 with a fresh scramble, offering DBP_SERVER_CAPS. */
 static void
 dbp_session_greet(struct dbp_session *s)
 {
@@ -182,6 +183,7 @@ dbp_session_fail(struct dbp_session *s, uint16_t code, const char *state,
 	dbp_session_closing(s);
 }
 
+/* auth_fail_delay passed: ERR 1045 and close. */
 static void
 dbp_session_auth_delayed(evutil_socket_t fd, short ev, void *arg)
 {
@@ -321,6 +323,8 @@ dbp_session_read_login(struct dbp_session *s)
 	free(buf);
 }
 
+/* Bytes from the client: login packets, or the next command when
+   the session is READY (otherwise they wait in the buffer). */
 static void
 dbp_session_read(struct dbp_io *io, void *arg)
 {
@@ -359,6 +363,8 @@ dbp_session_write(struct dbp_io *io, void *arg)
 	}
 }
 
+/* The client left, failed or timed out (idle, login); also the
+   end of a CLOSING session's last write. */
 static void
 dbp_session_event(struct dbp_io *io, short what, void *arg)
 {
