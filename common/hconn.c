@@ -85,21 +85,15 @@ hconn_set_state(struct hconn *c, enum hconn_state s)
 static void
 hconn_limit(struct hconn_worker *w)
 {
-	size_t i;
-
-	if (++w->nconns == (size_t)w->max_conns)
-		for (i = 0; i < w->nlisteners; i++)
-			net_listener_enable(w->listeners[i], 0);
+	net_listeners_count(w->listeners, w->nlisteners, &w->nconns, 1,
+	    (size_t)w->max_conns, 0);
 }
 
 static void
 hconn_unlimit(struct hconn_worker *w)
 {
-	size_t i;
-
-	if (w->nconns-- == (size_t)w->max_conns && !w->lc->stopping)
-		for (i = 0; i < w->nlisteners; i++)
-			net_listener_enable(w->listeners[i], 1);
+	net_listeners_count(w->listeners, w->nlisteners, &w->nconns, -1,
+	    (size_t)w->max_conns, w->lc->stopping);
 }
 
 /*

@@ -81,6 +81,13 @@ void	net_listener_release(struct net_listener *);
 void	net_listener_resume(struct net_listener *);
 /* net_listener_enable: 0 stops accepting (draining), 1 starts again. */
 void	net_listener_enable(struct net_listener *, int on);
+/*
+ * net_listeners_count: a worker's connection count moves by delta (+1 at
+ * accept, -1 at close); its n listeners stop accepting when the count
+ * reaches max and start again when it falls below, unless stopping.
+ */
+void	net_listeners_count(struct net_listener **, size_t n, size_t *count,
+	    int delta, size_t max, int stopping);
 /* net_listener_paused: 1 while paused (EMFILE, max_conns or disabled). */
 int	net_listener_paused(const struct net_listener *);
 /* net_listener_conns: open connections (counted only with max_conns). */

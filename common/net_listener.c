@@ -314,3 +314,18 @@ net_listener_fd(const struct net_listener *l)
 {
 	return l->fd;
 }
+
+void
+net_listeners_count(struct net_listener **l, size_t n, size_t *count,
+    int delta, size_t max, int stopping)
+{
+	size_t i, before = *count;
+
+	*count = delta > 0 ? before + 1 : before - 1;
+	if (delta > 0 && *count == max)
+		for (i = 0; i < n; i++)
+			net_listener_enable(l[i], 0);
+	else if (delta < 0 && before == max && !stopping)
+		for (i = 0; i < n; i++)
+			net_listener_enable(l[i], 1);
+}

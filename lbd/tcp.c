@@ -63,22 +63,17 @@ static void lb_tcp_connect(struct lb_session *);
 static void
 lb_tcp_limit(struct lb_worker *w, const struct lb_conf *c)
 {
-	size_t i;
-
-	if (++w->nsessions == (size_t)c->max_connections)
-		for (i = 0; i < w->nlisteners; i++)
-			net_listener_enable(w->listeners[i], 0);
+	net_listeners_count(w->listeners, w->nlisteners, &w->nsessions, 1,
+	    (size_t)c->max_connections, 0);
 }
 
 static void
 lb_tcp_unlimit(struct lb_worker *w)
 {
 	const struct lb_conf *c = w->lc->gen->conf;
-	size_t i;
 
-	if (w->nsessions-- == (size_t)c->max_connections && !w->lc->stopping)
-		for (i = 0; i < w->nlisteners; i++)
-			net_listener_enable(w->listeners[i], 1);
+	net_listeners_count(w->listeners, w->nlisteners, &w->nsessions, -1,
+	    (size_t)c->max_connections, w->lc->stopping);
 }
 
 /* Connections to servers are not reused in tcp mode: the pool only

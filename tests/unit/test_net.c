@@ -416,6 +416,37 @@ test_max_conns(void **state)
 	event_base_free(base);
 }
 
+/* A worker's count over two listeners: both pause at max and resume
+   below it, but not while the worker is stopping. */
+static void
+test_listeners_count(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct net_listener *l[2];
+	struct net_addr b;
+	size_t count = 0;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 2; i++)
+		l[i] = net_listener_new(base, listen_on("127.0.0.1", &b, NULL),
+		    0, acc_cb, NULL);
+	net_listeners_count(l, 2, &count, 1, 2, 0);
+	assert_false(net_listener_paused(l[0]) || net_listener_paused(l[1]));
+	net_listeners_count(l, 2, &count, 1, 2, 0);
+	assert_int_equal(count, 2);
+	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
+	net_listeners_count(l, 2, &count, -1, 2, 0);
+	assert_int_equal(count, 1);
+	assert_false(net_listener_paused(l[0]) || net_listener_paused(l[1]));
+	net_listeners_count(l, 2, &count, 1, 2, 0);
+	net_listeners_count(l, 2, &count, -1, 2, 1);	/* stopping */
+	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
+	for (i = 0; i < 2; i++)
+		net_listener_free(l[i]);
+	event_base_free(base);
+}
+
 static void
 test_free_in_callback(void **state)
 {
@@ -510,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_bad_addresses),
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_max_conns),
+		cmocka_unit_test(test_listeners_count),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_emfile_pause),
 	};
