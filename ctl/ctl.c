@@ -10,6 +10,7 @@
 #include "ctl.h"
 #include "topology.h"
 
+/* The commands, for a usage error (stderr) or `help` (stdout). */
 static void
 ctl_usage(FILE *f)
 {

@@ -29,6 +29,7 @@ ctl_mariadb_server_id(const struct topo_mariadb *m, const char *host)
 	return 0;
 }
 
+/* 60-triad.cnf: the server fragment of host (server_id id). */
 static int
 ctl_mariadb_cnf(const struct ctl_site *site, const char *host, unsigned id,
     const struct ctl_render_opts *o, char **cause)

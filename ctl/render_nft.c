@@ -31,6 +31,7 @@ struct ctl_ports {
 	size_t		n;
 };
 
+/* Adds a's port (TCP only; a unix socket has no port to open). */
 static void
 ctl_ports_add(struct ctl_ports *p, const struct net_addr *a)
 {

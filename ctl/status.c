@@ -233,6 +233,7 @@ ctl_status_updown(const struct ctl_status_row *r, char *buf, size_t size)
 	return buf;
 }
 
+/* The rows as one aligned table; a silent instance says why. */
 static void
 ctl_status_table(const struct ctl_status_row *rows, size_t n, FILE *f)
 {
