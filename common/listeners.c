@@ -1,7 +1,12 @@
 /*
  * listeners.c: see listeners.h.
  */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "listeners.h"
@@ -29,6 +34,26 @@ listeners_bind(struct listeners *l, const struct net_addr *addrs, size_t n,
 	return listeners_bind_opts(l, addrs, NULL, n, nworkers, cause);
 }
 
+/*
+ * The socket of flat index i ([worker][address]). TCP: a socket of its
+ * own per worker (SO_REUSEPORT). A Unix path can be bound once only: the
+ * first worker's socket, dup()ed for the others (net_listener.c closes
+ * such copies with care).
+ */
+static int
+listeners_one(struct listeners *l, const struct net_addr *addrs,
+    const struct net_listen_opts *opts, size_t n, size_t i, char **cause)
+{
+	const struct net_addr *a = &addrs[i % n];
+	int fd;
+
+	if (a->ss.ss_family != AF_UNIX || i < n)
+		return net_listen(a, opts != NULL ? &opts[i % n] : NULL, cause);
+	if ((fd = fcntl(l->fds[i % n], F_DUPFD_CLOEXEC, 0)) == -1)
+		xasprintf(cause, "dup of a unix listener: %s", strerror(errno));
+	return fd;
+}
+
 int
 listeners_bind_opts(struct listeners *l, const struct net_addr *addrs,
     const struct net_listen_opts *opts, size_t n, unsigned nworkers,
@@ -44,8 +69,8 @@ listeners_bind_opts(struct listeners *l, const struct net_addr *addrs,
 	for (i = 0; i < total; i++)
 		l->fds[i] = -1;
 	for (i = 0; i < total; i++)
-		if ((l->fds[i] = net_listen(&addrs[i % n],
-		    opts != NULL ? &opts[i % n] : NULL, cause)) == -1)
+		if ((l->fds[i] = listeners_one(l, addrs, opts, n, i,
+		    cause)) == -1)
 			return -1;
 	return 0;
 }

@@ -19,7 +19,7 @@ hosts:
   h1: {{ address: 127.0.0.1 }}
 webd:
   on: [h1]
-  listen: {port}
+  listen: [{port}{unix}]
   status: {status}
   workers: 2
   root: {root}
@@ -48,10 +48,11 @@ class WebdReloadTest(triadtest.TestCase):
     def tearDown(self):
         self.assertEqual(self.d.stop(), 0, self.d.log_tail(50))
 
-    def write(self, root):
+    def write(self, root, unix=None):
         with open(self.conf, "w") as f:
             f.write(TOPOLOGY.format(
                 port=self.port, status=self.status, root=root,
+                unix=', "unix:%s"' % unix if unix else "",
                 mime=os.path.join(triadtest.source_dir(), "etc",
                                   "mime.types")))
 
@@ -70,6 +71,26 @@ class WebdReloadTest(triadtest.TestCase):
                 break
             data += chunk
         return data.split(b"\r\n\r\n", 1)[1]
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.d.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def test_unix_listener_shared_by_workers_and_moved(self):
+        # One path, two workers: bound once and shared; then moved by a
+        # reload, after which the old copies are closed and no worker
+        # spins on them.
+        socks = [os.path.join(self.dir, n) for n in ("one.sock", "two.sock")]
+        for gen, sock in enumerate(socks, start=2):
+            self.write("a", unix=sock)
+            self.reload(gen)
+            for _ in range(6):
+                r = http.get("http://x/who.txt", unix=sock)
+                self.assertEqual((r.status, r.body), (200, b"a"))
+        before = self.cpu_seconds()
+        time.sleep(1.0)
+        self.assertLess(self.cpu_seconds() - before, 0.5)
 
     def test_new_root_for_new_connections(self):
         kept = socket.create_connection(("127.0.0.1", self.port), 5)
