@@ -165,7 +165,7 @@ dbp_forward_pump(struct dbp_session *s, struct dbp_backend *be)
 	/* What was moved is sent once per pass (one write), and before
 	   dbp_command_done(), after which s may be gone. */
 	for (;;) {
-		if (!s->swallow && evbuffer_get_length(out) >= DBP_OUT_HIGH) {
+		if (!s->swallow && dbp_io_pending(s->io) >= DBP_OUT_HIGH) {
 			dbp_io_pause(be->io, 1);
 			dbp_io_low(s->io, DBP_OUT_HIGH / 2);
 			dbp_io_flush(s->io);

@@ -87,6 +87,7 @@ dbp_io_free(struct dbp_io *io)
 	event_free(io->rev);
 	event_free(io->wev);
 	event_free(io->tev);
+	dbp_io_tls_free(io);
 	evbuffer_free(io->in);
 	evbuffer_free(io->out);
 	close(io->fd);
@@ -108,12 +109,17 @@ dbp_io_fail(struct dbp_io *io)
 void
 dbp_io_flush(struct dbp_io *io)
 {
+	struct evbuffer *wire = io->ssl != NULL ? io->raw : io->out;
 	int n;
 
 	if (io->connecting || io->failed)
 		return;
-	while (evbuffer_get_length(io->out) > 0) {
-		n = evbuffer_write(io->out, io->fd);
+	if (io->ssl != NULL && dbp_io_tls_output(io) == -1) {
+		dbp_io_fail(io);
+		return;
+	}
+	while (evbuffer_get_length(wire) > 0) {
+		n = evbuffer_write(wire, io->fd);
 		if (n > 0)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -121,10 +127,10 @@ dbp_io_flush(struct dbp_io *io)
 		dbp_io_fail(io);
 		return;
 	}
-	if (evbuffer_get_length(io->out) > 0 && !io->writing) {
+	if (evbuffer_get_length(wire) > 0 && !io->writing) {
 		event_add(io->wev, NULL);
 		io->writing = 1;
-	} else if (evbuffer_get_length(io->out) == 0 && io->writing) {
+	} else if (evbuffer_get_length(wire) == 0 && io->writing) {
 		event_del(io->wev);
 		io->writing = 0;
 	}
@@ -170,6 +176,13 @@ dbp_io_pause(struct dbp_io *io, int pause)
 		dbp_io_sync_read(io, 1);
 }
 
+size_t
+dbp_io_pending(const struct dbp_io *io)
+{
+	return evbuffer_get_length(io->out) + (io->raw != NULL ?
+	    evbuffer_get_length(io->raw) : 0);
+}
+
 void
 dbp_io_low(struct dbp_io *io, size_t low)
 {
@@ -177,6 +190,29 @@ dbp_io_low(struct dbp_io *io, size_t low)
 }
 
 /* One read into reserved space (no FIONREAD), then the reader. */
+/* TLS: one read of ciphertext, deciphered into in; the handshake's
+   answers go out. 1 when the reader should run, 0 when not, -1 gone. */
+static int
+dbp_io_read_tls(struct dbp_io *io)
+{
+	char buf[16384];
+	ssize_t n;
+
+	n = read(io->fd, buf, sizeof(buf));
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		io->on_event(io, n == 0 ? DBP_IO_EOF : DBP_IO_ERROR, io->arg);
+		return -1;
+	}
+	if (dbp_io_tls_input(io, buf, (size_t)n) == -1) {
+		io->on_event(io, DBP_IO_ERROR, io->arg);
+		return -1;
+	}
+	dbp_io_flush(io);
+	return evbuffer_get_length(io->in) > 0;
+}
+
 static void
 dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
 {
@@ -186,6 +222,11 @@ dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
 	ssize_t n;
 
 	(void)ev;
+	if (io->ssl != NULL) {
+		if (dbp_io_read_tls(io) == 1)
+			io->on_read(io, io->arg);
+		return;
+	}
 	nv = evbuffer_reserve_space(io->in, DBP_IO_READ, v, 2);
 	n = readv(fd, (struct iovec *)v, nv);
 	if (n > 0) {
@@ -236,7 +277,7 @@ dbp_io_writable(evutil_socket_t fd, short ev, void *arg)
 	dbp_io_flush(io);
 	if (io->failed)
 		return;
-	if (evbuffer_get_length(io->out) <= io->low && io->on_drain != NULL) {
+	if (dbp_io_pending(io) <= io->low && io->on_drain != NULL) {
 		io->low = SIZE_MAX;
 		io->on_drain(io, io->arg);
 	}

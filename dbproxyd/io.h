@@ -33,8 +33,13 @@ struct dbp_io;
 typedef void (*dbp_io_cb)(struct dbp_io *, void *arg);
 typedef void (*dbp_io_event_cb)(struct dbp_io *, short what, void *arg);
 
+struct ssl_st;
+struct ssl_ctx_st;
+
 struct dbp_io {
 	int		 fd;
+	struct ssl_st	*ssl;		/* NULL: plain */
+	struct evbuffer	*raw;		/* TLS: ciphertext to send */
 	struct event	*rev, *wev, *tev;
 	struct evbuffer	*in, *out;
 	dbp_io_cb	 on_read;	/* bytes arrived */
@@ -67,7 +72,23 @@ void		 dbp_io_flush(struct dbp_io *);
 void		 dbp_io_timeout(struct dbp_io *, int64_t ms);
 /* dbp_io_pause: stop (1) or resume (0) reading from the socket. */
 void		 dbp_io_pause(struct dbp_io *, int pause);
+/* dbp_io_pending: bytes queued to send (plaintext and ciphertext). */
+size_t		 dbp_io_pending(const struct dbp_io *);
 /* dbp_io_low: on_drain once out holds at most low bytes (SIZE_MAX: off). */
 void		 dbp_io_low(struct dbp_io *, size_t low);
+
+/*
+ * io_tls.c: TLS on an io, through memory BIOs, so bytes already read (a
+ * ClientHello right behind the SSLRequest) are not lost.
+ * dbp_io_tls_start: the server side of TLS from now on: what in holds is
+ * handed to TLS. 0, or -1 (no SSL object).
+ * dbp_io_tls_input: raw bytes read from the socket; plaintext lands in
+ * in. 0, or -1 on a TLS error (the connection must go).
+ * dbp_io_tls_output: plaintext of out into ciphertext (raw). 0 or -1.
+ */
+int		 dbp_io_tls_start(struct dbp_io *, struct ssl_ctx_st *);
+int		 dbp_io_tls_input(struct dbp_io *, const void *, size_t);
+int		 dbp_io_tls_output(struct dbp_io *);
+void		 dbp_io_tls_free(struct dbp_io *);
 
 #endif

@@ -71,7 +71,7 @@ dbp_session_greet(struct dbp_session *s)
 	g.conn_id = s->id;
 	dbp_auth_scramble(s->scramble);
 	memcpy(g.scramble, s->scramble, sizeof(g.scramble));
-	g.caps = DBP_SERVER_CAPS;
+	g.caps = DBP_SERVER_CAPS | (s->c->tls != NULL ? DBP_CLIENT_SSL : 0);
 	g.charset = 45;
 	g.status = DBP_STATUS_AUTOCOMMIT;
 	snprintf(g.plugin, sizeof(g.plugin), DBP_NATIVE_PLUGIN);
@@ -252,8 +252,11 @@ dbp_session_login(struct dbp_session *s, const uint8_t *p, size_t len)
 		return;
 	}
 	if (l.ssl_request) {
-		dbp_session_fail(s, DBP_ER_HANDSHAKE, "08S01",
-		    "TLS is not configured on dbproxyd");
+		/* TLS from here; the login follows inside it. */
+		if (s->c->tls == NULL || s->io->ssl != NULL ||
+		    dbp_io_tls_start(s->io, s->c->tls) == -1)
+			dbp_session_fail(s, DBP_ER_HANDSHAKE, "08S01",
+			    "TLS is not configured on dbproxyd");
 		return;
 	}
 	s->caps = l.caps & DBP_SERVER_CAPS;
@@ -372,8 +375,8 @@ dbp_session_event(struct dbp_io *io, short what, void *arg)
 
 	if (what & DBP_IO_TIMEOUT) {
 		/* The idle timer runs only while waiting for a command. */
-		if (s->state == DBP_S_CLOSING &&
-		    evbuffer_get_length(io->out) > 0 && !s->closing_late) {
+		if (s->state == DBP_S_CLOSING && dbp_io_pending(io) > 0 &&
+		    !s->closing_late) {
 			s->closing_late = 1;
 			dbp_io_timeout(io, 5000);
 			return;
@@ -396,7 +399,7 @@ dbp_session_closing(struct dbp_session *s)
 	dbp_io_pause(s->io, 1);
 	dbp_io_low(s->io, 0);
 	/* Nothing left to send: close from the loop, not from here. */
-	dbp_io_timeout(s->io, evbuffer_get_length(s->io->out) == 0 ? 1 : 5000);
+	dbp_io_timeout(s->io, dbp_io_pending(s->io) == 0 ? 1 : 5000);
 }
 
 void

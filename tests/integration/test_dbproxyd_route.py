@@ -12,7 +12,9 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import struct
+import subprocess
 import time
 
 import triadtest
@@ -47,7 +49,7 @@ dbproxyd:
   login_timeout: 1s
   primary: "127.0.0.1:{p0}"
   replicas: ["127.0.0.1:{p1}", "127.0.0.1:{p2}"]
-"""
+{extra}"""
 
 
 class Wire:
@@ -61,11 +63,19 @@ class Wire:
             0x40000 | 0x80000 | 0x1000000)
 
     def __init__(self, port, user="app", password="apppw", caps=None,
-                 plugin=b"mysql_native_password", timeout=20.0):
+                 plugin=b"mysql_native_password", timeout=20.0, tls=None):
         self.s = socket.create_connection(("127.0.0.1", port), timeout)
         self.caps = self.CAPS if caps is None else caps
         self.buf = b""
         seq, greet = self.read()
+        self.greeting_caps = struct.unpack("<H", greet[greet.index(
+            b"\0", 1) + 14:greet.index(b"\0", 1) + 16])[0]
+        login_seq = 1
+        if tls is not None:          # an ssl.SSLContext
+            self.caps |= 0x800
+            self.send(struct.pack("<IIB23x", self.caps, 1 << 24, 45), 1)
+            self.s = tls.wrap_socket(self.s, server_hostname="127.0.0.1")
+            login_seq = 2
         vend = greet.index(b"\0", 1)
         scramble = greet[vend + 5:vend + 13]
         rest = greet[vend + 13 + 1 + 2 + 1 + 2 + 2 + 1 + 10:]
@@ -75,7 +85,7 @@ class Wire:
         pkt = struct.pack("<IIB23x", self.caps, 1 << 24, 45)
         pkt += user.encode() + b"\0" + bytes([len(tok)]) + tok
         pkt += plugin + b"\0"
-        self.send(pkt, 1)
+        self.send(pkt, login_seq)
         seq, r = self.read()
         if r[0] == 0xfe:               # AuthSwitchRequest
             name_end = r.index(b"\0", 1)
@@ -192,6 +202,7 @@ class DbproxydCase(triadtest.TestCase):
     RYW = "off"
     WORKERS = 2
     MAX_PACKET = "64m"
+    EXTRA = ""
 
     @classmethod
     def setUpClass(cls):
@@ -220,11 +231,15 @@ class DbproxydCase(triadtest.TestCase):
                 workers=self.WORKERS, hash=native_hash("apppw"),
                 hash2=native_hash("triadpw"), ryw=self.RYW,
                 p0=s[0].port, p1=s[1].port, p2=s[2].port,
-                max_packet=self.MAX_PACKET))
+                max_packet=self.MAX_PACKET, extra=self.extra()))
         self.d = triadtest.Daemon(
             [DBPROXYD, "-f", "-v", "-c", self.conf, "--host", "h1"],
             health_url="http://127.0.0.1:%d/health" % self.status).start()
         self.wait_servers_up()
+
+    def extra(self):
+        """More keys of dbproxyd's section (a subclass's)."""
+        return self.EXTRA
 
     def tearDown(self):
         rc = self.d.stop()
@@ -511,6 +526,51 @@ class MalformedTest(DbproxydCase):
             finally:
                 w.close()
         self.assertEqual(self.server_id() in (101, 102), True)
+
+
+class TlsTest(DbproxydCase):
+    """SSLRequest: the login and the session inside TLS."""
+
+    def extra(self):
+        self.cert = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "cert.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                        "subjectAltName=IP:127.0.0.1", "-keyout", key,
+                        "-out", self.cert], check=True, capture_output=True,
+                       timeout=30)
+        return "  tls_cert: %s\n  tls_key: %s\n" % (self.cert, key)
+
+    def test_wire_over_tls(self):
+        ctx = ssl.create_default_context(cafile=self.cert)
+        w = Wire(self.port, tls=ctx)
+        try:
+            self.assertTrue(w.greeting_caps & 0x800)
+            self.assertEqual(w.s.version()[:3], "TLS")
+            self.assertIn(w.value("SELECT @@server_id"), (101, 102))
+            blob = os.urandom(3 << 20)
+            w.query(b"REPLACE INTO triadtest.blobs VALUES (2, x'" +
+                    blob.hex().encode() + b"')")
+            r = w.query("/* triad:primary */ SELECT b FROM triadtest.blobs "
+                        "WHERE id = 2")
+            self.assertTrue(r[0][0][0] == blob)
+        finally:
+            w.close()
+        with self.assertRaises(MariaDBError) as e:
+            Wire(self.port, password="bad", tls=ctx)
+        self.assertEqual(e.exception.code, 1045)
+
+    def test_mariadb_cli_verifies_the_certificate(self):
+        r = subprocess.run(
+            ["mariadb", "--no-defaults", "--protocol=tcp", "-h", "127.0.0.1",
+             "-P", str(self.port), "-u", "app", "--ssl",
+             "--ssl-ca=" + self.cert, "--ssl-verify-server-cert",
+             "--batch", "--skip-column-names", "-e", "SELECT 42"],
+            capture_output=True, timeout=30,
+            env=dict(os.environ, MYSQL_PWD="apppw"))
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(r.stdout.strip(), b"42")
 
 
 class ReadYourWritesPrimaryTest(DbproxydCase):
