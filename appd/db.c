@@ -52,6 +52,19 @@ static struct db_conn db_conns[DB_MAX_POOL];
 static struct db_pending db_pending[DB_MAX_PENDING];
 static size_t db_npending;
 
+/* Forgets the settings; the password is wiped. */
+static void
+db_conf_clear(void)
+{
+	if (db_conf.password != NULL)
+		explicit_bzero(db_conf.password, strlen(db_conf.password));
+	free(db_conf.user);
+	free(db_conf.password);
+	free(db_conf.db);
+	memset(&db_conf, 0, sizeof(db_conf));
+	db_configured = 0;
+}
+
 int
 db_init(const char *address, const char *user, const char *password,
     const char *db, unsigned pool, unsigned timeout_s, char **cause)
@@ -59,8 +72,7 @@ db_init(const char *address, const char *user, const char *password,
 	struct net_addr a;
 	char buf[NET_ADDR_STRLEN], *colon;
 
-	memset(&db_conf, 0, sizeof(db_conf));
-	db_configured = 0;
+	db_conf_clear();
 	if (address == NULL || *address == '\0')
 		return 0;
 	if (addr_parse(address, "127.0.0.1", &a, cause) == -1)
@@ -79,9 +91,9 @@ db_init(const char *address, const char *user, const char *password,
 			*colon = '\0';
 		db_conf.port = addr_port(&a);
 	}
-	db_conf.user = user;
-	db_conf.password = password;
-	db_conf.db = db;
+	db_conf.user = xstrdup(user);
+	db_conf.password = xstrdup(password);
+	db_conf.db = db != NULL ? xstrdup(db) : NULL;
 	db_conf.pool = pool < 1 ? 1 : pool > DB_MAX_POOL ? DB_MAX_POOL : pool;
 	db_conf.connect_timeout_s = timeout_s ? timeout_s : 1;
 	db_configured = 1;
@@ -98,6 +110,7 @@ db_close(void)
 			mysql_close(db_conns[i].m);
 			db_conns[i].m = NULL;
 		}
+	db_conf_clear();
 }
 
 /* Opens connection i (blocking, at most connect_timeout). */

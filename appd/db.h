@@ -13,7 +13,7 @@ struct db_conf {
 	char		 host[64];	/* numeric, or "" for a unix socket */
 	char		 socket[108];
 	unsigned	 port;
-	const char	*user, *password, *db;
+	char		*user, *password, *db;	/* copies */
 	unsigned	 pool;
 	unsigned	 connect_timeout_s;
 };
@@ -26,7 +26,7 @@ struct db_conf {
  */
 int	db_init(const char *address, const char *user, const char *password,
 	    const char *db, unsigned pool, unsigned timeout_s, char **cause);
-/* db_close: closes every connection (at the worker's end). */
+/* db_close: closes every connection and forgets the settings. */
 void	db_close(void);
 /*
  * db_build_sql: sql with each '?' outside quotes replaced by the quoted,

@@ -430,11 +430,13 @@ pool_reap_cb(evutil_socket_t fd, short ev, void *arg)
 		log_warnx("app %s: worker %d ended after its request timeout "
 		    "(%s)", pool->app->name, (int)p->pid, WIFSIGNALED(status) ?
 		    strsignal(WTERMSIG(status)) : "exited");
-	pool_forget(p);
-	if (!pool->retired) {
-		pool_fill(pool);
-		pool_dispatch(pool);
+	if (pool->retired) {
+		pool_forget(p);		/* may free the pool */
+		return;
 	}
+	pool_forget(p);
+	pool_fill(pool);
+	pool_dispatch(pool);
 }
 
 void

@@ -142,6 +142,7 @@ worker_read_rec(int fd, struct fcgi_buf *in, size_t *pos,
 	ssize_t n;
 	int rc;
 
+	fcgi_buf_reserve(in, WORKER_READ);
 	for (;;) {
 		rc = fcgi_parse(in->p + *pos, in->len - *pos, rec, &used);
 		if (rc == 1) {
@@ -266,14 +267,11 @@ worker_serve(const struct triad_app_module *m, uint64_t max_body,
 	return 0;
 }
 
-/* The module host. */
-static int
-worker_module(const char *app)
+/* The database pool from the environment; the password leaves it. */
+static void
+worker_db(void)
 {
-	const struct triad_app_module *m;
-	const char *path = worker_env("TRIAD_APPD_MODULE", "");
-	char *cause = NULL;
-	char *password;
+	char *password, *cause = NULL;
 
 	password = xstrdup(worker_env("TRIAD_APPD_DB_PASSWORD", ""));
 	unsetenv("TRIAD_APPD_DB_PASSWORD");
@@ -285,6 +283,19 @@ worker_module(const char *app)
 		log_warnx("database: %s", cause);
 		free(cause);
 	}
+	/* db_init copied it (db.c keeps its own copy). */
+	explicit_bzero(password, strlen(password));
+	free(password);
+}
+
+/* The module host. */
+static int
+worker_module(const char *app)
+{
+	const struct triad_app_module *m;
+	const char *path = worker_env("TRIAD_APPD_MODULE", "");
+
+	worker_db();
 	modapi_set_app(app);
 	if ((m = worker_load(path)) == NULL)
 		return 3;
@@ -297,8 +308,6 @@ worker_module(const char *app)
 	if (m->fini != NULL)
 		m->fini();
 	db_close();
-	explicit_bzero(password, strlen(password));
-	free(password);
 	return 0;
 }
 

@@ -74,8 +74,13 @@ class AppdModuleTest(triadtest.TestCase):
         cls.sock = os.path.join(cls.dir, "appd.sock")
         cls.conf = os.path.join(cls.dir, "triad.yaml")
         cls.write_conf(mark="one")
+        # Under AddressSanitizer a SIGSEGV must stay a signal (the crash
+        # test checks the signal appd logs).
+        asan = os.environ.get("ASAN_OPTIONS", "")
         cls.appd = triadtest.Daemon(
             [APPD, "-f", "-c", cls.conf, "--host", "h1"], name="appd",
+            env={"ASAN_OPTIONS": (asan + ":" if asan else "") +
+                 "handle_segv=0"},
             health_url="http://127.0.0.1:%d/health" % cls.status)
         cls.appd.start()
         cls.base = "http://127.0.0.1:%d" % cls.port
