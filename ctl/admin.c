@@ -2,8 +2,9 @@
  * admin.c: `triadctl drain|enable SERVER`: lbd's admin action
  * (POST /admin/server, name=..&state=drain|ready) on every lbd instance.
  * lbd accepts admin actions from loopback only, so this runs on an lbd
- * host; an lbd that cannot be reached is reported and the others are
- * still told.
+ * host, and a wildcard status address is asked on loopback; an lbd that
+ * cannot be reached (or refuses) is reported and the others are still
+ * told.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ ctl_admin_one(const struct topo_instance *in, const char *body, FILE *f)
 	char addr[NET_ADDR_STRLEN], *out = NULL, *cause = NULL, *nl;
 	int code;
 
-	if (ctl_status_addr(in, &a) == -1) {
+	if (ctl_status_addr(in, 1, &a) == -1) {
 		fprintf(f, "%s (%s): no status listener\n", in->name, in->host);
 		return -1;
 	}

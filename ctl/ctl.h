@@ -90,9 +90,14 @@ int	ctl_http(const struct net_addr *, const char *method, const char *path,
 
 /* ctl_status: queries every instance, prints the table (or JSON). */
 int	ctl_status(const struct ctl_site *, int json, FILE *);
-/* ctl_status_addr: the address to ask for inst's status (0.0.0.0 ->
-   the host's address). Returns -1 when it has no status listener. */
-int	ctl_status_addr(const struct topo_instance *, struct net_addr *);
+/*
+ * ctl_status_addr: the address to ask for inst's status. A wildcard one
+ * (0.0.0.0, ::) is asked at loopback when local (admin actions, which lbd
+ * takes from loopback only, and keepalived's check on the same host), else
+ * at the host's address. Returns -1 when it has no status listener.
+ */
+int	ctl_status_addr(const struct topo_instance *, int local,
+	    struct net_addr *);
 /*
  * ctl_admin_server: sets server (a name of lbd's servers) to state
  * ("ready", "drain", "maint") on every lbd instance whose status port it

@@ -24,7 +24,7 @@ ctl_keepalived_script(FILE *f, const struct topo_instance *in)
 	struct net_addr a;
 	char addr[NET_ADDR_STRLEN];
 
-	if (ctl_status_addr(in, &a) == -1 || a.ss.ss_family == AF_UNIX) {
+	if (ctl_status_addr(in, 1, &a) == -1 || a.ss.ss_family == AF_UNIX) {
 		fprintf(f, "# lbd %s has no TCP status port: tracking its "
 		    "process instead\nvrrp_script chk_lbd {\n\tscript "
 		    "\"/usr/bin/pgrep -x lbd\"\n\tinterval 1\n\tfall 2\n"

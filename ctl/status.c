@@ -19,7 +19,7 @@
 #define CTL_STATUS_SAMPLE	1000	/* ms between the two samples */
 
 int
-ctl_status_addr(const struct topo_instance *in, struct net_addr *a)
+ctl_status_addr(const struct topo_instance *in, int local, struct net_addr *a)
 {
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&a->ss;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&a->ss;
@@ -29,16 +29,25 @@ ctl_status_addr(const struct topo_instance *in, struct net_addr *a)
 		return -1;
 	*a = in->status;
 	port = addr_port(a);
-	if ((a->ss.ss_family == AF_INET &&
-	    s4->sin_addr.s_addr == htonl(INADDR_ANY)) ||
-	    (a->ss.ss_family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))) {
-		*a = in->host_addr;	/* the wildcard: ask the host */
-		if (a->ss.ss_family == AF_INET)
-			s4->sin_port = htons(port);
+	if (a->ss.ss_family == AF_INET &&
+	    s4->sin_addr.s_addr == htonl(INADDR_ANY)) {
+		if (local)
+			s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 		else
-			s6->sin6_port = htons(port);
-	}
+			*a = in->host_addr;
+	} else if (a->ss.ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr)) {
+		if (local)
+			s6->sin6_addr = in6addr_loopback;
+		else
+			*a = in->host_addr;
+	} else
+		return 0;
+	/* host_addr has port 0: the status port goes back in. */
+	if (a->ss.ss_family == AF_INET)
+		s4->sin_port = htons(port);
+	else if (a->ss.ss_family == AF_INET6)
+		s6->sin6_port = htons(port);
 	return 0;
 }
 
@@ -144,7 +153,7 @@ ctl_status_fetch(const struct topo_instance *in, struct ctl_status_row *r)
 	char *body, *cause;
 	int code;
 
-	if (ctl_status_addr(in, &a) == -1) {
+	if (ctl_status_addr(in, 0, &a) == -1) {
 		snprintf(r->error, sizeof(r->error), "no status listener");
 		return -1;
 	}

@@ -218,6 +218,25 @@ class ThreeHost:
             self.assertTrue(reachable(self.client, lb, 80))
             self.assertTrue(reachable(self.client, lb, 443))
 
+    def test_triadctl_status_from_a_host(self):
+        # Status ports listen on the admin network: the whole table from
+        # any host of it; from the client, nothing answers.
+        ctl = triadtest.build_path("ctl", "triadctl")
+        r = self.lab.hosts[2].run([ctl, "status", self.site.conf, "--json"],
+                                  check=False, timeout=120)
+        rows = json.loads(r.stdout)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        running = [i.name for i in self.site.instances
+                   if i.proc is not None and i.proc.running()]
+        self.assertEqual(sorted(x["instance"] for x in rows
+                                if x["state"] == "serving"), sorted(running))
+        lbs = [x for x in rows if x["daemon"] == "lbd"]
+        self.assertEqual([x["backends_up"] for x in lbs], [3, 3])
+        r = self.client.run([ctl, "status", self.site.conf, "--json"],
+                            check=False, timeout=120)
+        self.assertEqual(r.returncode, 3)
+        self.assertFalse(any(x["reachable"] for x in json.loads(r.stdout)))
+
     # -- faults ---------------------------------------------------------------
 
     def load(self, addr, paths, n_threads, per_thread, during=None):

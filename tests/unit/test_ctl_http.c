@@ -204,22 +204,27 @@ test_status_addr(void **state)
 	memset(&in, 0, sizeof(in));
 	assert_int_equal(addr_parse_host("10.0.0.7", 0, &in.host_addr, &cause),
 	    0);
-	assert_int_equal(ctl_status_addr(&in, &a), -1);	/* none */
+	assert_int_equal(ctl_status_addr(&in, 0, &a), -1);	/* none */
 	assert_int_equal(addr_parse("0.0.0.0:9081", NULL, &in.status, &cause),
 	    0);
-	assert_int_equal(ctl_status_addr(&in, &a), 0);
+	assert_int_equal(ctl_status_addr(&in, 0, &a), 0);
 	assert_string_equal(addr_format(&a, buf, sizeof(buf)), "10.0.0.7:9081");
+	assert_int_equal(ctl_status_addr(&in, 1, &a), 0);
+	assert_string_equal(addr_format(&a, buf, sizeof(buf)),
+	    "127.0.0.1:9081");
 	assert_int_equal(addr_parse("127.0.0.1:9082", NULL, &in.status,
 	    &cause), 0);
-	assert_int_equal(ctl_status_addr(&in, &a), 0);
+	assert_int_equal(ctl_status_addr(&in, 0, &a), 0);
 	assert_string_equal(addr_format(&a, buf, sizeof(buf)),
 	    "127.0.0.1:9082");
 	assert_int_equal(addr_parse_host("fd00::7", 0, &in.host_addr, &cause),
 	    0);
 	assert_int_equal(addr_parse("[::]:9083", NULL, &in.status, &cause), 0);
-	assert_int_equal(ctl_status_addr(&in, &a), 0);
+	assert_int_equal(ctl_status_addr(&in, 0, &a), 0);
 	assert_string_equal(addr_format(&a, buf, sizeof(buf)),
 	    "[fd00::7]:9083");
+	assert_int_equal(ctl_status_addr(&in, 1, &a), 0);
+	assert_string_equal(addr_format(&a, buf, sizeof(buf)), "[::1]:9083");
 }
 
 int
