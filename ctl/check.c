@@ -1,6 +1,6 @@
 /*
  * check.c: triadctl's cross checks, the ones that need more than one
- * daemon's own keys (common/topology already checks hosts, instance names,
+ * daemon's own keys (or that a daemon would only find at its start) (common/topology already checks hosts, instance names,
  * listen and status ports, and the replica list). Each error points at the
  * line that causes it, as "file:line:col: message".
  */
@@ -166,6 +166,27 @@ ctl_check_routes(const struct ctl_site *site, struct cfg_errors *errs)
 }
 #endif
 
+/*
+ * dbproxyd routes to the mariadb section's servers, or to its own
+ * `primary` (an address): with neither, every instance would refuse to
+ * start. (Read from the file's nodes: dbproxyd's struct is its own.)
+ */
+static void
+ctl_check_dbproxyd(const struct ctl_site *site, struct cfg_errors *errs)
+{
+	const struct topo_daemon *d = &site->topo->daemons[TOPO_DBPROXYD];
+	const struct cfg_node *sec;
+
+	if (!d->present || d->ninst == 0 || site->topo->mariadb.primary != NULL)
+		return;
+	sec = cfg_node_get(site->doc->root, "dbproxyd");
+	if (cfg_node_get(sec, "primary") != NULL)
+		return;
+	ctl_check_error(site, errs, ctl_site_mark(site, "dbproxyd", "on"),
+	    "dbproxyd needs servers: a mariadb section (primary, replicas, "
+	    "port) or dbproxyd.primary");
+}
+
 /* Ports of the instances on host, plus extra, for the clash check. */
 static int
 ctl_check_port_used(const struct topology *topo, const char *host,
@@ -299,6 +320,7 @@ ctl_check_site(const struct ctl_site *site, struct cfg_errors *errs)
 #ifdef CTL_HAVE_WEBD
 	ctl_check_routes(site, errs);
 #endif
+	ctl_check_dbproxyd(site, errs);
 	n = ctl_check_mariadb_ports(site, p, n, max);
 	ctl_check_extra_ports(site, p, n, errs);
 	free(p);

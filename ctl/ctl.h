@@ -38,8 +38,9 @@ int	ctl_site_daemon_index(const char *daemon);
 /*
  * ctl_check_site: the checks that need more than one daemon's own keys:
  * the VIP has two lbd hosts, lbd's servers and backups exist, webd routes
- * name a daemon that runs, lbd's tls_listen and MariaDB's port do not
- * clash with another port of the host. Adds to errs; returns how many.
+ * name a daemon that runs, dbproxyd has servers, lbd's tls_listen and
+ * MariaDB's port do not clash with another port of the host. Adds to
+ * errs; returns how many.
  */
 size_t	ctl_check_site(const struct ctl_site *, struct cfg_errors *);
 

@@ -174,6 +174,17 @@ class TriadctlCheckTest(triadtest.TestCase):
         self.assertErrors(text, [
             "10:12: lbd.servers: no instance of 'dbproxyd' in the topology"])
 
+    def test_dbproxyd_without_servers(self):
+        text = BASE.replace("mariadb: { primary: h1, replicas: [h2], port: "
+                            "3306 }\n", "")
+        self.assertErrors(text, [
+            "21:7: dbproxyd needs servers: a mariadb section (primary, "
+            "replicas, port) or dbproxyd.primary"])
+        text = text.replace("  listen: 6033\n",
+                            "  listen: 6033\n  primary: 10.0.0.9:3306\n")
+        path, r = self.check_text(text)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_route_to_absent_daemon(self):
         text = BASE.replace("appd:\n  on: [h1, h2]\n  listen: 8091\n", "")
         self.assertErrors(text, [
