@@ -80,6 +80,11 @@ class TriadctlCheckTest(triadtest.TestCase):
             self.assertEqual(r.stdout, "%s: configuration OK\n" % path)
             self.assertEqual(self.errors(r), [])
 
+    def test_package_default_passes(self):
+        path = os.path.join(triadtest.source_dir(), "packaging", "triad.yaml")
+        r = run("check", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_base_passes(self):
         path, r = self.check_text(BASE)
         self.assertEqual(r.returncode, 0, r.stderr)
