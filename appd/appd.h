@@ -73,6 +73,7 @@ struct appd_app {
 	int64_t			 queue;		/* waiting requests */
 	int64_t			 queue_timeout_ms;
 	int64_t			 retry_after;	/* seconds, in 503s */
+	int64_t			 pipeline;	/* module: requests per worker */
 	char			*user, *group;	/* NULL: appd's */
 	char			*chdir;
 	struct cfg_strlist	 env;		/* "NAME=value" */
@@ -146,7 +147,10 @@ struct appd_proc {
 	enum appd_proc_state	 state;
 	uint64_t		 requests;
 	uint64_t		 idle_since_ms;
-	struct appd_req		*req;		/* BUSY: the request */
+	struct appd_req		*req;		/* BUSY: the request it runs */
+	struct appd_req		*phead, *ptail;	/* sent ahead, in order */
+	unsigned		 depth;		/* req and those ahead */
+	uint16_t		 next_id;	/* FastCGI request ids */
 	struct event		*timer;		/* request timeout, kill grace */
 	struct event		*reaper;	/* DEAD: waitpid polling */
 	unsigned		 reap_tries;

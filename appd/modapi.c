@@ -315,31 +315,46 @@ modapi_head(struct triad_req *r, struct fcgi_buf *h, int with_length)
 	fcgi_buf_add(h, "\r\n", 2);
 }
 
-/* Sends the head (first time) and the buffered body as STDOUT. */
+int
+modapi_flush(struct triad_req *r)
+{
+	int rc = 0;
+
+	if (r->wout.len > 0 && !r->dead &&
+	    (rc = modapi_write_all(r->fd, r->wout.p, r->wout.len)) == -1)
+		r->dead = 1;
+	r->wout.len = 0;
+	return rc;
+}
+
+/*
+ * Queues the head (first time) and the buffered body as STDOUT records,
+ * and the end of the request when end is set. A streaming flush is
+ * written at once; an ended response waits in wout for the worker loop,
+ * which writes the answers of requests sent ahead together.
+ */
 static int
 modapi_send(struct triad_req *r, int with_length, int end)
 {
-	struct fcgi_buf b = { 0 }, h = { 0 };
-	int rc;
+	struct fcgi_buf h = { 0 };
 
+	if (r->wout.len == 0)
+		r->wout_since_us = util_now_us();
 	if (!r->head_sent) {
 		modapi_head(r, &h, with_length);
 		fcgi_buf_add(&h, r->out.p, r->out.len);
-		fcgi_put_stream(&b, FCGI_STDOUT, r->id, h.p, h.len);
+		fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, h.p, h.len);
 		r->head_sent = 1;
 	} else if (r->out.len > 0)
-		fcgi_put_stream(&b, FCGI_STDOUT, r->id, r->out.p, r->out.len);
+		fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, r->out.p,
+		    r->out.len);
 	r->out.len = 0;
-	if (end) {
-		fcgi_put_stream(&b, FCGI_STDOUT, r->id, NULL, 0);
-		fcgi_put_end(&b, r->id, 0, FCGI_REQUEST_COMPLETE);
-	}
-	rc = b.len ? modapi_write_all(r->fd, b.p, b.len) : 0;
-	fcgi_buf_free(&b);
 	fcgi_buf_free(&h);
-	if (rc == -1)
-		r->dead = 1;
-	return rc;
+	if (!end)
+		return modapi_flush(r);
+	fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, NULL, 0);
+	fcgi_put_end(&r->wout, r->id, 0, FCGI_REQUEST_COMPLETE);
+	return 0;
 }
 
 int

@@ -35,6 +35,7 @@
 #define POOL_REAP_MS		5
 #define POOL_BACKOFF_MIN_MS	10
 #define POOL_MAINT_MS		1000
+#define POOL_AHEAD_US		1000
 
 static void	pool_fill(struct appd_pool *);
 static void	pool_dispatch(struct appd_pool *);
@@ -228,6 +229,32 @@ pool_cgi_done(struct appd_pool *pool)
 		pool_dispatch_cgi(pool);
 }
 
+/*
+ * A busy module worker to send a request ahead to: the shallowest one
+ * whose current request began under POOL_AHEAD_US ago (a long request
+ * would hold the ones behind it), within pipeline and max_requests.
+ */
+static struct appd_proc *
+pool_ahead(struct appd_pool *pool)
+{
+	const struct appd_app *a = pool->app;
+	struct appd_proc *p, *best = NULL;
+	uint64_t now;
+
+	if (a->kind != APPD_MODULE || a->pipeline <= 1)
+		return NULL;
+	now = util_now_us();
+	for (p = pool->procs; p != NULL; p = p->next)
+		if (p->state == APPD_PROC_BUSY && p->req != NULL &&
+		    p->depth < (unsigned)a->pipeline &&
+		    now - p->req->t_run_us < POOL_AHEAD_US &&
+		    (a->max_requests == 0 || p->requests + p->depth <
+		    (uint64_t)a->max_requests) &&
+		    (best == NULL || p->depth < best->depth))
+			best = p;
+	return best;
+}
+
 /* Gives queued requests to idle workers. */
 static void
 pool_dispatch(struct appd_pool *pool)
@@ -243,6 +270,12 @@ pool_dispatch(struct appd_pool *pool)
 		q = pool->qhead;
 		pool_unqueue(pool, q);
 		pool_set_state(p, APPD_PROC_BUSY);
+		metric_inc(pool->m->requests);
+		proc_run(p, q);
+	}
+	while (pool->qhead != NULL && (p = pool_ahead(pool)) != NULL) {
+		q = pool->qhead;
+		pool_unqueue(pool, q);
 		metric_inc(pool->m->requests);
 		proc_run(p, q);
 	}
@@ -280,6 +313,45 @@ pool_unqueue(struct appd_pool *pool, struct appd_req *q)
 	metric_add(pool->m->queued, -1);
 	if (q->qtimer != NULL)
 		evtimer_del(q->qtimer);
+}
+
+void
+pool_resubmit(struct appd_pool *pool, struct appd_req *q)
+{
+	const struct appd_app *a = pool->app;
+	struct timeval tv = { a->queue_timeout_ms / 1000,
+	    (a->queue_timeout_ms % 1000) * 1000 };
+	size_t i;
+
+	if (q->c == NULL) {		/* nobody waits for it any more */
+		appd_req_free(q);
+		return;
+	}
+	if (pool->retired) {	/* to the same app's pool of this generation */
+		for (i = 0; i < pool->w->npools; i++)
+			if (strcmp(pool->w->pools[i]->app->name, a->name) == 0)
+				break;
+		if (i == pool->w->npools) {
+			appd_req_reject(q, a->retry_after);
+			return;
+		}
+		pool = pool->w->pools[i];
+	}
+	q->pool = pool;
+	q->qprev = NULL;
+	q->qnext = pool->qhead;
+	if (pool->qhead != NULL)
+		pool->qhead->qprev = q;
+	else
+		pool->qtail = q;
+	pool->qhead = q;
+	q->queued = 1;
+	pool->qlen++;
+	metric_add(pool->m->queued, 1);
+	if (q->qtimer == NULL)
+		q->qtimer = evtimer_new(pool->w->lc->base, pool_queue_timeout, q);
+	evtimer_add(q->qtimer, &tv);
+	/* Dispatched when the pool has a worker again (fill, reap). */
 }
 
 /* Appends q to the queue, with its timeout. */

@@ -29,6 +29,11 @@ void	pool_shutdown(struct appd_pool *);
  * answers 503 with Retry-After when the queue is full.
  */
 void	pool_submit(struct appd_pool *, struct appd_req *);
+/*
+ * pool_resubmit: q, sent ahead to a worker that failed before running it,
+ * goes back to the front of the queue (no 503: it was admitted).
+ */
+void	pool_resubmit(struct appd_pool *, struct appd_req *);
 /* pool_unqueue: takes a queued q out (the client left, its timeout). */
 void	pool_unqueue(struct appd_pool *, struct appd_req *);
 

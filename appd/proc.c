@@ -36,6 +36,7 @@
 #define PROC_STDERR_MAX	2048
 
 static void	proc_read_cb(struct bufferevent *, void *);
+static void	proc_requeue_ahead(struct appd_proc *);
 static void	proc_event_cb(struct bufferevent *, short, void *);
 
 /* A new process on the pool's list; its socket read at once. */
@@ -292,6 +293,7 @@ proc_timeout(evutil_socket_t fd, short ev, void *arg)
 	metric_inc(p->pool->m->timeouts);
 	p->timed_out = 1;
 	p->req = NULL;
+	proc_requeue_ahead(p);
 	if (q != NULL) {
 		q->proc = NULL;
 		if (q->c != NULL)
@@ -320,48 +322,99 @@ proc_send(struct appd_proc *p, const uint8_t *buf, size_t len)
 		bufferevent_write(p->bev, buf + n, len - (size_t)n);
 }
 
-void
-proc_run(struct appd_proc *p, struct appd_req *q)
+/* q becomes the request the worker runs now: its timer starts. */
+static void
+proc_start_head(struct appd_proc *p, struct appd_req *q)
 {
 	const struct appd_app *a = p->pool->app;
-	struct fcgi_buf b = { 0 }, params = { 0 };
+	const struct http1_msg *m = &q->msg;
 	struct timeval tv = { a->request_timeout_ms / 1000,
 	    (a->request_timeout_ms % 1000) * 1000 };
-	const struct http1_msg *m = &q->msg;
-	size_t blen = evbuffer_get_length(q->body);
 
-	p->state = APPD_PROC_BUSY;
 	p->req = q;
-	q->proc = p;
 	q->t_run_us = util_now_us();
 	snprintf(p->last, sizeof(p->last), "%.*s %.*s",
 	    (int)m->method_text.len, http1_span_ptr(m, m->method_text),
 	    (int)MINIMUM(m->target.len, 120), http1_span_ptr(m, m->target));
-	proc_params(q, &params);
-	/* An external server gets a connection per request: a one-process
-	   server (php-cgi -b) serving a kept connection would never accept
-	   the others. */
-	fcgi_put_begin(&b, 1, FCGI_RESPONDER, p->pid ? FCGI_KEEP_CONN : 0);
-	fcgi_put_stream(&b, FCGI_PARAMS, 1, params.p, params.len);
-	fcgi_put_stream(&b, FCGI_PARAMS, 1, NULL, 0);
-	if (blen > 0)
-		fcgi_put_stream(&b, FCGI_STDIN, 1,
-		    evbuffer_pullup(q->body, -1), blen);
-	fcgi_put_stream(&b, FCGI_STDIN, 1, NULL, 0);
-	proc_send(p, b.p, b.len);
-	fcgi_buf_free(&b);
-	fcgi_buf_free(&params);
 	if (p->timer == NULL)
 		p->timer = evtimer_new(p->pool->w->lc->base, proc_timeout, p);
 	evtimer_add(p->timer, &tv);
 }
 
 void
+proc_run(struct appd_proc *p, struct appd_req *q)
+{
+	struct fcgi_buf b = { 0 }, params = { 0 };
+	size_t blen = evbuffer_get_length(q->body);
+	uint16_t id;
+
+	p->state = APPD_PROC_BUSY;
+	q->proc = p;
+	p->depth++;
+	/* Ids cycle 1..65535: the worker answers in order anyway. */
+	id = p->next_id = (uint16_t)(p->next_id % 65535 + 1);
+	if (p->req == NULL)
+		proc_start_head(p, q);
+	else {			/* sent ahead: it waits behind the head */
+		q->pnext = NULL;
+		if (p->ptail != NULL)
+			p->ptail->pnext = q;
+		else
+			p->phead = q;
+		p->ptail = q;
+	}
+	proc_params(q, &params);
+	/* An external server gets a connection per request: a one-process
+	   server (php-cgi -b) serving a kept connection would never accept
+	   the others. */
+	fcgi_put_begin(&b, id, FCGI_RESPONDER, p->pid ? FCGI_KEEP_CONN : 0);
+	fcgi_put_stream(&b, FCGI_PARAMS, id, params.p, params.len);
+	fcgi_put_stream(&b, FCGI_PARAMS, id, NULL, 0);
+	if (blen > 0)
+		fcgi_put_stream(&b, FCGI_STDIN, id,
+		    evbuffer_pullup(q->body, -1), blen);
+	fcgi_put_stream(&b, FCGI_STDIN, id, NULL, 0);
+	proc_send(p, b.p, b.len);
+	fcgi_buf_free(&b);
+	fcgi_buf_free(&params);
+}
+
+/*
+ * The requests sent ahead of a worker that failed never ran (it runs them
+ * in order): they go back to the front of the pool's queue.
+ */
+static void
+proc_requeue_ahead(struct appd_proc *p)
+{
+	struct appd_req *q = p->phead, *next;
+	struct appd_req *v[64];
+	size_t n = 0;
+
+	p->phead = p->ptail = NULL;
+	for (; q != NULL; q = next) {
+		next = q->pnext;
+		q->pnext = NULL;
+		q->proc = NULL;
+		if (n < 64)
+			v[n++] = q;
+	}
+	p->depth = 0;
+	while (n-- > 0)
+		pool_resubmit(p->pool, v[n]);
+}
+
+void
 proc_detach(struct appd_proc *p)
 {
+	struct appd_req *q;
+
 	if (p->req != NULL)
 		p->req->proc = NULL;
 	p->req = NULL;
+	for (q = p->phead; q != NULL; q = q->pnext)
+		q->proc = NULL;
+	p->phead = p->ptail = NULL;
+	p->depth = 0;
 }
 
 /* The answer could not be used: 502, and this worker is not trusted. */
@@ -373,6 +426,7 @@ proc_bad(struct appd_proc *p, const char *why)
 	log_warnx("app %s: %s on worker %d: %s", p->pool->app->name, p->last,
 	    (int)p->pid, why);
 	p->req = NULL;
+	proc_requeue_ahead(p);
 	if (q != NULL) {
 		q->proc = NULL;
 		if (q->c != NULL)
@@ -437,15 +491,21 @@ proc_flush_out(struct appd_proc *p, struct appd_req *q, int ended)
 	return 0;
 }
 
-/* END_REQUEST: the response is complete, the worker free again. */
-static void
+/*
+ * END_REQUEST: the response is complete; the next request sent ahead
+ * starts, or the worker is free again. Returns 1 when p still runs a
+ * request (its input may hold the next answer), 0 when it went back to
+ * the pool (and may be gone).
+ */
+static int
 proc_end(struct appd_proc *p)
 {
-	struct appd_req *q = p->req;
+	struct appd_req *q = p->req, *next = p->phead;
 
 	evtimer_del(p->timer);
 	p->req = NULL;
 	p->requests++;
+	p->depth--;
 	p->pool->crashes_in_row = 0;
 	if (q != NULL) {
 		q->proc = NULL;
@@ -456,7 +516,15 @@ proc_end(struct appd_proc *p)
 		else
 			appd_req_free(q);
 	}
+	if (next != NULL) {
+		if ((p->phead = next->pnext) == NULL)
+			p->ptail = NULL;
+		next->pnext = NULL;
+		proc_start_head(p, next);
+		return 1;
+	}
 	pool_proc_idle(p);
+	return 0;
 }
 
 /* One record of the current request. 1: ended, 0: more, -1: dropped. */
@@ -480,11 +548,13 @@ proc_record(struct appd_proc *p, const struct fcgi_rec *r)
 	return 0;
 }
 
-static void
-proc_read_cb(struct bufferevent *bev, void *arg)
+/*
+ * Reads the records of one response; 1 when its END_REQUEST came, 0 when
+ * more is needed, -1 when p failed (it may be gone).
+ */
+static int
+proc_read_response(struct appd_proc *p, struct evbuffer *in)
 {
-	struct appd_proc *p = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
 	struct fcgi_rec rec;
 	uint8_t h[FCGI_HEADER_LEN];
 	size_t len, need, used;
@@ -498,7 +568,7 @@ proc_read_cb(struct bufferevent *bev, void *arg)
 		rc = fcgi_parse(evbuffer_pullup(in, (ev_ssize_t)need), need,
 		    &rec, &used);
 		if (rc != 1)
-			return proc_bad(p, "bad FastCGI record");
+			return (proc_bad(p, "bad FastCGI record"), -1);
 		if (p->state != APPD_PROC_BUSY) {
 			evbuffer_drain(in, used);	/* a dying worker */
 			continue;
@@ -506,18 +576,31 @@ proc_read_cb(struct bufferevent *bev, void *arg)
 		rc = proc_record(p, &rec);
 		evbuffer_drain(in, used);
 		if (rc == -1)
-			return;
+			return -1;
 		ended = rc;
 	}
-	if (p->state != APPD_PROC_BUSY || p->req == NULL) {
-		if (ended && p->state == APPD_PROC_BUSY)
-			proc_end(p);
-		return;
-	}
-	if (proc_flush_out(p, p->req, ended) == -1)
-		return;
-	if (ended)
-		proc_end(p);
+	return ended;
+}
+
+static void
+proc_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct appd_proc *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	int ended;
+
+	/* One read may bring the answers of several requests sent ahead. */
+	do {
+		if ((ended = proc_read_response(p, in)) == -1)
+			return;
+		if (p->state != APPD_PROC_BUSY || p->req == NULL) {
+			if (ended && p->state == APPD_PROC_BUSY)
+				proc_end(p);
+			return;
+		}
+		if (proc_flush_out(p, p->req, ended) == -1)
+			return;
+	} while (ended && proc_end(p) == 1);
 }
 
 /* The socket closed: the worker died (or was told to stop). */
@@ -530,6 +613,7 @@ proc_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED)
 		return;
 	p->req = NULL;
+	proc_requeue_ahead(p);
 	if (q != NULL) {
 		q->proc = NULL;
 		if (q->c != NULL)

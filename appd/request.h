@@ -23,6 +23,7 @@ extern const struct hconn_ops appd_hconn_ops;
 
 struct appd_req {
 	struct appd_req		*qnext, *qprev;		/* pool queue */
+	struct appd_req		*pnext;		/* sent ahead to a worker */
 	struct hconn		*c;		/* NULL: the client left */
 	struct hreq		 req;
 	struct http1_msg	 msg;		/* head copy, base = head */

@@ -48,8 +48,14 @@ appd:
       module: {mod}
       max_children: 1
       queue: 1
+      pipeline: 1
       retry_after: 7
       request_timeout: 5s
+    - name: pipe
+      routes: [/p/]
+      module: {mod}
+      max_children: 1
+      pipeline: 4
     - name: ondemand
       routes: [/o/]
       module: {mod}
@@ -227,6 +233,28 @@ class AppdModuleTest(triadtest.TestCase):
         self.assertEqual(sorted(results), [200, 200])
         self.assertGreaterEqual(self.metric("app_rejections_total", "tiny"),
                                 1)
+
+    def test_requests_sent_ahead_survive_a_crash(self):
+        """Requests sent ahead to a worker that crashes never ran: they
+        go to the next worker, none is lost or answered 502."""
+        for _ in range(3):
+            statuses = {}
+            lock = threading.Lock()
+
+            def one(path):
+                st = self.get(path, timeout=10).status
+                with lock:
+                    statuses.setdefault(path, []).append(st)
+
+            threads = [threading.Thread(target=one, args=("/p/crash",))]
+            threads += [threading.Thread(target=one, args=("/p/hello",))
+                        for _ in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(statuses["/p/crash"], [502])
+            self.assertEqual(statuses["/p/hello"], [200] * 6)
 
     def test_ondemand_idle_workers_end(self):
         self.assertEqual(self.get("/o/hello").status, 200)
