@@ -312,6 +312,13 @@ dbp_command_next(struct dbp_session *s)
 		return;
 	}
 	s->cmd_flags = f;
+	if (s->trx_lost) {
+		s->trx_lost = 0;
+		dbp_session_err(s, DBP_ER_CONN_KILLED, "70100", "dbproxyd: the "
+		    "server of the open transaction was lost; it is rolled back");
+		dbp_session_ready(s);
+		return;
+	}
 	if ((s->target = dbp_route(s, f, &err, &why)) < 0) {
 		dbp_session_err(s, err, "HY000", "%s", why);
 		dbp_session_ready(s);
@@ -381,6 +388,7 @@ dbp_command_account(struct dbp_session *s, struct dbp_backend *be)
 	s->step = DBP_STEP_CMD;
 	s->started_us = util_now_us();
 	atomic_fetch_add(&srv->outstanding, 1);
+	s->counted = 1;
 	atomic_fetch_add(&srv->queries, 1);
 	metric_inc(srv->role == DBP_PRIMARY ? dbp_metrics.queries_primary :
 	    dbp_metrics.queries_replica);
@@ -434,6 +442,7 @@ dbp_command_send(struct dbp_session *s, struct dbp_backend *be)
 		if (s->cmd[0] == DBP_COM_STMT_SEND_LONG_DATA && w.len > 0)
 			dbp_forward_raw(be, w.p, w.len);
 		atomic_fetch_sub(&be->pool->srv->outstanding, 1);
+		s->counted = 0;
 		dbp_wr_free(&w);
 		dbp_session_ready(s);
 		return;
@@ -566,6 +575,7 @@ dbp_command_answered(struct dbp_session *s, struct dbp_backend *be)
 	uint64_t us = util_now_us() - s->started_us;
 
 	atomic_fetch_sub(&srv->outstanding, 1);
+	s->counted = 0;
 	metric_observe(srv->role == DBP_PRIMARY ? dbp_metrics.lat_primary :
 	    dbp_metrics.lat_replica, (int64_t)us);
 	if (s->resp.err != 0) {

@@ -134,6 +134,8 @@ struct dbp_session {
 	/* What the servers' status flags say. */
 	uint16_t		 status;
 	int			 trx_server;	/* -1: no transaction open */
+	int			 trx_lost;	/* its server went: tell once */
+	int			 counted;	/* in its server's outstanding */
 	int			 temp_tables;
 	int			 wrote;		/* read-your-writes */
 	uint64_t		 wrote_at_ms;

@@ -81,6 +81,26 @@ dbp_session_greet(struct dbp_session *s)
 	dbp_wr_free(&w);
 }
 
+/* Over max_connections: ERR 1040 in place of the greeting (as MariaDB
+   does), written once without waiting, then the socket closes. */
+static void
+dbp_session_refuse(int fd)
+{
+	struct dbp_wr w = { 0 }, f = { 0 };
+	uint8_t seq = 0;
+	ssize_t n;
+
+	dbp_err(&w, DBP_ER_CON_COUNT, "08004", "Too many connections "
+	    "(dbproxyd max_connections)");
+	dbp_frame(&f, &seq, w.p, w.len);
+	n = write(fd, f.p, f.len);
+	(void)n;
+	dbp_wr_free(&w);
+	dbp_wr_free(&f);
+	dbp_errors_count(DBP_ER_CON_COUNT);
+	close(fd);
+}
+
 void
 dbp_session_accept(int fd, const struct net_addr *peer, void *arg)
 {
@@ -94,9 +114,9 @@ dbp_session_accept(int fd, const struct net_addr *peer, void *arg)
 	s->gen = lc_gen_ref(w->lc->gen);
 	s->c = s->gen->conf;
 	if (w->nsessions >= (unsigned)s->c->max_connections) {
+		dbp_session_refuse(fd);
 		lc_gen_unref(s->gen);
 		free(s);
-		close(fd);
 		return;
 	}
 	s->id = (w->lc->id << 24) | (++w->next_id & 0xffffff);
@@ -145,6 +165,8 @@ dbp_session_close(struct dbp_session *s, const char *why)
 	    s->user ? s->user->name : "-", why);
 	if (s->state == DBP_S_WAIT_POOL)
 		dbp_pool_unwait(w->pools[s->waiting_server], s);
+	if (s->counted)		/* left with its query in flight */
+		atomic_fetch_sub(&s->c->servers[s->target]->outstanding, 1);
 	dbp_session_detach_all(s);
 	if (s->user != NULL)
 		atomic_fetch_sub(&s->user->sessions, 1);
@@ -436,8 +458,13 @@ dbp_session_forget(struct dbp_session *s, struct dbp_backend *be)
 			s->be[i] = NULL;
 			if (s->replica == (int)i)
 				s->replica = -1;
-			if (s->trx_server == (int)i)
+			if (s->trx_server == (int)i) {
+				/* Its transaction is gone with it: the
+				   client hears at its next command. */
 				s->trx_server = -1;
+				s->trx_lost = 1;
+				s->status &= ~DBP_STATUS_IN_TRANS;
+			}
 		}
 }
 
@@ -453,7 +480,11 @@ dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 	dbp_pool_close(be);
 	if (!busy)
 		return;
-	atomic_fetch_sub(&srv->outstanding, 1);
+	if (s->counted) {
+		s->counted = 0;
+		atomic_fetch_sub(&srv->outstanding, 1);
+	}
+	s->trx_lost = 0;	/* said now */
 	if (s->frame_left > 0 || s->resp.results > 0 || s->cont) {
 		/* Part of the answer went out: the client cannot resync. */
 		dbp_session_close(s, "server lost mid-answer");

@@ -73,6 +73,9 @@ class FailoverTest(FailoverCase):
     def test_primary_killed_fast_write_errors_reads_continue(self):
         w = Wire(self.port)
         w.query("INSERT INTO triadtest.t (v) VALUES ('before')")
+        t = Wire(self.port)
+        t.query("BEGIN")
+        t.query("INSERT INTO triadtest.t (v) VALUES ('in a transaction')")
         self.db.kill_primary()
         # Before and after the monitor notices: an error, never a hang
         # (Wire has a 20 s timeout; the monitor's interval is 200 ms).
@@ -87,6 +90,12 @@ class FailoverTest(FailoverCase):
                 self.sql("INSERT INTO triadtest.t (v) VALUES ('x')")
             self.assertEqual(e.exception.code, 1290)
         self.assertLess(time.monotonic() - t0, 15)
+        # The open transaction is gone: its session is told, once.
+        with self.assertRaises(MariaDBError) as e:
+            t.query("COMMIT")
+        self.assertEqual(e.exception.code, 1927)
+        self.assertIn(t.value("SELECT @@server_id"), (101, 102))
+        t.close()
         # The same session still reads, from a replica.
         self.assertIn(w.value("SELECT @@server_id"), (101, 102))
         self.assertTrue(self.read_ids() <= {101, 102})
