@@ -153,7 +153,10 @@ class Wire:
             if p[0] == 0xff:
                 raise MariaDBError(p[9:].decode("utf-8", "replace"),
                                    struct.unpack("<H", p[1:3])[0])
-            if p[0] == 0x00:
+            if p[0] == 0xfe and len(p) < 9:          # EOF (SET_OPTION)
+                status = struct.unpack("<H", p[3:5])[0]
+                out.append([])
+            elif p[0] == 0x00:
                 _, i = self.lenenc(p, 1)
                 _, i = self.lenenc(p, i)
                 status = struct.unpack("<H", p[i:i + 2])[0]
@@ -350,6 +353,47 @@ class RouteTest(DbproxydCase):
                 w.query("SELECT 1; SELEC oops")
             self.assertEqual(e.exception.code, 1064)
             self.assertEqual(w.value("SELECT 5"), 5)
+        finally:
+            w.close()
+
+    def test_commands(self):
+        w = Wire(self.port)
+        try:
+            w.send(b"\x0e")                            # COM_PING
+            self.assertEqual(w.results(), [[]])
+            w.send(b"\x02triadtest")                   # COM_INIT_DB
+            self.assertEqual(w.results(), [[]])
+            # Replayed on every server the session then uses.
+            self.assertEqual(w.query("SELECT DATABASE()")[0],
+                             [(b"triadtest",)])
+            self.assertEqual(w.query("/* triad:primary */ SELECT "
+                                     "DATABASE()")[0], [(b"triadtest",)])
+            w.send(b"\x04t\x00")                       # COM_FIELD_LIST
+            names = []
+            while True:
+                _, p = w.read()
+                if p[0] == 0xfe and len(p) < 9:
+                    break
+                i = 0
+                for _ in range(5):                     # catalog..org_name
+                    n, i = w.lenenc(p, i)
+                    field = p[i:i + n]
+                    i += n
+                names.append(field)
+            self.assertEqual(names, [b"id", b"v"])
+            w.query("SET @x = 5")
+            self.assertEqual(w.query("SELECT @x")[0], [(b"5",)])
+            w.send(b"\x1f")                            # COM_RESET_CONNECTION
+            self.assertEqual(w.results(), [[]])
+            self.assertEqual(w.query("SELECT @x")[0], [(None,)])
+            w.send(b"\x1b\x01\x00")                    # multi-statements off
+            w.results()
+            with self.assertRaises(MariaDBError) as e:
+                w.query("SELECT 1; SELECT 2")
+            self.assertEqual(e.exception.code, 1064)
+            w.send(b"\x1b\x00\x00")                    # and on again
+            w.results()
+            self.assertEqual(len(w.query("SELECT 1; SELECT 2")), 2)
         finally:
             w.close()
 
