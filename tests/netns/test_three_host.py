@@ -189,6 +189,25 @@ class ThreeHost:
                     n += s["queries"]
         return n
 
+    def test_mariadb_from_rendered_fragments(self):
+        """Each server runs with its host's rendered 60-triad.cnf."""
+        want = {"h1": ("1", "0", "1"), "h2": ("2", "1", "0"),
+                "h3": ("3", "1", "0")}
+        for server in self.site.db.servers:
+            host = [n for n, h in self.site.hosts.items()
+                    if h.addr == server.host][0]
+            got = server.sql("SELECT @@server_id, @@read_only, "
+                             "@@rpl_semi_sync_master_enabled, "
+                             "@@rpl_semi_sync_slave_enabled, @@log_bin, "
+                             "@@gtid_strict_mode", admin=True)[0]
+            self.assertEqual(got[:3], want[host], host)
+            self.assertEqual(got[3:], ("1", "1", "1"), host)
+        # Semi-sync: the primary saw replicas acknowledge.
+        st = dict(self.site.db.sql(
+            self.site.db.primary, "SHOW GLOBAL STATUS LIKE "
+            "'Rpl_semi_sync_master_clients'", admin=True))
+        self.assertGreaterEqual(int(st["Rpl_semi_sync_master_clients"]), 1)
+
     # -- the firewall ---------------------------------------------------------
 
     def test_internal_ports_unreachable(self):

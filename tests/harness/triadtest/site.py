@@ -3,7 +3,9 @@ operator would: `triadctl check`, `triadctl render` for each host, then each
 instance started with the command line of its rendered systemd unit, the
 rendered nftables ruleset applied on each host and, for a VIP, keepalived
 started with its rendered configuration.  MariaDB comes from the
-MariaDBCluster fixture placed on the topology's primary and replica hosts.
+MariaDBCluster fixture placed on the topology's primary and replica hosts,
+each server started with the MariaDB fragment rendered for its host
+(server_id, binary log, GTID, semi-sync, read_only) as its option file.
 
     lab = Lab(hosts=3, admin=True).start()
     site = Site(lab, "etc/topologies/three-host-active-active.yaml")
@@ -26,7 +28,13 @@ import shutil
 import subprocess
 
 from . import cleanup, http, proc
-from .mariadb import MariaDBCluster
+from .mariadb import MariaDBCluster, Server
+
+# What the rendered MariaDB fragment decides; the fixture's own values of
+# these are dropped so that the fragment's count.
+FRAGMENT_KEYS = ("--server-id=", "--log-bin", "--relay-log",
+                 "--binlog-format", "--gtid-strict-mode",
+                 "--log-slave-updates", "--read-only")
 
 ORDER = ("dbproxyd", "appd", "webd", "lbd")
 PACKAGE_MODULE = "/usr/lib/triad/apps/foobar.so"
@@ -40,6 +48,20 @@ def _source_dir():
 def _build_path(*parts):
     from . import build_path
     return build_path(*parts)
+
+
+def _fragment_argv(server, cnf):
+    """The fixture's mariadbd command line with the rendered fragment as
+    its option file (--defaults-file must come first) in place of
+    --no-defaults."""
+    argv = []
+    for a in Server.argv(server):
+        if a == "--no-defaults":
+            a = "--defaults-file=" + cnf
+        elif a.startswith(FRAGMENT_KEYS):
+            continue
+        argv.append(a)
+    return argv
 
 
 class Instance:
@@ -195,7 +217,12 @@ class Site:
             r"(?m)^  replicas: \[([^\]]*)\]", text).group(1).split(",")]
         self.db = MariaDBCluster(
             replicas=len(replicas),
-            placement=[self.hosts[h] for h in [primary] + replicas]).start()
+            placement=[self.hosts[h] for h in [primary] + replicas])
+        for server, host in zip(self.db.servers, [primary] + replicas):
+            cnf = os.path.join(self.render_dir(host), "mariadb",
+                               "60-triad.cnf")
+            server.argv = (lambda srv=server, f=cnf: _fragment_argv(srv, f))
+        self.db.start()
         self.db.sql(self.db.primary, "CREATE DATABASE IF NOT EXISTS foobar "
                     "CHARACTER SET utf8mb4", admin=True)
         self.db.wait_all_replicated()
