@@ -97,6 +97,32 @@ ctl_render_addr(const struct net_addr *a, char *buf, size_t size)
 	return buf;
 }
 
+/* README: where each rendered file goes on host, in the order to do it. */
+static int
+ctl_render_readme(const struct ctl_site *site, const char *host,
+    const struct ctl_render_opts *o, char **cause)
+{
+	FILE *f;
+
+	if ((f = ctl_render_open(o, "README", 0644, cause)) == NULL)
+		return -1;
+	fprintf(f, "Rendered by triadctl from %s for host %s.\n\n"
+	    "1. Copy the topology to %s on every host (the same file).\n"
+	    "2. Firewall: install -m 644 nftables/triad.nft /etc/nftables.d/ "
+	    "and load it:\n   nft -f nftables/triad.nft\n"
+	    "3. MariaDB (if mariadb/ is here): install -m 644 "
+	    "mariadb/60-triad.cnf /etc/mysql/mariadb.conf.d/,\n"
+	    "   restart MariaDB, then once: TRIAD_REPL_PASSWORD=... sh "
+	    "mariadb/bootstrap.sh\n   (the primary first).\n"
+	    "4. keepalived (if keepalived/ is here): install -m 644 "
+	    "keepalived/keepalived.conf\n   /etc/keepalived/ and restart "
+	    "keepalived.\n"
+	    "5. Units: install -m 644 systemd/* /etc/systemd/system/, then\n"
+	    "   systemctl daemon-reload && systemctl enable --now "
+	    "triad.target\n", site->topo->file, host, o->conf_path);
+	return ctl_render_close(o, f, "README", cause);
+}
+
 int
 ctl_render(const struct ctl_site *site, const char *host,
     const struct ctl_render_opts *o, char **cause)
@@ -108,7 +134,8 @@ ctl_render(const struct ctl_site *site, const char *host,
 	if (ctl_render_units(site, host, o, cause) == -1 ||
 	    ctl_render_nft(site, host, o, cause) == -1 ||
 	    ctl_render_keepalived(site, host, o, cause) == -1 ||
-	    ctl_render_mariadb(site, host, o, cause) == -1)
+	    ctl_render_mariadb(site, host, o, cause) == -1 ||
+	    ctl_render_readme(site, host, o, cause) == -1)
 		return -1;
 	return 0;
 }

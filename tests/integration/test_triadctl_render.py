@@ -236,6 +236,14 @@ class TriadctlRenderTest(triadtest.TestCase):
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("TRIAD_REPL_PASSWORD", r.stderr)
 
+    def test_readme(self):
+        for key, out in self.out.items():
+            with open(os.path.join(out, "README")) as f:
+                text = f.read()
+            self.assertIn("for host %s." % key[1], text)
+            self.assertIn("nft -f nftables/triad.nft", text)
+            self.assertIn("systemctl enable --now triad.target", text)
+
     def test_render_again_replaces(self):
         key = ("three-host-active-active.yaml", "h2")
         r = run([TRIADCTL, "render", os.path.join(TOPOLOGIES, key[0]),
