@@ -61,11 +61,7 @@ dbp_be_conf(const struct dbp_backend *be)
 static void
 dbp_be_send(struct dbp_backend *be, uint8_t seq, const struct dbp_wr *pl)
 {
-	struct dbp_wr f = { 0 };
-
-	dbp_frame(&f, &seq, pl->p, pl->len);
-	dbp_io_write(be->io, f.p, f.len);
-	dbp_wr_free(&f);
+	dbp_io_packet(be->io, &seq, pl->p, pl->len);
 }
 
 /* The greeting: answer with the login. */

@@ -26,12 +26,9 @@
 void
 dbp_forward_raw(struct dbp_backend *be, const uint8_t *p, size_t len)
 {
-	struct dbp_wr f = { 0 };
 	uint8_t seq = 0;
 
-	dbp_frame(&f, &seq, p, len);
-	dbp_io_write(be->io, f.p, f.len);
-	dbp_wr_free(&f);
+	dbp_io_packet(be->io, &seq, p, len);
 }
 
 void

@@ -14,6 +14,7 @@
 
 #include "io.h"
 #include "net.h"
+#include "proto.h"
 #include "util.h"
 
 #define DBP_IO_READ	(64 * 1024)	/* bytes reserved per read */
@@ -140,6 +141,27 @@ void
 dbp_io_write(struct dbp_io *io, const void *p, size_t n)
 {
 	evbuffer_add(io->out, p, n);
+	dbp_io_flush(io);
+}
+
+void
+dbp_io_packet(struct dbp_io *io, uint8_t *seq, const void *payload,
+    size_t len)
+{
+	const uint8_t *p = payload;
+	uint8_t hdr[DBP_HDR];
+	size_t n;
+
+	for (;;) {
+		n = len > DBP_FRAME_MAX ? DBP_FRAME_MAX : len;
+		dbp_hdr_put(hdr, n, (*seq)++);
+		evbuffer_add(io->out, hdr, sizeof(hdr));
+		evbuffer_add(io->out, p, n);
+		p += n;
+		len -= n;
+		if (n < DBP_FRAME_MAX)
+			break;
+	}
 	dbp_io_flush(io);
 }
 

@@ -66,6 +66,11 @@ struct dbp_io	*dbp_io_connect(struct event_base *, const struct net_addr *a,
 void		 dbp_io_free(struct dbp_io *);
 /* dbp_io_write: appends and sends what the kernel takes now. */
 void		 dbp_io_write(struct dbp_io *, const void *, size_t);
+/* dbp_io_packet: payload as one MySQL packet (frames of at most 16 MB,
+   sequence ids from *seq on), appended without a copy into a temporary,
+   then sent. */
+void		 dbp_io_packet(struct dbp_io *, uint8_t *seq, const void *,
+		    size_t);
 /* dbp_io_flush: sends what out holds (after adding to it directly). */
 void		 dbp_io_flush(struct dbp_io *);
 /* dbp_io_timeout: TIMEOUT after ms (0: none), replacing the last one. */

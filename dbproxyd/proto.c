@@ -185,18 +185,28 @@ void
 dbp_frame(struct dbp_wr *out, uint8_t *seq, const void *payload, size_t len)
 {
 	const uint8_t *p = payload;
+	uint8_t hdr[DBP_HDR];
 	size_t n;
 
 	for (;;) {
 		n = len > DBP_FRAME_MAX ? DBP_FRAME_MAX : len;
-		dbp_wr_int(out, n, 3);
-		dbp_wr_int(out, (*seq)++, 1);
+		dbp_hdr_put(hdr, n, (*seq)++);
+		dbp_wr_bytes(out, hdr, sizeof(hdr));
 		dbp_wr_bytes(out, p, n);
 		p += n;
 		len -= n;
 		if (n < DBP_FRAME_MAX)
 			break;
 	}
+}
+
+void
+dbp_hdr_put(uint8_t hdr[DBP_HDR], size_t n, uint8_t seq)
+{
+	hdr[0] = (uint8_t)n;
+	hdr[1] = (uint8_t)(n >> 8);
+	hdr[2] = (uint8_t)(n >> 16);
+	hdr[3] = seq;
 }
 
 uint32_t

@@ -188,6 +188,8 @@ void	dbp_wr_nulstr(struct dbp_wr *, const char *);
  */
 void	dbp_frame(struct dbp_wr *out, uint8_t *seq, const void *payload,
 	    size_t len);
+/* dbp_hdr_put: the header of a frame of n (<= DBP_FRAME_MAX) bytes. */
+void	dbp_hdr_put(uint8_t hdr[DBP_HDR], size_t n, uint8_t seq);
 /* dbp_frame_hdr: a frame header's payload length and sequence id. */
 uint32_t dbp_frame_hdr(const uint8_t hdr[DBP_HDR], uint8_t *seq);
 

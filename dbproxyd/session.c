@@ -34,11 +34,7 @@ static void dbp_session_event(struct dbp_io *, short, void *);
 void
 dbp_session_send(struct dbp_session *s, const struct dbp_wr *pl)
 {
-	struct dbp_wr f = { 0 };
-
-	dbp_frame(&f, &s->seq, pl->p, pl->len);
-	dbp_io_write(s->io, f.p, f.len);
-	dbp_wr_free(&f);
+	dbp_io_packet(s->io, &s->seq, pl->p, pl->len);
 }
 
 void
