@@ -60,8 +60,12 @@ dbp_command_read(struct dbp_session *s)
 	} while (len == DBP_FRAME_MAX);
 	if (have < off)
 		return 0;
-	free(s->cmd);
-	s->cmd = xmalloc(total ? total : 1);
+	if (total > s->cmd_cap || s->cmd_cap > 65536) {
+		/* Kept between commands, unless a large one grew it. */
+		free(s->cmd);
+		s->cmd_cap = total > 256 ? total : 256;
+		s->cmd = xmalloc(s->cmd_cap);
+	}
 	s->cmd_len = 0;
 	do {
 		evbuffer_remove(in, hdr, DBP_HDR);
@@ -565,6 +569,7 @@ dbp_command_log(struct dbp_session *s, struct dbp_backend *be)
 	s->nlog++;
 	s->cmd = NULL;
 	s->cmd_len = 0;
+	s->cmd_cap = 0;
 }
 
 /* The client's command is answered: account, track, log. */

@@ -150,7 +150,7 @@ struct dbp_session {
 	uint32_t		 next_stmt;
 	/* The command in progress. */
 	uint8_t			*cmd;
-	size_t			 cmd_len;
+	size_t			 cmd_len, cmd_cap;
 	int			 cmd_flags;	/* dbp_classify() */
 	struct dbp_stmt		*cmd_stmt;
 	int			 target;	/* server index */
