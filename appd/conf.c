@@ -109,9 +109,10 @@ static const struct cfg_key appd_app_keys[] = {
 	  .help = "Retry-After seconds of a 503 for a full queue." },
 	{ .name = "pipeline", .type = CFG_INT, .def = "4", .min = 1,
 	  .max = 64, .off = A(pipeline),
-	  .help = "module: requests a busy worker may be sent ahead, when "
-	  "every worker is busy and its current request began under 1 ms "
-	  "ago (1: one at a time). Fewer wake-ups under load." },
+	  .help = "module and spawned fastcgi: requests a busy worker may "
+	  "be sent ahead (it runs them in order) when every worker is busy "
+	  "and its current request began under 1 ms ago; 1: one at a time. "
+	  "Fewer wake-ups under load." },
 	{ .name = "user", .type = CFG_STRING, .off = A(user),
 	  .help = "Workers run as this user (appd must start as root)." },
 	{ .name = "group", .type = CFG_STRING, .off = A(group),

@@ -241,7 +241,7 @@ pool_ahead(struct appd_pool *pool)
 	struct appd_proc *p, *best = NULL;
 	uint64_t now;
 
-	if (a->kind != APPD_MODULE || a->pipeline <= 1)
+	if (a->kind == APPD_CGI || a->fcgi_addr.len > 0 || a->pipeline <= 1)
 		return NULL;
 	now = util_now_us();
 	for (p = pool->procs; p != NULL; p = p->next)
