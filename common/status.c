@@ -190,8 +190,34 @@ status_html(struct status *s, struct evhttp_request *req,
 }
 
 /*
+ * A TCP peer whose address is the socket's own local address: a client on
+ * this host that connected to one of its addresses (a status port on the
+ * admin network, asked by triadctl on the same host). Another host cannot
+ * complete a TCP handshake from our address.
+ */
+static int
+status_peer_self(int fd, const struct sockaddr_storage *peer)
+{
+	struct sockaddr_storage me;
+	socklen_t len = sizeof(me);
+
+	if (getsockname(fd, (struct sockaddr *)&me, &len) == -1 ||
+	    me.ss_family != peer->ss_family)
+		return 0;
+	if (me.ss_family == AF_INET)
+		return ((const struct sockaddr_in *)&me)->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)peer)->sin_addr.s_addr;
+	if (me.ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)&me)->sin6_addr,
+		    &((const struct sockaddr_in6 *)peer)->sin6_addr,
+		    sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
+/*
  * status_peer_local: admin actions are for the operator on this machine:
- * a Unix-socket peer, or a TCP peer on loopback (127/8, ::1, or ::ffff:127/104).
+ * a Unix-socket peer, a TCP peer on loopback (127/8, ::1, or
+ * ::ffff:127/104), or one that connected from this host's own address.
  */
 static int
 status_peer_local(struct evhttp_request *req)
@@ -209,13 +235,13 @@ status_peer_local(struct evhttp_request *req)
 		return 0;
 	if (ss.ss_family == AF_UNIX)
 		return 1;
-	if (ss.ss_family == AF_INET)
-		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
-	if (ss.ss_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
-		    (memcmp(sin6->sin6_addr.s6_addr, mapped, 12) == 0 &&
-		    sin6->sin6_addr.s6_addr[12] == 127);
-	return 0;
+	if (ss.ss_family == AF_INET && (ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+		return 1;
+	if (ss.ss_family == AF_INET6 && (IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+	    (memcmp(sin6->sin6_addr.s6_addr, mapped, 12) == 0 &&
+	    sin6->sin6_addr.s6_addr[12] == 127)))
+		return 1;
+	return status_peer_self(bufferevent_getfd(bev), &ss);
 }
 
 /* The request's arguments: the form body for POST, else the query. */
@@ -252,7 +278,8 @@ status_admin(struct status *s, struct evhttp_request *req, const char *name,
 	}
 	if (!status_peer_local(req)) {
 		evbuffer_add_printf(body, "admin actions are accepted only "
-		    "from loopback or the unix socket\n");
+		    "from this host (loopback, its own address, or the unix "
+		    "socket)\n");
 		status_reply(req, 403, "text/plain", body);
 		return;
 	}
