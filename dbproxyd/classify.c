@@ -252,6 +252,10 @@ dbp_classify_first(struct dbp_scan *sc)
 		return DBP_Q_SESSION | DBP_Q_USE;
 	if (strcmp(w, "CREATE") == 0)
 		return dbp_classify_create(sc);
+	if (strcmp(w, "LOCK") == 0)
+		return DBP_Q_WRITE | DBP_Q_LOCK;
+	if (strcmp(w, "UNLOCK") == 0)
+		return DBP_Q_WRITE | DBP_Q_UNLOCK;
 	if (strcmp(w, "PREPARE") == 0 || strcmp(w, "EXECUTE") == 0 ||
 	    strcmp(w, "DEALLOCATE") == 0)
 		return DBP_Q_WRITE | DBP_Q_PREPARE;

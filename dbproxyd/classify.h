@@ -25,6 +25,8 @@
 #define DBP_Q_AUTOCOMMIT	0x0800	/* SET autocommit (the flags follow) */
 #define DBP_Q_PREPARE		0x1000	/* PREPARE/EXECUTE/DEALLOCATE (SQL) */
 #define DBP_Q_USE		0x2000	/* USE: changes the current database */
+#define DBP_Q_LOCK		0x4000	/* LOCK TABLES: pins to the primary */
+#define DBP_Q_UNLOCK		0x8000	/* UNLOCK TABLES */
 
 /* dbp_classify: the flags of the len bytes of sql (not NUL-terminated). */
 int	dbp_classify(const char *sql, size_t len);

@@ -102,6 +102,7 @@ dbp_command_reset(struct dbp_session *s)
 	s->replica = -1;
 	s->trx_server = -1;
 	s->temp_tables = 0;
+	s->locked_tables = 0;
 	s->wrote = 0;
 	s->status = DBP_STATUS_AUTOCOMMIT;
 	for (i = 0; i < s->nlog; i++)
@@ -590,6 +591,8 @@ dbp_command_answered(struct dbp_session *s, struct dbp_backend *be)
 	dbp_route_track(s, &s->resp);
 	if (s->resp.err == 0 && (s->cmd_flags & DBP_Q_TEMP))
 		s->temp_tables = 1;
+	if (s->resp.err == 0 && (s->cmd_flags & (DBP_Q_LOCK | DBP_Q_UNLOCK)))
+		s->locked_tables = (s->cmd_flags & DBP_Q_LOCK) != 0;
 	if (srv->role == DBP_PRIMARY && (s->cmd_flags & DBP_Q_WRITE) &&
 	    !(s->cmd_flags & DBP_Q_READ) && s->cmd[0] != DBP_COM_STMT_PREPARE)
 		s->wrote = 1;

@@ -137,6 +137,7 @@ struct dbp_session {
 	int			 trx_lost;	/* its server went: tell once */
 	int			 counted;	/* in its server's outstanding */
 	int			 temp_tables;
+	int			 locked_tables;	/* LOCK TABLES until UNLOCK */
 	int			 wrote;		/* read-your-writes */
 	uint64_t		 wrote_at_ms;
 	char			 gtid[DBP_GTID_MAX];	/* of the last write */

@@ -114,7 +114,7 @@ dbp_route(struct dbp_session *s, int f, uint16_t *err, const char **why)
 		return dbp_route_read(s, err, why);
 	if (f & DBP_Q_BEGIN_RO)
 		return dbp_route_read(s, err, why);
-	if (s->log_full || s->temp_tables ||
+	if (s->log_full || s->temp_tables || s->locked_tables ||
 	    !(s->status & DBP_STATUS_AUTOCOMMIT))
 		return dbp_route_primary(s, err, why);
 	if (f & DBP_Q_SESSION && !(f & DBP_Q_WRITE))

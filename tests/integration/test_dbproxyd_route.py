@@ -321,6 +321,17 @@ class RouteTest(DbproxydCase):
                      "INSERT INTO tt VALUES (1)", database="triadtest")
         self.assertEqual(r, [])
 
+    def test_lock_tables_pins_to_primary(self):
+        w = Wire(self.port)
+        try:
+            w.query("LOCK TABLES triadtest.t READ")
+            self.assertEqual(w.value("SELECT @@server_id FROM triadtest.t "
+                                     "LIMIT 1"), 100)
+            w.query("UNLOCK TABLES")
+            self.assertIn(w.value("SELECT @@server_id"), (101, 102))
+        finally:
+            w.close()
+
     def test_hints(self):
         w = Wire(self.port)
         try:

@@ -322,6 +322,8 @@ test_classify(void **state)
 		{ "SET @a = 1", DBP_Q_SESSION, DBP_Q_WRITE },
 		{ "SET GLOBAL x = 1", DBP_Q_WRITE, 0 },
 		{ "USE db", DBP_Q_SESSION | DBP_Q_USE, DBP_Q_WRITE },
+		{ "LOCK TABLES t READ", DBP_Q_LOCK | DBP_Q_WRITE, DBP_Q_READ },
+		{ "unlock tables", DBP_Q_UNLOCK, DBP_Q_LOCK },
 		{ "/* triad:primary */ SELECT 1", DBP_Q_HINT_PRIMARY, 0 },
 		{ "SELECT /* triad:replica */ 1 FOR UPDATE", DBP_Q_HINT_REPLICA,
 		  0 },
