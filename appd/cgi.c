@@ -87,12 +87,10 @@ cgi_unlink(struct appd_cgi *g)
 		g->next->prev = g->prev;
 }
 
-/* Frees g; its slot in the pool is free again. */
+/* Closes g's pipes and timers and frees it (the process is reaped). */
 static void
-cgi_free(struct appd_cgi *g)
+cgi_release(struct appd_cgi *g)
 {
-	struct appd_pool *pool = g->pool;
-
 	if (g->q != NULL)
 		g->q->cgi = NULL;
 	if (g->out != NULL)
@@ -107,6 +105,15 @@ cgi_free(struct appd_cgi *g)
 		event_free(g->reaper);
 	cgi_unlink(g);
 	free(g);
+}
+
+/* Frees g; its slot in the pool is free again. */
+static void
+cgi_free(struct appd_cgi *g)
+{
+	struct appd_pool *pool = g->pool;
+
+	cgi_release(g);
 	pool_cgi_done(pool);
 }
 
@@ -452,21 +459,6 @@ cgi_shutdown(struct appd_pool *pool)
 		g->q = NULL;
 		kill(-g->pid, SIGKILL);
 		waitpid(g->pid, &st, 0);
-		pool->cgis = g->next;
-		if (pool->cgis != NULL)
-			pool->cgis->prev = NULL;
-		g->next = g->prev = NULL;
-		g->pool = pool;
-		if (g->out != NULL)
-			bufferevent_free(g->out);
-		if (g->in != NULL)
-			bufferevent_free(g->in);
-		if (g->err != NULL)
-			bufferevent_free(g->err);
-		if (g->timer != NULL)
-			event_free(g->timer);
-		if (g->reaper != NULL)
-			event_free(g->reaper);
-		free(g);
+		cgi_release(g);
 	}
 }

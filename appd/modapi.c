@@ -328,18 +328,16 @@ modapi_flush(struct triad_req *r)
 }
 
 /*
- * Queues the head (first time) and the buffered body as STDOUT records,
- * and the end of the request when end is set. A streaming flush is
- * written at once; an ended response waits in wout for the worker loop,
- * which writes the answers of requests sent ahead together.
+ * Writes the head (first time) and the buffered body as STDOUT records,
+ * and the end of the request when end is set, in one write. An ended
+ * answer is never held back for the next request: if that one crashed or
+ * ran long, the master would take a finished request for the failed one.
  */
 static int
 modapi_send(struct triad_req *r, int with_length, int end)
 {
 	struct fcgi_buf h = { 0 };
 
-	if (r->wout.len == 0)
-		r->wout_since_us = util_now_us();
 	if (!r->head_sent) {
 		modapi_head(r, &h, with_length);
 		fcgi_buf_add(&h, r->out.p, r->out.len);
@@ -350,11 +348,11 @@ modapi_send(struct triad_req *r, int with_length, int end)
 		    r->out.len);
 	r->out.len = 0;
 	fcgi_buf_free(&h);
-	if (!end)
-		return modapi_flush(r);
-	fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, NULL, 0);
-	fcgi_put_end(&r->wout, r->id, 0, FCGI_REQUEST_COMPLETE);
-	return 0;
+	if (end) {
+		fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, NULL, 0);
+		fcgi_put_end(&r->wout, r->id, 0, FCGI_REQUEST_COMPLETE);
+	}
+	return modapi_flush(r);
 }
 
 int

@@ -28,8 +28,7 @@ struct triad_req {
 	struct fcgi_buf		 head;		/* "Name: value\r\n" lines */
 	struct fcgi_buf		 out;		/* body not yet sent */
 	uint64_t		 out_total;
-	struct fcgi_buf		 wout;		/* records not yet written */
-	uint64_t		 wout_since_us;
+	struct fcgi_buf		 wout;		/* records being written */
 	uint64_t		 max_response;
 	int			 head_sent;	/* streaming started */
 	int			 dead;		/* the master is gone */
@@ -43,17 +42,12 @@ int	modapi_req_params(struct triad_req *);
 /* modapi_req_reset: frees what a request holds; ready for the next. */
 void	modapi_req_reset(struct triad_req *);
 /*
- * modapi_req_end: queues what is left of the response, the end of
- * STDOUT and END_REQUEST in wout (modapi_flush writes them). failed: the
- * handler failed (500, unless streaming already began). Returns 0, or -1
- * when the master is gone.
+ * modapi_req_end: sends what is left of the response, the end of STDOUT
+ * and END_REQUEST, in one write. failed: the handler failed (500, unless
+ * streaming already began). Returns 0, or -1 when the master is gone.
  */
 int	modapi_req_end(struct triad_req *, int failed);
-/*
- * modapi_flush: writes the records queued in wout (ended responses wait
- * there so that answers go out together). 0, or -1 when the master is
- * gone.
- */
+/* modapi_flush: writes the records in wout. 0, or -1 (master gone). */
 int	modapi_flush(struct triad_req *);
 /* modapi_write_all: write(2) until done; -1 on an error (EPIPE). */
 int	modapi_write_all(int fd, const void *, size_t);

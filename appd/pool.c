@@ -315,12 +315,26 @@ pool_unqueue(struct appd_pool *pool, struct appd_req *q)
 		evtimer_del(q->qtimer);
 }
 
-void
-pool_resubmit(struct appd_pool *pool, struct appd_req *q)
+/* q was linked into the queue: count it and start its timeout. */
+static void
+pool_queued(struct appd_pool *pool, struct appd_req *q)
 {
 	const struct appd_app *a = pool->app;
 	struct timeval tv = { a->queue_timeout_ms / 1000,
 	    (a->queue_timeout_ms % 1000) * 1000 };
+
+	q->queued = 1;
+	pool->qlen++;
+	metric_add(pool->m->queued, 1);
+	if (q->qtimer == NULL)
+		q->qtimer = evtimer_new(pool->w->lc->base, pool_queue_timeout, q);
+	evtimer_add(q->qtimer, &tv);
+}
+
+void
+pool_resubmit(struct appd_pool *pool, struct appd_req *q)
+{
+	const struct appd_app *a = pool->app;
 	size_t i;
 
 	if (q->c == NULL) {		/* nobody waits for it any more */
@@ -345,12 +359,7 @@ pool_resubmit(struct appd_pool *pool, struct appd_req *q)
 	else
 		pool->qtail = q;
 	pool->qhead = q;
-	q->queued = 1;
-	pool->qlen++;
-	metric_add(pool->m->queued, 1);
-	if (q->qtimer == NULL)
-		q->qtimer = evtimer_new(pool->w->lc->base, pool_queue_timeout, q);
-	evtimer_add(q->qtimer, &tv);
+	pool_queued(pool, q);
 	/* Dispatched when the pool has a worker again (fill, reap). */
 }
 
@@ -358,10 +367,6 @@ pool_resubmit(struct appd_pool *pool, struct appd_req *q)
 static void
 pool_enqueue(struct appd_pool *pool, struct appd_req *q)
 {
-	const struct appd_app *a = pool->app;
-	struct timeval tv = { a->queue_timeout_ms / 1000,
-	    (a->queue_timeout_ms % 1000) * 1000 };
-
 	q->pool = pool;
 	q->qprev = pool->qtail;
 	q->qnext = NULL;
@@ -370,12 +375,7 @@ pool_enqueue(struct appd_pool *pool, struct appd_req *q)
 	else
 		pool->qhead = q;
 	pool->qtail = q;
-	q->queued = 1;
-	pool->qlen++;
-	metric_add(pool->m->queued, 1);
-	if (q->qtimer == NULL)
-		q->qtimer = evtimer_new(pool->w->lc->base, pool_queue_timeout, q);
-	evtimer_add(q->qtimer, &tv);
+	pool_queued(pool, q);
 }
 
 void

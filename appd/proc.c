@@ -36,6 +36,7 @@
 #define PROC_STDERR_MAX	2048
 
 static void	proc_read_cb(struct bufferevent *, void *);
+static void	proc_fail_head(struct appd_proc *, int, const char *);
 static void	proc_requeue_ahead(struct appd_proc *);
 static void	proc_event_cb(struct bufferevent *, short, void *);
 
@@ -284,7 +285,6 @@ static void
 proc_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct appd_proc *p = arg;
-	struct appd_req *q = p->req;
 
 	log_warnx("app %s: %s on worker %d ran past request_timeout "
 	    "(%lld ms): SIGTERM, SIGKILL after %lld ms", p->pool->app->name,
@@ -292,15 +292,7 @@ proc_timeout(evutil_socket_t fd, short ev, void *arg)
 	    (long long)p->pool->app->kill_grace_ms);
 	metric_inc(p->pool->m->timeouts);
 	p->timed_out = 1;
-	p->req = NULL;
-	proc_requeue_ahead(p);
-	if (q != NULL) {
-		q->proc = NULL;
-		if (q->c != NULL)
-			appd_req_fail(q, 504, "sH");
-		else
-			appd_req_free(q);
-	}
+	proc_fail_head(p, 504, "sH");
 	pool_proc_stop(p, SIGTERM);
 }
 
@@ -403,6 +395,26 @@ proc_requeue_ahead(struct appd_proc *p)
 		pool_resubmit(p->pool, v[n]);
 }
 
+/*
+ * The request p runs fails with status (or is dropped when its client
+ * left); those sent ahead never ran and go back to the queue.
+ */
+static void
+proc_fail_head(struct appd_proc *p, int status, const char *tc)
+{
+	struct appd_req *q = p->req;
+
+	p->req = NULL;
+	proc_requeue_ahead(p);
+	if (q == NULL)
+		return;
+	q->proc = NULL;
+	if (q->c != NULL)
+		appd_req_fail(q, status, tc);
+	else
+		appd_req_free(q);
+}
+
 void
 proc_detach(struct appd_proc *p)
 {
@@ -421,19 +433,9 @@ proc_detach(struct appd_proc *p)
 static void
 proc_bad(struct appd_proc *p, const char *why)
 {
-	struct appd_req *q = p->req;
-
 	log_warnx("app %s: %s on worker %d: %s", p->pool->app->name, p->last,
 	    (int)p->pid, why);
-	p->req = NULL;
-	proc_requeue_ahead(p);
-	if (q != NULL) {
-		q->proc = NULL;
-		if (q->c != NULL)
-			appd_req_fail(q, 502, "SD");
-		else
-			appd_req_free(q);
-	}
+	proc_fail_head(p, 502, "SD");
 	pool_proc_stop(p, SIGTERM);
 }
 
@@ -608,18 +610,9 @@ static void
 proc_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct appd_proc *p = arg;
-	struct appd_req *q = p->req;
 
 	if (what & BEV_EVENT_CONNECTED)
 		return;
-	p->req = NULL;
-	proc_requeue_ahead(p);
-	if (q != NULL) {
-		q->proc = NULL;
-		if (q->c != NULL)
-			appd_req_fail(q, 502, "SD");
-		else
-			appd_req_free(q);
-	}
+	proc_fail_head(p, 502, "SD");
 	pool_proc_closed(p);
 }

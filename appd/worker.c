@@ -6,7 +6,6 @@
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -28,7 +27,6 @@
 
 #define WORKER_READ		65536
 #define WORKER_MAX_PARAMS	(1024 * 1024)
-#define WORKER_BATCH_US		1000
 
 static volatile sig_atomic_t worker_stop;
 
@@ -135,30 +133,10 @@ worker_setup(const char *app)
 	return worker_identity();
 }
 
-/*
- * read(2) that never sleeps on answers not yet written: when nothing is
- * there, the answers queued in r go out first (so the master, which may
- * wait for them before sending more, is never stuck).
- */
-static ssize_t
-worker_read(int fd, void *buf, size_t len, struct triad_req *r)
-{
-	ssize_t n;
-
-	if (r->wout.len > 0) {
-		n = recv(fd, buf, len, MSG_DONTWAIT);
-		if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK))
-			return n;
-		if (modapi_flush(r) == -1)
-			return -1;
-	}
-	return read(fd, buf, len);
-}
-
 /* Reads one FastCGI record into *rec (buffered). 1, 0 at EOF, -1. */
 static int
 worker_read_rec(int fd, struct fcgi_buf *in, size_t *pos,
-    struct fcgi_rec *rec, struct triad_req *r)
+    struct fcgi_rec *rec)
 {
 	size_t used;
 	ssize_t n;
@@ -179,7 +157,7 @@ worker_read_rec(int fd, struct fcgi_buf *in, size_t *pos,
 			*pos = 0;
 		}
 		fcgi_buf_reserve(in, WORKER_READ);
-		n = worker_read(fd, in->p + in->len, in->cap - in->len, r);
+		n = read(fd, in->p + in->len, in->cap - in->len);
 		if (n == 0)
 			return 0;
 		if (n == -1) {
@@ -203,7 +181,7 @@ worker_read_req(int fd, struct fcgi_buf *in, size_t *pos,
 	struct fcgi_rec rec;
 	int begun = 0, rc;
 
-	while ((rc = worker_read_rec(fd, in, pos, &rec, r)) == 1) {
+	while ((rc = worker_read_rec(fd, in, pos, &rec)) == 1) {
 		if (rec.type == FCGI_BEGIN_REQUEST) {
 			r->id = rec.id;
 			begun = 1;
@@ -282,14 +260,8 @@ worker_serve(const struct triad_app_module *m, uint64_t max_body,
 		rc = m->handle(&r);
 		if (modapi_req_end(&r, rc < 0) == -1)
 			break;
-		/* Answers wait for the next request sent ahead, a bounded
-		   time; worker_read writes them before any sleep. */
-		if (util_now_us() - r.wout_since_us >= WORKER_BATCH_US &&
-		    modapi_flush(&r) == -1)
-			break;
 		modapi_req_reset(&r);
 	}
-	modapi_flush(&r);
 	modapi_req_reset(&r);
 	fcgi_buf_free(&r.wout);
 	fcgi_buf_free(&in);

@@ -65,6 +65,15 @@ appd:
       request_timeout: 1s
       kill_grace: 200ms
       client_max_body_size: 2k
+    - name: confined
+      kind: cgi
+      routes: [/confined/]
+      root: {www}
+      user: nobody
+      group: nogroup
+      chdir: /tmp
+      env: [GREETING=hi there]
+      rlimits: {{ nofile: 64, memory: 512m }}
 """
 
 INFO_PHP = """<?php
@@ -98,6 +107,12 @@ sleep 30 &
 sleep 30
 """
 
+WHO_SH = """#!/bin/sh
+printf 'Content-Type: text/plain\\n\\n'
+echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) nofile=$(ulimit -n)"
+echo "greeting=$GREETING"
+"""
+
 BAD_SH = """#!/bin/sh
 echo "this is no header line"
 """
@@ -129,6 +144,7 @@ class AppdFastcgiTest(triadtest.TestCase):
                     os.path.join(cls.www, "php", "info.php"))
         for name, text in (("hello.sh", HELLO_SH), ("status.sh", STATUS_SH),
                            ("slow.sh", SLOW_SH), ("bad.sh", BAD_SH),
+                           ("who.sh", WHO_SH),
                            ("noexec.sh", HELLO_SH)):
             p = os.path.join(cls.www, "cgi-bin", name)
             with open(p, "w") as f:
@@ -136,6 +152,10 @@ class AppdFastcgiTest(triadtest.TestCase):
             if name != "noexec.sh":
                 os.chmod(p, 0o755)
         cls.port, cls.status, cls.ext = triadtest.free_ports(3)
+        os.makedirs(os.path.join(cls.www, "confined"))
+        shutil.copy(os.path.join(cls.www, "cgi-bin", "who.sh"),
+                    os.path.join(cls.www, "confined", "who.sh"))
+        os.chmod(cls.dir, 0o755)    # nobody must reach the script
         cls.php = triadtest.Daemon(
             ["php-cgi", "-b", "127.0.0.1:%d" % cls.ext], name="php-cgi-ext",
             env={"PHP_FCGI_CHILDREN": "0"}, tcp=("127.0.0.1", cls.ext))
@@ -268,6 +288,18 @@ class AppdFastcgiTest(triadtest.TestCase):
     def test_cgi_body_limit_413(self):
         r = http.post(self.base + "/cgi-bin/hello.sh", b"z" * 3000)
         self.assertEqual(r.status, 413)
+
+    def test_cgi_user_chdir_env_rlimits(self):
+        if os.geteuid() != 0:
+            self.skipTest("switching users needs appd to run as root")
+        import pwd
+        import grp
+        r = self.get("/confined/who.sh")
+        self.assertEqual(r.status, 200, r.body)
+        self.assertEqual(r.body.decode(), "uid=%d gid=%d cwd=/tmp nofile=64\n"
+                         "greeting=hi there\n" % (
+                             pwd.getpwnam("nobody").pw_uid,
+                             grp.getgrnam("nogroup").gr_gid))
 
     def test_cgi_timeout_kills_group(self):
         mark = self.appd.log_mark()

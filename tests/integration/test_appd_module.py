@@ -62,6 +62,14 @@ appd:
       pm: ondemand
       max_children: 2
       idle_timeout: 300ms
+    - name: dyn
+      routes: [/d/]
+      module: {mod}
+      pm: dynamic
+      min_spare: 1
+      max_spare: 2
+      max_children: 4
+      pipeline: 1
     - name: old
       routes: [/old/]
       module: {old}
@@ -264,6 +272,56 @@ class AppdModuleTest(triadtest.TestCase):
             self.assertLess(time.time(), deadline, "idle worker not ended")
             time.sleep(0.1)
         self.assertEqual(self.get("/o/hello").status, 200)
+
+    def test_dynamic_pool(self):
+        """dynamic: one spare at rest, up to max_children under load, idle
+        ones over max_spare stopped afterwards."""
+        deadline = time.time() + 10
+        while self.metric("app_workers", "dyn") != 1:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        threads = [threading.Thread(target=self.get, args=(
+            "/d/sleep?ms=600",), kwargs={"timeout": 10}) for _ in range(4)]
+        for t in threads:
+            t.start()
+            time.sleep(0.05)
+        peak = 0
+        while any(t.is_alive() for t in threads):
+            peak = max(peak, self.metric("app_workers", "dyn"))
+            time.sleep(0.05)
+        self.assertEqual(peak, 4)
+        deadline = time.time() + 10
+        while self.metric("app_workers", "dyn") != 2:
+            self.assertLess(time.time(), deadline, "spares not stopped")
+            time.sleep(0.1)
+
+    def test_config_errors_dry_run(self):
+        bad = os.path.join(self.dir, "bad.yaml")
+        with open(bad, "w") as f:
+            f.write("site: t\nhosts:\n  h1: { address: 127.0.0.1 }\n"
+                    "appd:\n  on: [h1]\n  listen: 1\n  apps:\n"
+                    "    - { name: a, routes: /a/ }\n"
+                    "    - { name: b, routes: /b/, module: b.so, "
+                    "max_childs: 2 }\n")
+        import subprocess
+        p = subprocess.run([APPD, "-t", "-c", bad, "--host", "h1"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("bad.yaml:9:45: unknown key 'max_childs'", p.stderr)
+        self.assertIn("did you mean 'max_children'", p.stderr)
+        p = subprocess.run([APPD, "-t", "-c", self.conf, "--host", "h1"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("configuration OK", p.stdout + p.stderr)
+        with open(bad, "w") as f:
+            f.write("site: t\nhosts:\n  h1: { address: 127.0.0.1 }\n"
+                    "appd:\n  on: [h1]\n  listen: 1\n  apps:\n"
+                    "    - { name: a, routes: /a/ }\n")
+        p = subprocess.run([APPD, "-t", "-c", bad, "--host", "h1"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("bad.yaml:8:7: app a: kind module needs 'module'",
+                      p.stderr)
 
     def test_old_api_refused(self):
         mark = self.appd.log_mark()
