@@ -459,6 +459,34 @@ class RouteTest(DbproxydCase):
         m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
         self.assertRegex(m, r"server_resets_total [1-9]")
 
+    def test_reload(self):
+        w = Wire(self.port)
+        w.query("SET @kept = 1")
+        with open(self.conf) as f:
+            text = f.read()
+        # A new user; then a new list of servers, which is refused.
+        with open(self.conf, "w") as f:
+            f.write(text.replace("    - {{ name: triad,".format(),
+                                 '    - {{ name: new, password_hash: "{}" }}\n'
+                                 "    - {{ name: triad,".format(
+                                     native_hash("newpw"))))
+        mark = self.d.log_mark()
+        self.d.reload()
+        self.d.wait_log("generation 2 in service", since=mark)
+        nw = Wire(self.port, user="new", password="newpw")
+        self.assertEqual(nw.value("SELECT 1"), 1)
+        nw.close()
+        self.assertEqual(w.query("SELECT @kept")[0], [(b"1",)])
+        w.close()
+        with open(self.conf, "w") as f:
+            f.write(text.replace('replicas: ["127.0.0.1:%d", ' %
+                                 self.db.servers[1].port, "replicas: ["))
+        mark = self.d.log_mark()
+        self.d.reload()
+        self.d.wait_log("reload failed", since=mark)
+        self.assertIn("list of servers changed", self.d.log_text())
+        self.assertIn(self.server_id(), (101, 102))
+
     def test_status_page(self):
         self.server_id()
         st = http.get("http://127.0.0.1:%d/status" % self.status).json()
