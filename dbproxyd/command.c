@@ -88,9 +88,8 @@ dbp_command_ok(struct dbp_session *s)
 	dbp_wr_free(&w);
 }
 
-/* COM_RESET_CONNECTION: a fresh session, on fresh connections. */
-static void
-dbp_command_reset(struct dbp_session *s)
+void
+dbp_command_reset_state(struct dbp_session *s)
 {
 	size_t i;
 
@@ -111,7 +110,6 @@ dbp_command_reset(struct dbp_session *s)
 	s->log_full = 0;
 	s->uses_db = 0;
 	dbp_stmt_free_all(s);
-	dbp_command_ok(s);
 }
 
 /* COM_STMT_CLOSE: closed on every connection that has it; no answer. */
@@ -212,8 +210,12 @@ dbp_command_local(struct dbp_session *s)
 		dbp_command_ok(s);
 		break;
 	case DBP_COM_RESET_CONNECTION:
-		dbp_command_reset(s);
+		dbp_command_reset_state(s);
+		dbp_command_ok(s);
 		break;
+	case DBP_COM_CHANGE_USER:
+		dbp_session_change_user(s);
+		return 1;
 	case DBP_COM_STMT_CLOSE:
 		if (s->cmd_len >= 5 &&
 		    (st = dbp_stmt_find(s, dbp_get32(s->cmd + 1))) != NULL)

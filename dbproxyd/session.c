@@ -239,7 +239,7 @@ dbp_session_logged_in(struct dbp_session *s, const char *db, size_t dblen)
 	atomic_fetch_add(&s->user->sessions, 1);
 	if (db != NULL && dblen > 0) {
 		/* The initial database is a session command like USE. */
-		s->log = xcalloc(1, sizeof(*s->log));
+		s->log = xreallocarray(s->log, 1, sizeof(*s->log));
 		s->log[0].len = dblen + 1;
 		s->log[0].pkt = xmalloc(dblen + 1);
 		s->log[0].pkt[0] = DBP_COM_INIT_DB;
@@ -256,12 +256,29 @@ dbp_session_logged_in(struct dbp_session *s, const char *db, size_t dblen)
 	dbp_session_ready(s);
 }
 
+/* Asks for mysql_native_password (AuthSwitchRequest); the user and the
+   database wait for the answer. */
+static void
+dbp_session_switch(struct dbp_session *s, const char *user, size_t ulen,
+    const char *db, size_t dlen)
+{
+	struct dbp_wr w = { 0 };
+
+	free(s->login_db);
+	s->login_db = db != NULL && dlen > 0 ? xstrndup(db, dlen) : NULL;
+	snprintf(s->login_user, sizeof(s->login_user), "%.*s",
+	    (int)(ulen > 80 ? 80 : ulen), user);
+	dbp_auth_switch(&w, s->scramble);
+	dbp_session_send(s, &w);
+	dbp_wr_free(&w);
+	s->state = DBP_S_AUTH_SWITCH;
+}
+
 /* The login packet. */
 static void
 dbp_session_login(struct dbp_session *s, const uint8_t *p, size_t len)
 {
 	struct dbp_login l;
-	struct dbp_wr w = { 0 };
 	char *cause = NULL;
 
 	if (dbp_login_parse(p, len, &l, &cause) == -1) {
@@ -283,15 +300,7 @@ dbp_session_login(struct dbp_session *s, const uint8_t *p, size_t len)
 	    l.user_len);
 	if (l.plugin != NULL && (l.plugin_len != strlen(DBP_NATIVE_PLUGIN) ||
 	    memcmp(l.plugin, DBP_NATIVE_PLUGIN, l.plugin_len) != 0)) {
-		/* Ask for mysql_native_password; keep the rest. */
-		if (l.db != NULL)
-			s->login_db = xstrndup(l.db, l.db_len);
-		snprintf(s->login_user, sizeof(s->login_user), "%.*s",
-		    (int)(l.user_len > 80 ? 80 : l.user_len), l.user);
-		dbp_auth_switch(&w, s->scramble);
-		dbp_session_send(s, &w);
-		dbp_wr_free(&w);
-		s->state = DBP_S_AUTH_SWITCH;
+		dbp_session_switch(s, l.user, l.user_len, l.db, l.db_len);
 		return;
 	}
 	if (s->user == NULL || !dbp_auth_check(s->user->stage2, s->scramble,
@@ -301,6 +310,47 @@ dbp_session_login(struct dbp_session *s, const uint8_t *p, size_t len)
 		return;
 	}
 	dbp_session_logged_in(s, l.db, l.db_len);
+}
+
+void
+dbp_session_change_user(struct dbp_session *s)
+{
+	struct dbp_rd r;
+	const char *user, *db, *plugin = NULL;
+	const uint8_t *auth;
+	size_t ulen, alen, dlen = 0, plen = 0;
+
+	dbp_rd_init(&r, s->cmd + 1, s->cmd_len - 1);
+	user = dbp_rd_nulstr(&r, &ulen);
+	alen = (size_t)dbp_rd_int(&r, 1);
+	auth = dbp_rd_bytes(&r, alen);
+	db = dbp_rd_left(&r) > 0 ? dbp_rd_nulstr(&r, &dlen) : NULL;
+	if (dbp_rd_left(&r) >= 2)
+		s->charset = (uint8_t)dbp_rd_int(&r, 2);
+	if (dbp_rd_left(&r) > 0)
+		plugin = dbp_rd_nulstr(&r, &plen);
+	if (r.err || user == NULL || auth == NULL) {
+		dbp_session_fail(s, DBP_ER_NET_READ, "08S01",
+		    "Malformed COM_CHANGE_USER");
+		return;
+	}
+	dbp_command_reset_state(s);
+	if (s->user != NULL)
+		atomic_fetch_sub(&s->user->sessions, 1);
+	s->user = (struct dbproxyd_user *)dbproxyd_conf_user(s->c, user, ulen);
+	s->state = DBP_S_LOGIN;
+	if (plugin != NULL && (plen != strlen(DBP_NATIVE_PLUGIN) ||
+	    memcmp(plugin, DBP_NATIVE_PLUGIN, plen) != 0)) {
+		dbp_session_switch(s, user, ulen, db, dlen);
+		return;
+	}
+	if (s->user == NULL || !dbp_auth_check(s->user->stage2, s->scramble,
+	    auth, alen)) {
+		s->user = NULL;
+		dbp_session_auth_failed(s, user, ulen);
+		return;
+	}
+	dbp_session_logged_in(s, db, dlen);
 }
 
 /* The client's answer to the AuthSwitchRequest: the token alone. */

@@ -37,7 +37,14 @@ void	dbp_session_backend_lost(struct dbp_session *, struct dbp_backend *);
 void	dbp_session_backend_ready(struct dbp_session *, struct dbp_backend *);
 void	dbp_session_backend_failed(struct dbp_session *, struct dbp_server *);
 
+/* COM_CHANGE_USER: a new login on the same connection (its session
+   state is reset; the answer comes as for a login). */
+void	dbp_session_change_user(struct dbp_session *);
+
 /* command.c: the command loop. */
+/* A fresh session: server connections back to the pools (reset), no
+   state, no statements (COM_RESET_CONNECTION, COM_CHANGE_USER). */
+void	dbp_command_reset_state(struct dbp_session *);
 void	dbp_command_next(struct dbp_session *);
 /* Runs the command on s->target once its connection is there. */
 void	dbp_command_run(struct dbp_session *);

@@ -2,7 +2,7 @@
 
 A C client built with Connector/C (tests/support/dbp_client.c) prepares,
 executes with new values, sends long data, resets and closes statements,
-inside and outside a transaction; sysbench oltp_read_write, which uses
+inside and outside a transaction, then changes user; sysbench oltp_read_write, which uses
 prepared statements, must run with no error through dbproxyd.
 """
 
@@ -27,6 +27,7 @@ class StmtTest(DbproxydCase):
         self.assertEqual(r.returncode, 0, out + r.stderr.decode() +
                          self.d.log_tail(30))
         self.assertIn("ALL OK", out)
+        self.assertIn("change_user ok", out)
         ids = [int(x) for x in re.findall(r"server_id (\d+)", out)]
         # 20 autocommit executions on replicas, then 2 in a transaction.
         self.assertTrue(set(ids[:20]) <= {101, 102}, ids)

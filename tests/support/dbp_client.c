@@ -8,8 +8,9 @@
  * values (binary protocol, the types bound once), a prepared INSERT, a
  * statement fed with mysql_stmt_send_long_data, a reset, closes, and a
  * prepared SELECT inside a transaction (so it is prepared again on the
- * primary). Prints one line per check, "server_id N" for each routed
- * SELECT, and exits 0 only if every result is the expected one.
+ * primary), then COM_CHANGE_USER. Prints one line per check,
+ * "server_id N" for each routed SELECT, and exits 0 only if every result
+ * is the expected one.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,28 @@ client_in_trx(MYSQL *db)
 	printf("trx done\n");
 }
 
+/* COM_CHANGE_USER: the session starts afresh as another user; a wrong
+   password is refused. */
+static void
+client_change_user(MYSQL *db)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	CHECK(mysql_query(db, "SET @before = 1") == 0, "set");
+	CHECK(mysql_change_user(db, "triad", "triadpw", "triadtest") == 0,
+	    "change_user: %s", mysql_error(db));
+	CHECK(mysql_query(db, "SELECT @before IS NULL, DATABASE()") == 0,
+	    "select after change_user: %s", mysql_error(db));
+	res = mysql_store_result(db);
+	row = res ? mysql_fetch_row(res) : NULL;
+	CHECK(row != NULL && strcmp(row[0], "1") == 0 &&
+	    strcmp(row[1], "triadtest") == 0, "fresh session after change_user");
+	if (res)
+		mysql_free_result(res);
+	printf("change_user ok\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -137,6 +160,7 @@ main(int argc, char **argv)
 	client_select(db, 20);
 	client_insert(db);
 	client_in_trx(db);
+	client_change_user(db);
 	mysql_close(db);
 	printf("%s\n", failures ? "FAILED" : "ALL OK");
 	return failures ? 1 : 0;
