@@ -186,6 +186,8 @@ dbp_command_flags(struct dbp_session *s)
 		return DBP_Q_SESSION;
 	case DBP_COM_FIELD_LIST:
 		return DBP_Q_READ;
+	case DBP_COM_STATISTICS:
+		return DBP_Q_WRITE;	/* the primary's */
 	case DBP_COM_STMT_EXECUTE:
 	case DBP_COM_STMT_SEND_LONG_DATA:
 	case DBP_COM_STMT_RESET:
@@ -226,6 +228,7 @@ dbp_command_local(struct dbp_session *s)
 	case DBP_COM_INIT_DB:
 	case DBP_COM_SET_OPTION:
 	case DBP_COM_FIELD_LIST:
+	case DBP_COM_STATISTICS:
 	case DBP_COM_STMT_EXECUTE:
 	case DBP_COM_STMT_SEND_LONG_DATA:
 	case DBP_COM_STMT_RESET:
@@ -381,6 +384,8 @@ dbp_command_kind(uint8_t cmd)
 		return DBP_RK_PREPARE;
 	case DBP_COM_FIELD_LIST:
 		return DBP_RK_FIELDS;
+	case DBP_COM_STATISTICS:
+		return DBP_RK_ONE;
 	default:
 		return DBP_RK_SIMPLE;
 	}

@@ -100,6 +100,8 @@ dbp_resp_first(struct dbp_resp *r, const uint8_t *p, size_t avail,
 		return DBP_R_NEED;
 	if (p[0] == 0xff)
 		return dbp_resp_error(r, p, len);
+	if (r->kind == DBP_RK_ONE)
+		return DBP_R_DONE;
 	if (r->kind == DBP_RK_PREPARE)
 		return p[0] == 0x00 ? dbp_resp_prepare_ok(r, p, len) : DBP_R_BAD;
 	if (p[0] == 0x00 || (p[0] == 0xfe && r->kind == DBP_RK_SIMPLE))

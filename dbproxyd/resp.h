@@ -19,6 +19,7 @@ enum dbp_resp_kind {
 	DBP_RK_PREPARE,	/* COM_STMT_PREPARE */
 	DBP_RK_SIMPLE,	/* one OK, ERR or EOF packet */
 	DBP_RK_FIELDS,	/* COM_FIELD_LIST: definitions until EOF or ERR */
+	DBP_RK_ONE,	/* one packet, whatever it is (COM_STATISTICS) */
 };
 
 enum dbp_resp_ret {

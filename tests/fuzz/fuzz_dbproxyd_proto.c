@@ -65,7 +65,7 @@ fuzz_stream(const uint8_t *p, size_t n)
 
 	if (n < 1)
 		return;
-	dbp_resp_start(&r, (enum dbp_resp_kind)(p[0] % 4), p[0] & 4);
+	dbp_resp_start(&r, (enum dbp_resp_kind)(p[0] % 5), p[0] & 8);
 	while (off + 4 <= n) {
 		len = dbp_frame_hdr(p + off, NULL) % 4096;
 		off += 4;

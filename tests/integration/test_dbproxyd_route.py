@@ -372,6 +372,8 @@ class RouteTest(DbproxydCase):
         try:
             w.send(b"\x0e")                            # COM_PING
             self.assertEqual(w.results(), [[]])
+            w.send(b"\x09")                            # COM_STATISTICS
+            self.assertRegex(w.read()[1], rb"^Uptime: \d+")
             w.send(b"\x02triadtest")                   # COM_INIT_DB
             self.assertEqual(w.results(), [[]])
             # Replayed on every server the session then uses.
