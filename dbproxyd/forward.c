@@ -96,6 +96,37 @@ dbp_forward_move(struct dbp_session *s, struct evbuffer *in,
 }
 
 /*
+ * The walker on the next packet's first bytes (all of them when it asks):
+ * *p is the frame (header included) pulled up, *avail the payload bytes
+ * it saw. DBP_R_NEED: wait for more bytes; DBP_R_BAD: broken.
+ */
+static enum dbp_resp_ret
+dbp_forward_feed(struct dbp_session *s, struct evbuffer *in, uint32_t len,
+    uint8_t **p, size_t *avail)
+{
+	size_t have = evbuffer_get_length(in);
+	enum dbp_resp_ret r;
+
+	*avail = have - DBP_HDR;
+	if (*avail > len)
+		*avail = len;
+	if (*avail > DBP_PEEK && !s->capture)
+		*avail = DBP_PEEK;	/* (an internal query's rows: whole) */
+	if (*avail == 0 && len > 0)
+		return DBP_R_NEED;
+	*p = evbuffer_pullup(in, (ssize_t)(DBP_HDR + *avail));
+	r = dbp_resp_feed(&s->resp, *p + DBP_HDR, *avail, len);
+	if (r != DBP_R_NEED)
+		return r;
+	if (have < DBP_HDR + (size_t)len)
+		return DBP_R_NEED;
+	*p = evbuffer_pullup(in, (ssize_t)(DBP_HDR + len));
+	*avail = len;
+	r = dbp_resp_feed(&s->resp, *p + DBP_HDR, len, len);
+	return r == DBP_R_NEED ? DBP_R_BAD : r;
+}
+
+/*
  * Looks at the next frame's head. Returns 1 when the frame is set to move
  * (frame_left), 0 to wait for bytes, -1 on a protocol error. *done says
  * the frame ends the answer.
@@ -121,23 +152,9 @@ dbp_forward_head(struct dbp_session *s, struct dbp_backend *be,
 	/* An internal query's rows are read whole (they are small). */
 	if (s->capture && have < DBP_HDR + (size_t)len)
 		return 0;
-	avail = have - DBP_HDR;
-	if (avail > len)
-		avail = len;
-	if (avail > DBP_PEEK)
-		avail = DBP_PEEK;
-	if (avail == 0 && len > 0)
-		return 0;
-	p = evbuffer_pullup(in, (ssize_t)(DBP_HDR + avail));
-	r = dbp_resp_feed(&s->resp, p + DBP_HDR, avail, len);
-	if (r == DBP_R_NEED) {
-		if (have < DBP_HDR + (size_t)len)
-			return 0;
-		p = evbuffer_pullup(in, (ssize_t)(DBP_HDR + len));
-		r = dbp_resp_feed(&s->resp, p + DBP_HDR, len, len);
-	}
-	if (r == DBP_R_BAD || r == DBP_R_NEED)
-		return -1;
+	if ((r = dbp_forward_feed(s, in, len, &p, &avail)) != DBP_R_MORE &&
+	    r != DBP_R_DONE)
+		return r == DBP_R_NEED ? 0 : -1;
 	if (s->patch_prepare && !s->swallow)
 		dbp_forward_prepared(s, be, p);
 	if (s->capture && r == DBP_R_MORE && dbp_resp_in_rows(&s->resp) &&

@@ -211,7 +211,6 @@ dbp_io_low(struct dbp_io *io, size_t low)
 	io->low = low;
 }
 
-/* One read into reserved space (no FIONREAD), then the reader. */
 /* TLS: one read of ciphertext, deciphered into in; the handshake's
    answers go out. 1 when the reader should run, 0 when not, -1 gone. */
 static int
@@ -235,6 +234,8 @@ dbp_io_read_tls(struct dbp_io *io)
 	return evbuffer_get_length(io->in) > 0;
 }
 
+/* Readable: TLS, or one read into reserved space (no FIONREAD); then
+   the reader, and a pause past in_cap. */
 static void
 dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
 {
