@@ -308,6 +308,17 @@ cgi_timeout(evutil_socket_t fd, short ev, void *arg)
 }
 
 void
+cgi_reading(struct appd_cgi *g, int on)
+{
+	if (g->out == NULL)
+		return;
+	if (on)
+		bufferevent_enable(g->out, EV_READ);
+	else
+		bufferevent_disable(g->out, EV_READ);
+}
+
+void
 cgi_detach(struct appd_cgi *g)
 {
 	g->q = NULL;

@@ -15,6 +15,8 @@ struct appd_cgi;
 
 /* cgi_run: starts q's script (pool counted it busy). */
 void	cgi_run(struct appd_pool *, struct appd_req *);
+/* cgi_reading: stops (0) or resumes (1) reading the script's stdout. */
+void	cgi_reading(struct appd_cgi *, int on);
 /* cgi_detach: q's client left: the script is killed, q forgotten. */
 void	cgi_detach(struct appd_cgi *);
 /* cgi_shutdown: kills and frees every script of pool (worker end). */

@@ -88,6 +88,17 @@ proc_connect(struct appd_pool *pool, const struct net_addr *a)
 }
 
 void
+proc_reading(struct appd_proc *p, int on)
+{
+	if (p->bev == NULL)
+		return;
+	if (on)
+		bufferevent_enable(p->bev, EV_READ);
+	else
+		bufferevent_disable(p->bev, EV_READ);
+}
+
+void
 proc_close(struct appd_proc *p)
 {
 	if (p->bev != NULL) {
@@ -325,6 +336,7 @@ proc_start_head(struct appd_proc *p, struct appd_req *q)
 
 	p->req = q;
 	q->t_run_us = util_now_us();
+	proc_reading(p, 1);	/* a slow client before paused it */
 	snprintf(p->last, sizeof(p->last), "%.*s %.*s",
 	    (int)m->method_text.len, http1_span_ptr(m, m->method_text),
 	    (int)MINIMUM(m->target.len, 120), http1_span_ptr(m, m->target));

@@ -19,6 +19,8 @@ struct appd_proc *proc_connect(struct appd_pool *, const struct net_addr *);
 void	proc_run(struct appd_proc *, struct appd_req *);
 /* proc_detach: q's client left: p finishes the request and drops it. */
 void	proc_detach(struct appd_proc *);
+/* proc_reading: stops (0) or resumes (1) reading p (back-pressure). */
+void	proc_reading(struct appd_proc *, int on);
 /* proc_close: closes p's socket (it is dying or told to stop). */
 void	proc_close(struct appd_proc *);
 void	proc_free(struct appd_proc *);

@@ -22,13 +22,16 @@
 #include "pool.h"
 #include "proc.h"
 #include "request.h"
+#include "sio.h"
 #include "util.h"
 
 #define REQ_HEAD_MAX	(CGIHEAD_MAX + 1024)
+#define REQ_OUT_HIGH	(256 * 1024)
 
 static void	appd_req_client_read(void *);
 static void	appd_req_client_drained(void *);
 static void	appd_req_abort(void *);
+static void	appd_req_source(struct appd_req *, int);
 
 static const struct hconn_async_ops appd_req_async_ops = {
 	.read = appd_req_client_read,
@@ -151,6 +154,8 @@ appd_req_head(struct appd_req *q, const struct cgihead *h,
 	q->streaming = !complete;
 	if (nobody)
 		r->head_only = 1;
+	if (q->streaming)	/* the head goes out now, the body follows */
+		sio_flush(q->c->bev, q->c->tls);
 	return 0;
 }
 
@@ -172,6 +177,24 @@ appd_req_data(struct appd_req *q, struct evbuffer *from, size_t len)
 	if (q->chunked)
 		evbuffer_add(o, "\r\n", 2);
 	q->req.bytes += len;
+	if (!q->streaming)
+		return;		/* hconn_finish writes a whole answer */
+	/* Streaming: out now; a slow client stops the app's side until the
+	   client caught up (the drained callback). */
+	if (sio_flush(q->c->bev, q->c->tls) > REQ_OUT_HIGH && !q->paused) {
+		q->paused = 1;
+		appd_req_source(q, 0);
+	}
+}
+
+/* Pauses (on = 0) or resumes reading q's answer from its worker or CGI. */
+static void
+appd_req_source(struct appd_req *q, int on)
+{
+	if (q->proc != NULL)
+		proc_reading(q->proc, on);
+	else if (q->cgi != NULL)
+		cgi_reading(q->cgi, on);
 }
 
 void
@@ -254,9 +277,16 @@ appd_req_client_read(void *arg)
 		hconn_read(q->c, 0);
 }
 
+/* The client took our output: read the app again. */
 static void
 appd_req_client_drained(void *arg)
 {
+	struct appd_req *q = arg;
+
+	if (q->paused) {
+		q->paused = 0;
+		appd_req_source(q, 1);
+	}
 }
 
 /* The client left: drop q, or let its worker finish and drop it then. */
@@ -267,6 +297,8 @@ appd_req_abort(void *arg)
 
 	q->c = NULL;
 	q->req.tc = "CD";
+	if (q->paused)		/* the answer is now read and dropped */
+		appd_req_source(q, 1);
 	if (q->proc != NULL) {
 		/* The worker's answer is discarded when it comes. */
 		return;
@@ -303,9 +335,11 @@ appd_req_start(struct hconn *c, struct hreq *r, const struct appd_app *a)
 	lim.max_body = a->client_max_body_size;
 	http1_body_init(&q->qbody, &q->msg, &lim);
 	hconn_async(c, &appd_req_async_ops, q);
-	if ((m->flags & HTTP1_F_EXPECT_CONTINUE) && m->body != HTTP1_BODY_NONE)
+	if ((m->flags & HTTP1_F_EXPECT_CONTINUE) && m->body != HTTP1_BODY_NONE) {
 		evbuffer_add(hconn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
 		    25);
+		sio_flush(c->bev, c->tls);
+	}
 	appd_req_body(q);
 	return 1;
 }

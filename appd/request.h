@@ -41,6 +41,7 @@ struct appd_req {
 	int			 head_done;	/* CGI head parsed and sent */
 	int			 streaming;	/* head sent, body follows */
 	int			 chunked;
+	int			 paused;	/* the client is slow */
 	uint64_t		 resp_bytes;
 	uint64_t		 t_run_us;	/* given to a worker */
 };

@@ -169,6 +169,45 @@ class AppdModuleTest(triadtest.TestCase):
         self.assertEqual(body, b"7\r\npart 0\n\r\n7\r\npart 1\n\r\n"
                          b"7\r\npart 2\n\r\n0\r\n\r\n")
 
+    def test_slow_client_of_a_big_stream(self):
+        """A client that reads late gets every byte of a 16 MB stream (appd
+        stops reading the worker while the client's output is full). The
+        ondemand app has the default request_timeout (30 s)."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=20)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.sendall(b"GET /o/big?kb=16384 HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        time.sleep(0.5)
+        parts = []
+        while True:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            parts.append(chunk)
+        s.close()
+        data = b"".join(parts)
+        status, _, headers, body = http.parse_response(data)
+        self.assertEqual(status, 200)
+        # Dechunk.
+        out, rest = [], body
+        while True:
+            line, rest = rest.split(b"\r\n", 1)
+            size = int(line, 16)
+            if size == 0:
+                break
+            out.append(rest[:size])
+            rest = rest[size + 2:]
+        payload = b"".join(out)
+        self.assertEqual(len(payload), 16384 * 1024)
+        self.assertEqual(payload.count(b"x"), len(payload))
+        # A client that leaves mid-stream frees its worker.
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=20)
+        s.sendall(b"GET /o/big?kb=65536 HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.recv(1000)
+        s.close()
+        for _ in range(4):
+            self.assertEqual(self.get("/o/hello", timeout=10).status, 200)
+
     def test_unknown_route_404(self):
         r = self.get("/nothing")
         self.assertEqual(r.status, 404)

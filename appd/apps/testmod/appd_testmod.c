@@ -28,6 +28,26 @@ testmod_echo(struct triad_req *req)
 	return 0;
 }
 
+/* ?kb=N kilobytes of 'x' in flushed 64 KiB parts (a streamed export). */
+static int
+testmod_big(struct triad_req *req)
+{
+	static char part[65536];
+	char buf[16];
+	long kb = 0, done;
+
+	if (triad_req_query_param(req, "kb", buf, sizeof(buf)) != NULL)
+		kb = atol(buf);
+	memset(part, 'x', sizeof(part));
+	triad_resp_header(req, "Content-Type", "application/octet-stream");
+	for (done = 0; done < kb; done += 64) {
+		if (triad_resp_write(req, part, (size_t)(kb - done < 64 ?
+		    kb - done : 64) * 1024) == -1 || triad_resp_flush(req) == -1)
+			return 0;
+	}
+	return 0;
+}
+
 static int
 testmod_stream(struct triad_req *req)
 {
@@ -67,6 +87,8 @@ testmod_handle(struct triad_req *req)
 	}
 	if (strcmp(p, "/stream") == 0)
 		return testmod_stream(req);
+	if (strcmp(p, "/big") == 0)
+		return testmod_big(req);
 	if (strcmp(p, "/pid") == 0)
 		return triad_resp_printf(req, "%d\n", (int)getpid());
 	if (strcmp(p, "/fail") == 0)
