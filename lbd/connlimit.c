@@ -10,6 +10,7 @@
 
 #include "acl.h"
 #include "connlimit.h"
+#include "stripes.h"
 #include "util.h"
 
 #define LB_CONN_STRIPES		64	/* mutexes, at most */
@@ -67,17 +68,14 @@ lb_connlimit_new(size_t capacity, uint64_t seed)
 	t->seed = seed != 0 ? seed : lb_acl_key_seed();
 	t->refs = 1;
 	t->slots = calloc(t->nstripes * t->per, sizeof(*t->slots));
-	if (t->slots == NULL || posix_memalign((void **)&t->stripes, 64,
-	    t->nstripes * sizeof(*t->stripes)) != 0) {
+	if (t->slots == NULL || (t->stripes = lb_stripes_new(t->nstripes,
+	    sizeof(*t->stripes))) == NULL) {
 		free(t->slots);
 		free(t);
 		return NULL;
 	}
-	memset(t->stripes, 0, t->nstripes * sizeof(*t->stripes));
-	for (i = 0; i < t->nstripes; i++) {
-		pthread_mutex_init(&t->stripes[i].mu, NULL);
+	for (i = 0; i < t->nstripes; i++)
 		t->stripes[i].slots = t->slots + i * t->per;
-	}
 	return t;
 }
 
@@ -91,13 +89,9 @@ lb_connlimit_ref(struct lb_connlimit *t)
 void
 lb_connlimit_free(struct lb_connlimit *t)
 {
-	size_t i;
-
 	if (t == NULL || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	for (i = 0; i < t->nstripes; i++)
-		pthread_mutex_destroy(&t->stripes[i].mu);
-	free(t->stripes);
+	lb_stripes_free(t->stripes, t->nstripes, sizeof(*t->stripes));
 	free(t->slots);
 	free(t);
 }

@@ -21,6 +21,7 @@
 
 #include "acl.h"
 #include "ratelimit.h"
+#include "stripes.h"
 #include "util.h"
 
 #define LB_RATE_STRIPES	64		/* mutexes, at most */
@@ -105,16 +106,9 @@ lb_rate_pow2(size_t n)
 static int
 lb_rate_stripes_init(struct lb_rate *t)
 {
-	size_t i;
-
 	t->nstripes = MINIMUM(t->nsets, (size_t)LB_RATE_STRIPES);
-	if (posix_memalign((void **)&t->stripes, 64,
-	    t->nstripes * sizeof(*t->stripes)) != 0)
-		return -1;
-	memset(t->stripes, 0, t->nstripes * sizeof(*t->stripes));
-	for (i = 0; i < t->nstripes; i++)
-		pthread_mutex_init(&t->stripes[i].mu, NULL);
-	return 0;
+	t->stripes = lb_stripes_new(t->nstripes, sizeof(*t->stripes));
+	return t->stripes != NULL ? 0 : -1;
 }
 
 struct lb_rate *
@@ -150,13 +144,9 @@ lb_rate_ref(struct lb_rate *t)
 void
 lb_rate_free(struct lb_rate *t)
 {
-	size_t i;
-
 	if (t == NULL || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	for (i = 0; i < t->nstripes; i++)
-		pthread_mutex_destroy(&t->stripes[i].mu);
-	free(t->stripes);
+	lb_stripes_free(t->stripes, t->nstripes, sizeof(*t->stripes));
 	free(t->sets);
 	free(t);
 }
