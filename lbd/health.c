@@ -106,6 +106,27 @@ lb_health_done(struct lb_hc *h, int good, const char *fmt, ...)
 	lb_health_arm(h, c->interval_ms);
 }
 
+/*
+ * The final answer's head from what was read: interim 1xx answers (100
+ * Continue, 103 Early Hints) are dropped, as a client drops them; 101 is
+ * final (and not a pass unless the range says so).
+ */
+static enum http1_rc
+lb_health_head(struct lb_hc *h, struct http1_parser *p, struct http1_msg *m)
+{
+	enum http1_rc rc;
+
+	for (;;) {
+		http1_parser_init(p, HTTP1_RESPONSE, NULL);
+		http1_parser_set_request_method(p, HTTP1_METHOD_GET);
+		rc = http1_parse_head(p, m, h->buf, h->len);
+		if (rc != HTTP1_DONE || m->status >= 200 || m->status == 101)
+			return rc;
+		memmove(h->buf, h->buf + m->head_len, h->len - m->head_len);
+		h->len -= m->head_len;
+	}
+}
+
 /* The HTTP answer: its status line decides. */
 static void
 lb_health_read(struct lb_hc *h)
@@ -127,9 +148,7 @@ lb_health_read(struct lb_hc *h)
 		lb_health_done(h, 0, "out of memory");
 		return;
 	}
-	http1_parser_init(&p, HTTP1_RESPONSE, NULL);
-	http1_parser_set_request_method(&p, HTTP1_METHOD_GET);
-	switch (http1_parse_head(&p, m, h->buf, h->len)) {
+	switch (lb_health_head(h, &p, m)) {
 	case HTTP1_AGAIN:
 		if (h->len == sizeof(h->buf))
 			lb_health_done(h, 0, "answer head too large");
@@ -308,6 +327,11 @@ lb_health_json(const struct lb_checker *ck, size_t i, struct json *j)
 	json_int(j, "last_us", (int64_t)h->last_us);
 	json_int(j, "ok", (int64_t)h->ok);
 	json_int(j, "failed", (int64_t)h->failed);
+	/* Progress toward a transition, as HAProxy's "UP 1/3". */
+	json_int(j, "rise", h->rise);
+	json_int(j, "rise_needed", ck->conf.rise);
+	json_int(j, "fall", h->fall);
+	json_int(j, "fall_needed", ck->conf.fall);
 	json_object_close(j);
 }
 

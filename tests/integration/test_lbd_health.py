@@ -3,11 +3,12 @@
 dead server taken out before any client meets it."""
 
 import os
+import socketserver
 import time
 
 import triadtest
 from triadtest import http
-from triadtest.upstream import HttpServer
+from triadtest.upstream import HttpServer, TestServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
@@ -43,6 +44,23 @@ def server(port, name):
     s = HttpServer(port, name, answer=health_answer)
     s.health = 200
     return s
+
+
+class InterimHandler(socketserver.StreamRequestHandler):
+    """Answers every request with 100 and 103 interim answers, then 200."""
+
+    def handle(self):
+        self.server.track(self.connection)
+        try:
+            while self.rfile.readline() not in (b"\r\n", b""):
+                pass
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n"
+                             b"HTTP/1.1 103 Early Hints\r\n"
+                             b"Link: </s.css>; rel=preload\r\n\r\n"
+                             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+                             b"Connection: close\r\n\r\nh")
+        except OSError:
+            pass
 
 
 class LbdHealthTest(triadtest.TestCase):
@@ -83,10 +101,22 @@ class LbdHealthTest(triadtest.TestCase):
         srv = self.check_of("s2")
         self.assertEqual(srv["state"], "check-down")
         self.assertEqual(srv["check"]["last"], "HTTP status 503")
+        self.assertEqual((srv["check"]["fall"], srv["check"]["fall_needed"],
+                          srv["check"]["rise"], srv["check"]["rise_needed"]),
+                         (2, 2, 0, 2))
         self.servers[1].health = 200
         self.d.wait_log(r"server s2 is UP: HTTP status 200 \(2/2 checks "
                         r"passed\)", timeout=5)
         self.assertEqual(sorted(set(self.who(4))), ["s1", "s2"])
+
+    def test_interim_answers_are_skipped(self):
+        port = self.servers[1].server_address[1]
+        self.servers[1].health = 503
+        self.d.wait_log(r"server s2 is DOWN", timeout=5)
+        self.servers[1].kill()
+        self.servers[1] = TestServer(port, "s2", InterimHandler)
+        self.d.wait_log(r"server s2 is UP: HTTP status 200 \(2/2 checks "
+                        r"passed\)", timeout=5)
 
     def test_bad_check_request_is_refused(self):
         import subprocess
