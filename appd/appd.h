@@ -12,6 +12,7 @@
 
 #include "cidr.h"
 #include "config-t.h"
+#include "fcgi.h"
 #include "hconn.h"
 #include "lifecycle.h"
 #include "listeners.h"
@@ -151,6 +152,7 @@ struct appd_proc {
 	struct appd_req		*phead, *ptail;	/* sent ahead, in order */
 	unsigned		 depth;		/* req and those ahead */
 	uint16_t		 next_id;	/* FastCGI request ids */
+	struct fcgi_buf		 wbuf, pbuf;	/* records and params, reused */
 	struct event		*timer;		/* request timeout, kill grace */
 	struct event		*reaper;	/* DEAD: waitpid polling */
 	unsigned		 reap_tries;

@@ -19,6 +19,7 @@
 #include "util.h"
 
 #define MODAPI_HEAD_MAX	65536
+#define MODAPI_KEEP	(256 * 1024)
 
 static const char *modapi_app = "?";
 
@@ -102,13 +103,34 @@ modapi_req_params(struct triad_req *r)
 	return 0;
 }
 
-void
-modapi_req_reset(struct triad_req *r)
+/* Empties b, and frees it when it holds more than MODAPI_KEEP bytes. */
+static void
+modapi_buf_reuse(struct fcgi_buf *b)
 {
+	if (b->cap > MODAPI_KEEP)
+		fcgi_buf_free(b);
+	b->len = 0;
+}
+
+void
+modapi_req_free(struct triad_req *r)
+{
+	modapi_req_reset(r);
 	fcgi_buf_free(&r->params);
 	fcgi_buf_free(&r->body);
 	fcgi_buf_free(&r->head);
 	fcgi_buf_free(&r->out);
+	fcgi_buf_free(&r->wout);
+}
+
+void
+modapi_req_reset(struct triad_req *r)
+{
+	/* Buffers are kept for the next request, unless one grew big. */
+	modapi_buf_reuse(&r->params);
+	modapi_buf_reuse(&r->body);
+	modapi_buf_reuse(&r->head);
+	modapi_buf_reuse(&r->out);
 	free(r->arena);
 	free(r->pv);
 	free(r->pathbuf);
@@ -323,7 +345,7 @@ modapi_flush(struct triad_req *r)
 	if (r->wout.len > 0 && !r->dead &&
 	    (rc = modapi_write_all(r->fd, r->wout.p, r->wout.len)) == -1)
 		r->dead = 1;
-	r->wout.len = 0;
+	modapi_buf_reuse(&r->wout);
 	return rc;
 }
 
@@ -340,14 +362,15 @@ modapi_send(struct triad_req *r, int with_length, int end)
 
 	if (!r->head_sent) {
 		modapi_head(r, &h, with_length);
-		fcgi_buf_add(&h, r->out.p, r->out.len);
 		fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, h.p, h.len);
+		fcgi_buf_free(&h);
 		r->head_sent = 1;
-	} else if (r->out.len > 0)
+	}
+	/* The body follows the head in records of its own (one stream). */
+	if (r->out.len > 0)
 		fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, r->out.p,
 		    r->out.len);
 	r->out.len = 0;
-	fcgi_buf_free(&h);
 	if (end) {
 		fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, NULL, 0);
 		fcgi_put_end(&r->wout, r->id, 0, FCGI_REQUEST_COMPLETE);

@@ -39,8 +39,10 @@ struct triad_req {
  * and finds method, path and query. Returns 0, or -1 when malformed.
  */
 int	modapi_req_params(struct triad_req *);
-/* modapi_req_reset: frees what a request holds; ready for the next. */
+/* modapi_req_reset: empties r for the next request (buffers kept). */
 void	modapi_req_reset(struct triad_req *);
+/* modapi_req_free: frees every buffer of r (the worker's end). */
+void	modapi_req_free(struct triad_req *);
 /*
  * modapi_req_end: sends what is left of the response, the end of STDOUT
  * and END_REQUEST, in one write. failed: the handler failed (500, unless

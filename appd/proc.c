@@ -34,6 +34,7 @@
 #include "util.h"
 
 #define PROC_STDERR_MAX	2048
+#define PROC_KEEP_BUF	(256 * 1024)
 
 static void	proc_read_cb(struct bufferevent *, void *);
 static void	proc_fail_head(struct appd_proc *, int, const char *);
@@ -115,6 +116,8 @@ proc_free(struct appd_proc *p)
 		event_free(p->timer);
 	if (p->reaper != NULL)
 		event_free(p->reaper);
+	fcgi_buf_free(&p->wbuf);
+	fcgi_buf_free(&p->pbuf);
 	free(p);
 }
 
@@ -348,7 +351,7 @@ proc_start_head(struct appd_proc *p, struct appd_req *q)
 void
 proc_run(struct appd_proc *p, struct appd_req *q)
 {
-	struct fcgi_buf b = { 0 }, params = { 0 };
+	struct fcgi_buf *b = &p->wbuf, *params = &p->pbuf;
 	size_t blen = evbuffer_get_length(q->body);
 	uint16_t id;
 
@@ -367,20 +370,22 @@ proc_run(struct appd_proc *p, struct appd_req *q)
 			p->phead = q;
 		p->ptail = q;
 	}
-	proc_params(q, &params);
+	b->len = params->len = 0;
+	proc_params(q, params);
 	/* An external server gets a connection per request: a one-process
 	   server (php-cgi -b) serving a kept connection would never accept
 	   the others. */
-	fcgi_put_begin(&b, id, FCGI_RESPONDER, p->pid ? FCGI_KEEP_CONN : 0);
-	fcgi_put_stream(&b, FCGI_PARAMS, id, params.p, params.len);
-	fcgi_put_stream(&b, FCGI_PARAMS, id, NULL, 0);
+	fcgi_put_begin(b, id, FCGI_RESPONDER, p->pid ? FCGI_KEEP_CONN : 0);
+	fcgi_put_stream(b, FCGI_PARAMS, id, params->p, params->len);
+	fcgi_put_stream(b, FCGI_PARAMS, id, NULL, 0);
 	if (blen > 0)
-		fcgi_put_stream(&b, FCGI_STDIN, id,
+		fcgi_put_stream(b, FCGI_STDIN, id,
 		    evbuffer_pullup(q->body, -1), blen);
-	fcgi_put_stream(&b, FCGI_STDIN, id, NULL, 0);
-	proc_send(p, b.p, b.len);
-	fcgi_buf_free(&b);
-	fcgi_buf_free(&params);
+	fcgi_put_stream(b, FCGI_STDIN, id, NULL, 0);
+	proc_send(p, b->p, b->len);
+	/* Kept for the next request, unless a big body grew it. */
+	if (b->cap > PROC_KEEP_BUF)
+		fcgi_buf_free(b);
 }
 
 /*

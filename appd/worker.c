@@ -262,8 +262,7 @@ worker_serve(const struct triad_app_module *m, uint64_t max_body,
 			break;
 		modapi_req_reset(&r);
 	}
-	modapi_req_reset(&r);
-	fcgi_buf_free(&r.wout);
+	modapi_req_free(&r);
 	fcgi_buf_free(&in);
 	return 0;
 }
