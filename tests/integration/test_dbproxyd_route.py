@@ -613,6 +613,34 @@ class MalformedTest(DbproxydCase):
         self.assertEqual(self.server_id() in (101, 102), True)
 
 
+class MaxConnectionsTest(DbproxydCase):
+    """Past max_connections a client gets ERR 1040 as its greeting."""
+
+    WORKERS = 1
+    EXTRA = "  max_connections: 1\n"
+
+    def test_too_many_connections(self):
+        w = Wire(self.port)
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), 10)
+            s.settimeout(10)
+            self.assertEqual(MalformedTest.read_err(s), 1040)
+            self.assertTrue(MalformedTest.closed(s))
+            s.close()
+            self.assertEqual(w.value("SELECT 8"), 8)
+        finally:
+            w.close()
+        # The slot is free again once the first client left.
+        poll_until(lambda: self.try_login(), 10, "a free slot")
+
+    def try_login(self):
+        try:
+            Wire(self.port).close()
+            return True
+        except (MariaDBError, ConnectionError, OSError, ValueError):
+            return False
+
+
 class TlsTest(DbproxydCase):
     """SSLRequest: the login and the session inside TLS."""
 
