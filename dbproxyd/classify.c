@@ -193,7 +193,13 @@ dbp_classify_start(struct dbp_scan *sc)
 	return DBP_Q_BEGIN | (ro ? DBP_Q_BEGIN_RO : 0);
 }
 
-/* SET: session state; SET autocommit is also watched by the router. */
+/*
+ * SET: session state, replayed on every server connection the session
+ * uses; SET autocommit is also watched by the router. Not session state:
+ * SET GLOBAL and SET PASSWORD change the server (the primary, once), SET
+ * TRANSACTION only the next transaction (the primary's). A SET that reads
+ * (SET @a = (SELECT ...)) runs on the primary first.
+ */
 static int
 dbp_classify_set(struct dbp_scan *sc)
 {
@@ -205,14 +211,12 @@ dbp_classify_set(struct dbp_scan *sc)
 			f |= DBP_Q_AUTOCOMMIT;
 		else if (strcmp(sc->word, "TRANSACTION") == 0 ||
 		    strcmp(sc->word, "PASSWORD") == 0 ||
-		    strcmp(sc->word, "ROLE") == 0 ||
 		    strcmp(sc->word, "GLOBAL") == 0 ||
-		    strcmp(sc->word, "@@GLOBAL") == 0)
-			f |= DBP_Q_WRITE;
+		    strncmp(sc->word, "@@GLOBAL", 8) == 0)
+			return DBP_Q_WRITE;
 		else if (strcmp(sc->word, "SELECT") == 0)
 			f |= DBP_Q_WRITE;
 	}
-	/* SET GLOBAL changes the server, not the session. */
 	return f;
 }
 
