@@ -59,6 +59,16 @@ class FailoverTest(FailoverCase):
         # New sessions pick the least loaded replica: both serve again.
         poll_until(lambda: 101 in self.read_ids(6), 10, "replica1 reads")
 
+    def test_no_replica_left_reads_on_primary(self):
+        self.db.stop_sql_thread(0)
+        self.db.stop_sql_thread(1)
+        self.wait_state("replica1", "broken")
+        self.wait_state("replica2", "broken")
+        self.assertEqual(self.read_ids(), {100})
+        self.db.start_sql_thread(0)
+        self.wait_state("replica1", "up")
+        self.assertEqual(self.read_ids(), {101})
+
     def test_lagging_replica_leaves(self):
         self.db.lag_replica(1, 30)
         for i in range(3):
