@@ -277,13 +277,7 @@ dbp_command_attach(struct dbp_session *s)
 	s->waiting_server = s->target;
 	tv.tv_sec = s->c->pool_wait_timeout_ms / 1000;
 	tv.tv_usec = (s->c->pool_wait_timeout_ms % 1000) * 1000;
-	if (s->timer == NULL)
-		s->timer = evtimer_new(s->w->lc->base, dbp_command_pool_timeout,
-		    s);
-	else
-		event_assign(s->timer, s->w->lc->base, -1, 0,
-		    dbp_command_pool_timeout, s);
-	evtimer_add(s->timer, &tv);
+	dbp_session_timer(s, dbp_command_pool_timeout, &tv);
 }
 
 /* A replica the session holds but may no longer use goes back. */

@@ -214,6 +214,19 @@ dbp_session_auth_delayed(evutil_socket_t fd, short ev, void *arg)
 	    "Access denied (dbproxyd)");
 }
 
+void
+dbp_session_timer(struct dbp_session *s, void (*cb)(int, short, void *),
+    const struct timeval *tv)
+{
+	if (s->timer == NULL)
+		s->timer = evtimer_new(s->w->lc->base, cb, s);
+	else {
+		evtimer_del(s->timer);
+		event_assign(s->timer, s->w->lc->base, -1, 0, cb, s);
+	}
+	evtimer_add(s->timer, tv);
+}
+
 /* A failed login: counted, logged without secrets, answered later. */
 static void
 dbp_session_auth_failed(struct dbp_session *s, const char *user, size_t ulen)
@@ -226,8 +239,7 @@ dbp_session_auth_failed(struct dbp_session *s, const char *user, size_t ulen)
 	    ulen), user, s->peer);
 	s->state = DBP_S_AUTH_DELAY;
 	dbp_io_pause(s->io, 1);
-	s->timer = evtimer_new(s->w->lc->base, dbp_session_auth_delayed, s);
-	evtimer_add(s->timer, &tv);
+	dbp_session_timer(s, dbp_session_auth_delayed, &tv);
 }
 
 /* Logged in: OK, then the command loop. */

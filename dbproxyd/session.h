@@ -26,6 +26,11 @@ void	dbp_session_send(struct dbp_session *, const struct dbp_wr *payload);
 void	dbp_session_err(struct dbp_session *, uint16_t code,
 	    const char *sqlstate, const char *fmt, ...)
 	    __attribute__((format(printf, 4, 5)));
+/* dbp_session_timer: the session's one timer (pool wait, login delay)
+   set to call cb after tv. */
+struct timeval;
+void	dbp_session_timer(struct dbp_session *,
+	    void (*cb)(int, short, void *), const struct timeval *);
 /* Sends what is queued, then closes (after an ERR that ends it). */
 void	dbp_session_closing(struct dbp_session *);
 /* Back to READY: the next command, if one is buffered, runs. */
