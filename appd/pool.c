@@ -41,8 +41,7 @@ static void	pool_fill(struct appd_pool *);
 static void	pool_dispatch(struct appd_pool *);
 static void	pool_free(struct appd_pool *);
 
-/* The metrics of an app (idempotent: same name, same metric). */
-static struct appd_app_metrics *
+struct appd_app_metrics *
 pool_metrics(const char *app)
 {
 	struct appd_app_metrics *m = xcalloc(1, sizeof(*m));

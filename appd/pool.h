@@ -12,6 +12,12 @@
 
 struct appd_req;
 
+/*
+ * pool_metrics: the metrics of app, labelled app="name" (creation is
+ * idempotent: every thread's pool of an app, and the status page, get the
+ * same ones). The caller frees the struct, not the metrics.
+ */
+struct appd_app_metrics *pool_metrics(const char *app);
 /* pool_new: a pool for app of gen on worker w, its workers started. */
 struct appd_pool *pool_new(struct appd_worker *w, struct lc_gen *gen,
 	    const struct appd_app *app);

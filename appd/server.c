@@ -18,12 +18,14 @@
 #include "appd.h"
 #include "conf.h"
 #include "hconn.h"
+#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
 #include "pool.h"
 #include "request.h"
 #include "server.h"
+#include "status.h"
 #include "topology.h"
 #include "util.h"
 
@@ -32,11 +34,59 @@ struct metrics *appd_registry;
 
 #define APPD_FLUSH_MS	500
 
+/* One app in /status: its settings and its live numbers. */
+static void
+appd_status_app(struct json *j, const struct appd_app *a)
+{
+	struct appd_app_metrics *m = pool_metrics(a->name);
+	size_t i;
+
+	json_object_open(j, NULL);
+	json_str(j, "name", a->name);
+	json_str(j, "kind", appd_kind_names[a->kind]);
+	json_str(j, "pm", appd_pm_names[a->pm]);
+	json_int(j, "max_children", a->max_children);
+	json_int(j, "max_requests", a->max_requests);
+	json_int(j, "queue_size", a->queue);
+	json_array_open(j, "routes");
+	for (i = 0; i < a->routes.n; i++)
+		json_str(j, NULL, a->routes.v[i]);
+	json_array_close(j);
+	json_int(j, "workers", metric_value(m->running));
+	json_int(j, "idle", metric_value(m->idle));
+	json_int(j, "busy", metric_value(m->busy));
+	json_int(j, "queue", metric_value(m->queued));
+	json_int(j, "requests", metric_value(m->requests));
+	json_int(j, "errors", metric_value(m->errors));
+	json_int(j, "timeouts", metric_value(m->timeouts));
+	json_int(j, "crashes", metric_value(m->crashes));
+	json_int(j, "recycles", metric_value(m->recycles));
+	json_int(j, "rejections", metric_value(m->rejections));
+	json_int(j, "latency_p99_us", metric_quantile(m->latency, 0.99));
+	json_object_close(j);
+	free(m);
+}
+
+/* /status: an "apps" list (the current generation's). */
+static void
+appd_status_json(struct json *j, void *arg)
+{
+	const struct appd_conf *c = lc_current(arg)->conf;
+	const struct appd_app *a = c->apps.v;
+	size_t i;
+
+	json_array_open(j, "apps");
+	for (i = 0; i < c->apps.n; i++)
+		appd_status_app(j, &a[i]);
+	json_array_close(j);
+}
+
 static int
 appd_setup(struct lifecycle *lc, char **cause)
 {
 	appd_registry = lc_metrics(lc);
 	hconn_metrics_init(&appd_hconn_metrics, appd_registry);
+	status_set_json_cb(lc_status(lc), appd_status_json, lc);
 	return 0;
 }
 

@@ -388,6 +388,15 @@ class AppdModuleTest(triadtest.TestCase):
         text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
         self.assertIn('triad_appd_app_duration_microseconds_bucket{app="t"',
                       text)
+        st = http.get("http://127.0.0.1:%d/status" % self.status).json()
+        apps = {a["name"]: a for a in st["apps"]}
+        self.assertEqual(apps["t"]["kind"], "module")
+        self.assertEqual(apps["t"]["routes"], ["/t/"])
+        self.assertEqual(apps["dyn"]["pm"], "dynamic")
+        self.assertGreaterEqual(apps["t"]["requests"], 1)
+        for key in ("workers", "idle", "busy", "queue", "errors", "timeouts",
+                    "crashes", "recycles", "rejections", "latency_p99_us"):
+            self.assertIn(key, apps["t"])
 
     def test_zz_reload_under_load(self):
         """SIGHUP while clients hammer: every request succeeds."""
