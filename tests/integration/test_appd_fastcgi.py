@@ -170,7 +170,7 @@ class AppdFastcgiTest(triadtest.TestCase):
             ["php-cgi", "-b", "127.0.0.1:%d" % cls.ext], name="php-cgi-ext",
             env={"PHP_FCGI_CHILDREN": "0"}, tcp=("127.0.0.1", cls.ext))
         cls.php.start()
-        conf = os.path.join(cls.dir, "triad.yaml")
+        conf = cls.conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
             f.write(TOPOLOGY.format(
                 port=cls.port, status=cls.status, twin=TWIN, www=cls.www,
@@ -299,6 +299,40 @@ class AppdFastcgiTest(triadtest.TestCase):
     def test_cgi_body_limit_413(self):
         r = http.post(self.base + "/cgi-bin/hello.sh", b"z" * 3000)
         self.assertEqual(r.status, 413)
+
+    def test_zz_reload_under_load_php(self):
+        """SIGHUP while clients use the php-cgi pool: new php-cgi workers,
+        old ones finish their requests, no request fails."""
+        import threading
+        stop = threading.Event()
+        bad, ok = [], [0]
+
+        def client():
+            while not stop.is_set():
+                try:
+                    st = self.get("/api/hello", timeout=10).status
+                except OSError as e:
+                    st = repr(e)
+                if st == 200:
+                    ok[0] += 1
+                else:
+                    bad.append(st)
+
+        threads = [threading.Thread(target=client) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for i in range(2):
+            time.sleep(0.3)
+            mark = self.appd.log_mark()
+            self.appd.reload()
+            self.appd.wait_log(r"generation %d in service" % (i + 2),
+                               since=mark)
+        time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertEqual(bad, [])
+        self.assertGreater(ok[0], 10)
 
     def test_cgi_user_chdir_env_rlimits(self):
         if os.geteuid() != 0:
