@@ -178,7 +178,6 @@ struct appd_pool {
 	struct event		*maint;		/* dynamic, ondemand: 1 s */
 	int			 retired;
 	int			 holding;	/* pool_retire is walking it */
-	unsigned		 seq;
 	struct appd_app_metrics	*m;
 };
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #define LAUNCH_MAX_ENV	320
 
 extern char **environ;
+
+static _Atomic unsigned launch_seq;	/* abstract socket names */
 
 /* Appends "NAME=value" to env (bounded). */
 static void __attribute__((format(printf, 3, 4)))
@@ -195,7 +198,7 @@ launch_cgi(const struct appd_conf *c, const struct appd_app *a,
 
 /* A listening socket at an abstract name, and the master connected. */
 static int
-launch_socket_listen(const struct appd_app *a, unsigned seq, int *master,
+launch_socket_listen(const struct appd_app *a, int *master,
     int *child, char **cause)
 {
 	struct sockaddr_un sun;
@@ -204,9 +207,12 @@ launch_socket_listen(const struct appd_app *a, unsigned seq, int *master,
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
+	/* Unique in the process, not per pool: a reload's new pool must
+	   not take the name of a socket an old worker still holds. */
 	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
 	    (size_t)snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1,
-	    "triad-appd/%d/%s/%u", (int)getpid(), a->name, seq));
+	    "triad-appd/%d/%s/%u", (int)getpid(), a->name,
+	    atomic_fetch_add(&launch_seq, 1)));
 	if ((l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (xasprintf(cause, "socket: %s", strerror(errno)), -1);
 	if (bind(l, (struct sockaddr *)&sun, len) == -1 || listen(l, 8) == -1) {
@@ -230,13 +236,13 @@ launch_socket_listen(const struct appd_app *a, unsigned seq, int *master,
 }
 
 int
-launch_socket(const struct appd_app *a, unsigned seq, int *master, int *child,
+launch_socket(const struct appd_app *a, int *master, int *child,
     char **cause)
 {
 	int sv[2];
 
 	if (a->kind == APPD_FASTCGI) {
-		if (launch_socket_listen(a, seq, master, child, cause) == -1)
+		if (launch_socket_listen(a, master, child, cause) == -1)
 			return -1;
 	} else {
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,

@@ -26,7 +26,7 @@ pid_t	launch_worker(const struct appd_conf *, const struct appd_app *,
  * master already connected to it. Both close-on-exec, the master's
  * non-blocking. Returns 0, or -1 with *cause.
  */
-int	launch_socket(const struct appd_app *, unsigned seq, int *master,
+int	launch_socket(const struct appd_app *, int *master,
 	    int *child, char **cause);
 
 /*

@@ -122,7 +122,7 @@ pool_spawn(struct appd_pool *pool)
 	if (a->kind == APPD_FASTCGI && a->fcgi_addr.len > 0)
 		p = proc_connect(pool, &a->fcgi_addr);
 	else {
-		if (launch_socket(a, pool->seq++, &m, &child, &cause) == -1) {
+		if (launch_socket(a, &m, &child, &cause) == -1) {
 			log_warnx("app %s: %s", a->name, cause);
 			free(cause);
 			return -1;

@@ -321,6 +321,7 @@ class AppdFastcgiTest(triadtest.TestCase):
         threads = [threading.Thread(target=client) for _ in range(3)]
         for t in threads:
             t.start()
+        first = self.appd.log_mark()
         for i in range(2):
             time.sleep(0.3)
             mark = self.appd.log_mark()
@@ -333,6 +334,9 @@ class AppdFastcgiTest(triadtest.TestCase):
             t.join()
         self.assertEqual(bad, [])
         self.assertGreater(ok[0], 10)
+        # New workers got sockets of their own (old ones still hold theirs).
+        self.assertNotIn("binding a worker socket",
+                         self.appd.log_text()[first:])
 
     def test_cgi_user_chdir_env_rlimits(self):
         if os.geteuid() != 0:
