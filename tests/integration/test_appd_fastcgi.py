@@ -109,7 +109,8 @@ sleep 30
 
 WHO_SH = """#!/bin/sh
 printf 'Content-Type: text/plain\\n\\n'
-echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) nofile=$(ulimit -n) cpu=$(ulimit -t)"
+echo "uid=$(id -u) gid=$(id -g) cwd=$(pwd) nofile=$(ulimit -n)" \\
+    "cpu=$(ulimit -t)"
 echo "greeting=$GREETING"
 """
 
@@ -345,7 +346,8 @@ class AppdFastcgiTest(triadtest.TestCase):
         import grp
         r = self.get("/confined/who.sh")
         self.assertEqual(r.status, 200, r.body)
-        self.assertEqual(r.body.decode(), "uid=%d gid=%d cwd=/tmp nofile=64 cpu=5\n"
+        self.assertEqual(r.body.decode(),
+                         "uid=%d gid=%d cwd=/tmp nofile=64 cpu=5\n"
                          "greeting=hi there\n" % (
                              pwd.getpwnam("nobody").pw_uid,
                              grp.getgrnam("nogroup").gr_gid))
