@@ -10,7 +10,7 @@ libmariadb-dev libcmocka-dev libjansson-dev"
 # Test: real servers and clients used by the fixtures and integration tests,
 # clang for the libFuzzer and sanitizer build.
 TEST="clang libclang-rt-14-dev python3 curl openssl mariadb-server
-mariadb-client iproute2 nftables procps php-cgi sysbench keepalived
+mariadb-client iproute2 nftables procps php-cgi php-mysql sysbench keepalived
 systemd dpkg-dev"
 # Benchmarks and peers, installed with `make bench-deps`.
 BENCH="wrk haproxy nginx php-fpm"
