@@ -316,6 +316,7 @@ dbp_command_next(struct dbp_session *s)
 		return;
 	}
 	s->cmd_flags = f;
+	s->cmd_retried = 0;
 	if (s->trx_lost) {
 		s->trx_lost = 0;
 		dbp_session_err(s, DBP_ER_CONN_KILLED, "70100", "dbproxyd: the "
@@ -331,6 +332,25 @@ dbp_command_next(struct dbp_session *s)
 	dbp_command_drop_replica(s);
 	s->step = DBP_STEP_NONE;
 	dbp_command_attach(s);
+}
+
+int
+dbp_command_retry(struct dbp_session *s)
+{
+	const char *why;
+	uint16_t err = 0;
+
+	if (s->cmd_retried || !(s->cmd_flags & DBP_Q_READ) ||
+	    (s->cmd_flags & DBP_Q_WRITE) || s->trx_server >= 0)
+		return -1;
+	s->cmd_retried = 1;
+	if ((s->target = dbp_route(s, s->cmd_flags, &err, &why)) < 0)
+		return -1;
+	metric_inc(dbp_metrics.retries);
+	dbp_command_drop_replica(s);
+	s->step = DBP_STEP_NONE;
+	dbp_command_attach(s);
+	return 0;
 }
 
 /* The next session log entry be has not run yet. 1 if one was sent. */

@@ -153,6 +153,7 @@ struct dbp_session {
 	uint8_t			*cmd;
 	size_t			 cmd_len, cmd_cap;
 	int			 cmd_flags;	/* dbp_classify() */
+	int			 cmd_retried;	/* sent again after a lost replica */
 	struct dbp_stmt		*cmd_stmt;
 	int			 target;	/* server index */
 	int			 waiting_server;
@@ -182,6 +183,7 @@ struct dbp_metrics {
 	struct metric	*lat_primary, *lat_replica;
 	struct metric	*backend_connects, *backend_connect_failures;
 	struct metric	*resets;
+	struct metric	*retries;		/* reads sent again */
 	struct metric	*gtid_waits, *gtid_wait_timeouts;
 };
 

@@ -315,3 +315,16 @@ dbp_monitor_gtid(struct dbp_monitor *m, const struct dbp_server *srv,
 	snprintf(buf, size, "%s", srv->gtid);
 	pthread_mutex_unlock(&m->mtx);
 }
+
+void
+dbp_monitor_suspect(struct dbp_server *srv, const char *why)
+{
+	int up = DBP_UP;
+
+	if (srv->role != DBP_REPLICA ||
+	    !atomic_compare_exchange_strong(&srv->state, &up, DBP_DOWN))
+		return;
+	atomic_store(&srv->state_since_ms, util_now_ms());
+	log_warnx("server %s (%s): up -> down: %s; out of the read pool until "
+	    "the next check", srv->name, srv->addr_text, why);
+}

@@ -18,6 +18,13 @@ struct dbp_monitor;
 struct dbp_monitor *dbp_monitor_start(const struct dbproxyd_conf *c,
 	    char **cause);
 void	dbp_monitor_stop(struct dbp_monitor *);
+/*
+ * dbp_monitor_suspect: a worker saw replica srv fail (a connection lost or
+ * refused): it leaves the read pool now rather than at the next check,
+ * which puts it back if it is well. Primaries are left to the monitor.
+ */
+struct dbp_server;
+void	dbp_monitor_suspect(struct dbp_server *srv, const char *why);
 /* dbp_monitor_gtid: the server's last GTID position (thread-safe). */
 void	dbp_monitor_gtid(struct dbp_monitor *, const struct dbp_server *,
 	    char *buf, size_t size);

@@ -185,6 +185,9 @@ dbp_setup_metrics(struct metrics *m)
 	dbp_metrics.backend_connect_failures = metrics_counter(m,
 	    "server_connect_failures_total", "Pool connections that failed to "
 	    "connect or log in.", NULL);
+	dbp_metrics.retries = metrics_counter(m, "read_retries_total",
+	    "Reads sent to another server after their replica failed before "
+	    "answering.", NULL);
 	dbp_metrics.resets = metrics_counter(m, "server_resets_total",
 	    "COM_RESET_CONNECTION before a pooled connection's reuse.", NULL);
 	dbp_metrics.gtid_waits = metrics_counter(m, "gtid_waits_total",

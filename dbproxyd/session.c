@@ -20,6 +20,7 @@
 #include "io.h"
 #include "log.h"
 #include "metrics.h"
+#include "monitor.h"
 #include "pool.h"
 #include "session.h"
 #include "util.h"
@@ -548,6 +549,11 @@ dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 		dbp_session_close(s, "server lost mid-answer");
 		return;
 	}
+	if (!in_trx && srv->role == DBP_REPLICA) {
+		dbp_monitor_suspect(srv, "a connection was lost");
+		if (dbp_command_retry(s) == 0)
+			return;
+	}
 	dbp_session_err(s, DBP_ER_CONN_KILLED, "70100", "Connection to server "
 	    "%s lost%s", srv->name, in_trx ? " (transaction rolled back)" :
 	    "");
@@ -572,6 +578,11 @@ dbp_session_backend_failed(struct dbp_session *s, struct dbp_server *srv)
 {
 	if (s->timer != NULL)
 		evtimer_del(s->timer);
+	if (srv->role == DBP_REPLICA) {
+		dbp_monitor_suspect(srv, "a connect failed");
+		if (dbp_command_retry(s) == 0)
+			return;
+	}
 	dbp_session_err(s, DBP_ER_NO_SERVER, "HY000", "dbproxyd: cannot "
 	    "connect to server %s (%s)", srv->name, srv->addr_text);
 	dbp_session_ready(s);

@@ -53,6 +53,14 @@ void	dbp_command_reset_state(struct dbp_session *);
 void	dbp_command_next(struct dbp_session *);
 /* Runs the command on s->target once its connection is there. */
 void	dbp_command_run(struct dbp_session *);
+/*
+ * dbp_command_retry: the replica given s's read failed before any byte of
+ * the answer reached the client (its connection was lost, or could not be
+ * made): the read is routed again and sent elsewhere, once per command.
+ * 0 when it went on; -1 when it cannot (not a read, already retried, no
+ * server left): the caller reports the failure.
+ */
+int	dbp_command_retry(struct dbp_session *);
 /* The answer ended (forward.c calls it). */
 void	dbp_command_done(struct dbp_session *);
 

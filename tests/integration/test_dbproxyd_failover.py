@@ -8,9 +8,11 @@ every change of state is logged.  Each test owns its cluster: they break
 it.
 """
 
+import threading
 import time
 
 import triadtest
+from triadtest import http
 from triadtest.mariadb import MariaDBCluster, MariaDBError
 from triadtest.proc import poll_until
 from test_dbproxyd_route import DbproxydCase, Wire
@@ -114,6 +116,40 @@ class FailoverTest(FailoverCase):
         self.db.start_primary()
         self.wait_state("primary", "up")
         self.sql("INSERT INTO triadtest.t (v) VALUES ('after')")
+
+    def test_replica_stopped_under_reads_no_read_fails(self):
+        # Readers on kept sessions and on new ones while a replica shuts
+        # down: a read whose replica is lost (or refuses) before answering
+        # is sent elsewhere, and the replica leaves the pool at once.
+        errors, ids = [], []
+        stop = time.monotonic() + 3.0
+
+        def reader():
+            w = Wire(self.port)
+            try:
+                while time.monotonic() < stop and len(ids) < 5000:
+                    try:
+                        ids.append(w.value("SELECT @@server_id"))
+                        ids.append(self.server_id())
+                    except (MariaDBError, OSError) as e:
+                        errors.append(repr(e))
+                        w = Wire(self.port)
+            finally:
+                w.close()
+
+        threads = [threading.Thread(target=reader) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        self.db.stop_replica(0)
+        for t in threads:
+            t.join(30)
+        self.assertEqual(errors, [])
+        self.assertGreater(len(ids), 20)
+        self.assertTrue(set(ids) <= {100, 101, 102}, set(ids))
+        self.assertNotEqual(self.state()["replica1"]["state"], "up")
+        retried = http.metric(self.status, "triad_dbproxyd_read_retries_total")
+        print("reads sent again after the replica went: %d" % retried)
 
 
 if __name__ == "__main__":
