@@ -116,28 +116,15 @@ static void
 appd_listen(struct lc_worker *lw, struct appd_worker *w)
 {
 	struct appd_conf *c = lw->gen->conf;
-	size_t i, n = c->self->nlisten;
-	int fd;
 
-	w->hw.listeners = xcalloc(n, sizeof(*w->hw.listeners));
-	w->hw.nlisteners = n;
-	for (i = 0; i < n; i++) {
-		fd = listeners_take(&c->lsn, lw->id, i);
-		w->hw.listeners[i] = net_listener_new(lw->base, fd, 0,
-		    hconn_accept, &w->hw);
-	}
+	w->hw.listeners = listeners_start(&c->lsn, lw->id, lw->base,
+	    hconn_accept, NULL, &w->hw, &w->hw.nlisteners);
 }
 
 static void
 appd_unlisten(struct appd_worker *w)
 {
-	size_t i;
-
-	for (i = 0; i < w->hw.nlisteners; i++)
-		net_listener_free(w->hw.listeners[i]);
-	free(w->hw.listeners);
-	w->hw.listeners = NULL;
-	w->hw.nlisteners = 0;
+	listeners_stop(&w->hw.listeners, &w->hw.nlisteners);
 }
 
 /* A pool per app of the worker's generation. */

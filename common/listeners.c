@@ -99,3 +99,32 @@ listeners_close(struct listeners *l)
 	free(l->fds);
 	l->fds = NULL;
 }
+
+struct net_listener **
+listeners_start(struct listeners *l, unsigned id, struct event_base *base,
+    net_accept_fn fn, const net_accept_fn *fns, void *arg, size_t *n)
+{
+	struct net_listener **v;
+	size_t i;
+
+	*n = l->naddrs;
+	if (*n == 0)
+		return NULL;
+	v = xcalloc(*n, sizeof(*v));
+	for (i = 0; i < *n; i++)
+		v[i] = net_listener_new(base, listeners_take(l, id, i), 0,
+		    fns != NULL ? fns[i] : fn, arg);
+	return v;
+}
+
+void
+listeners_stop(struct net_listener ***l, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		net_listener_free((*l)[i]);
+	free(*l);
+	*l = NULL;
+	*n = 0;
+}

@@ -40,4 +40,17 @@ int	listeners_take(struct listeners *, unsigned id, size_t i);
 /* listeners_close: closes the sockets nobody took. */
 void	listeners_close(struct listeners *);
 
+/*
+ * listeners_start: worker id takes its sockets and accepts on base: one
+ * net_listener per address, calling fn(fd, peer, arg), or fns[i] when fns
+ * is not NULL (one per address). Returns the array (*n entries), which
+ * listeners_stop frees.
+ */
+struct net_listener **listeners_start(struct listeners *, unsigned id,
+	    struct event_base *base, net_accept_fn fn,
+	    const net_accept_fn *fns, void *arg, size_t *n);
+/* listeners_stop: frees the listeners of listeners_start; *l and *n are
+   cleared. */
+void	listeners_stop(struct net_listener ***l, size_t *n);
+
 #endif

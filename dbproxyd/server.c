@@ -317,13 +317,7 @@ dbp_listen(struct lc_worker *lw, struct dbp_worker *w)
 static void
 dbp_unlisten(struct dbp_worker *w)
 {
-	size_t i;
-
-	for (i = 0; i < w->nlisteners; i++)
-		net_listener_free(w->listeners[i]);
-	free(w->listeners);
-	w->listeners = NULL;
-	w->nlisteners = 0;
+	listeners_stop(&w->listeners, &w->nlisteners);
 }
 
 /* Each second: the pools open what pool_min asks for. */

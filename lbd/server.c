@@ -246,38 +246,29 @@ static void
 lb_listen(struct lc_worker *lw, struct lb_worker *w)
 {
 	struct lb_conf *c = lw->gen->conf;
-	size_t i, n = c->naddrs;
-	net_accept_fn fn;
-	void *arg;
-	int fd;
+	net_accept_fn *fns = NULL;
+	void *arg = w;
+	size_t i;
 
-	w->listeners = xcalloc(n, sizeof(*w->listeners));
-	w->nlisteners = n;
+	if (c->mode == LB_MODE_HTTP) {
+		fns = xcalloc(c->naddrs, sizeof(*fns));
+		for (i = 0; i < c->naddrs; i++)
+			fns[i] = c->addr_tls[i] ? hconn_accept_tls :
+			    hconn_accept;
+		arg = &w->hw;
+	}
+	w->listeners = listeners_start(&c->lsn, lw->id, lw->base,
+	    lb_tcp_accept, fns, arg, &w->nlisteners);
+	free(fns);
 	/* hconn pauses the same listeners at its own max_connections. */
 	w->hw.listeners = w->listeners;
-	w->hw.nlisteners = n;
-	for (i = 0; i < n; i++) {
-		fd = listeners_take(&c->lsn, lw->id, i);
-		fn = lb_tcp_accept;
-		arg = w;
-		if (c->mode == LB_MODE_HTTP) {
-			fn = c->addr_tls[i] ? hconn_accept_tls : hconn_accept;
-			arg = &w->hw;
-		}
-		w->listeners[i] = net_listener_new(lw->base, fd, 0, fn, arg);
-	}
+	w->hw.nlisteners = w->nlisteners;
 }
 
 static void
 lb_unlisten(struct lb_worker *w)
 {
-	size_t i;
-
-	for (i = 0; i < w->nlisteners; i++)
-		net_listener_free(w->listeners[i]);
-	free(w->listeners);
-	w->listeners = NULL;
-	w->nlisteners = 0;
+	listeners_stop(&w->listeners, &w->nlisteners);
 	w->hw.listeners = NULL;
 	w->hw.nlisteners = 0;
 }
