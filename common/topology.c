@@ -322,7 +322,7 @@ topo_free_specs(const struct topo_spec *specs, size_t nspecs)
 /* Reads doc (and frees it) into a new topology; see topo_load_file. */
 static struct topology *
 topo_load_doc(struct cfg_doc *doc, const struct topo_spec *specs,
-    size_t nspecs, struct cfg_errors *errs)
+    size_t nspecs, struct cfg_errors *errs, int keep)
 {
 	struct cfg_target t;
 	struct topo_load ld;
@@ -352,7 +352,7 @@ topo_load_doc(struct cfg_doc *doc, const struct topo_spec *specs,
 	topo_resolve(topo, &ctx);
 	free(ld.applied);
 	cfg_doc_free(doc);
-	if (cfg_errors_count(errs) == before)
+	if (cfg_errors_count(errs) == before || keep)
 		return topo;
 	cfg_errors_sort(errs);
 	topo_free(topo);
@@ -365,7 +365,15 @@ topo_load_file(const char *path, const struct topo_spec *specs,
     size_t nspecs, struct cfg_errors *errs)
 {
 	return topo_load_doc(cfg_doc_load_file(path, errs), specs, nspecs,
-	    errs);
+	    errs, 0);
+}
+
+struct topology *
+topo_load_file_all(const char *path, const struct topo_spec *specs,
+    size_t nspecs, struct cfg_errors *errs)
+{
+	return topo_load_doc(cfg_doc_load_file(path, errs), specs, nspecs,
+	    errs, 1);
 }
 
 struct topology *
@@ -373,7 +381,7 @@ topo_load_mem(const char *name, const void *buf, size_t len,
     const struct topo_spec *specs, size_t nspecs, struct cfg_errors *errs)
 {
 	return topo_load_doc(cfg_doc_load_mem(name, buf, len, errs), specs,
-	    nspecs, errs);
+	    nspecs, errs, 0);
 }
 
 void

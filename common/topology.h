@@ -43,6 +43,15 @@ struct topology	*topo_load_file(const char *path, const struct topo_spec *,
 struct topology	*topo_load_mem(const char *name, const void *buf,
 		    size_t len, const struct topo_spec *, size_t nspecs,
 		    struct cfg_errors *);
+/*
+ * topo_load_file_all: the same, but the topology (and the specs' dst)
+ * come back also after errors, unsorted, so that a tool can add its own
+ * checks and report everything in one pass (sort errs after). NULL only
+ * when the file is not a readable YAML document. Values may then be
+ * missing: NULL strings, empty lists, instances without addresses.
+ */
+struct topology	*topo_load_file_all(const char *path, const struct topo_spec *,
+		    size_t nspecs, struct cfg_errors *);
 void		 topo_free(struct topology *);
 
 /* topo_daemon: the section of "lbd", "webd", "appd" or "dbproxyd". */

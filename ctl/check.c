@@ -110,7 +110,8 @@ ctl_check_lb_servers(const struct ctl_site *site, struct cfg_errors *errs)
 	const struct topo_daemon *d;
 	size_t i, n = 0;
 
-	if (lb == NULL || !site->topo->daemons[TOPO_LBD].present)
+	if (lb == NULL || lb->servers == NULL ||
+	    !site->topo->daemons[TOPO_LBD].present)
 		return;
 	d = topo_daemon(site->topo, lb->servers);
 	if (d == NULL || !d->present || d->ninst == 0) {
@@ -261,6 +262,10 @@ ctl_check_mariadb_ports(const struct ctl_site *site, struct ctl_port *p,
 	if (at.line == 0)
 		at = m->primary_mark;
 	for (i = 0; i <= m->replicas.n && n < max; i++) {
+		/* A replica that is the primary is the topology's error
+		   already: not a port clash too. */
+		if (i > 0 && strcmp(m->replicas.v[i - 1], m->primary) == 0)
+			continue;
 		p[n].host = i == 0 ? m->primary : m->replicas.v[i - 1];
 		p[n].port = (uint16_t)m->port;
 		p[n].what = "mariadb port";

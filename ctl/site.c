@@ -99,15 +99,22 @@ int
 ctl_site_load(const char *path, struct ctl_site *site,
     struct cfg_errors *errs, FILE *notices)
 {
+	size_t before = cfg_errors_count(errs);
+
 	memset(site, 0, sizeof(*site));
 	ctl_site_specs(site, notices);
-	site->topo = topo_load_file(path, site->specs, site->nspecs, errs);
+	/* Kept after errors, so that the cross checks below run in the same
+	   pass and one run shows everything (they cope with missing
+	   values). */
+	site->topo = topo_load_file_all(path, site->specs, site->nspecs, errs);
 	if (site->topo == NULL) {
-		ctl_site_free(site);	/* the specs are freed already */
+		ctl_site_free(site);	/* not a document: nothing was read */
 		return -1;
 	}
 	site->doc = cfg_doc_load_file(path, errs);
-	if (site->doc == NULL || ctl_check_site(site, errs) > 0) {
+	if (site->doc != NULL)
+		(void)ctl_check_site(site, errs);
+	if (site->doc == NULL || cfg_errors_count(errs) > before) {
 		cfg_errors_sort(errs);
 		ctl_site_free(site);
 		return -1;

@@ -4,6 +4,7 @@ first.  Also the other commands' refusals (unknown host for render, bad
 usage)."""
 
 import os
+import random
 import subprocess
 
 import triadtest
@@ -216,6 +217,66 @@ class TriadctlCheckTest(triadtest.TestCase):
             path + ":21:8: unknown host 'h3' in dbproxyd.on[0], did you mean "
             "'h1'?",
             path + ":23:40: mariadb.replicas: 'h1' is the primary"])
+
+    def test_daemon_and_cross_errors_in_one_pass(self):
+        # A daemon key error (the topology's own) and a cross-check error
+        # (triadctl's) in one file: one run reports both, in line order.
+        text = BASE.replace("  on: [h1, h2]\n  listen: 80\n",
+                            "  on: [h1]\n  listen: 80\n  vip: 10.0.0.10\n") \
+            .replace("  servers: webd\n",
+                     "  servers: webd\n  balence: leastconn\n")
+        path, r = self.check_text(text)
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(self.errors(r), [
+            path + ":8:8: lbd.vip '10.0.0.10' needs lbd on two hosts "
+            "(keepalived moves it between them); lbd runs on 1 host",
+            path + ":12:3: unknown key 'balence' in lbd, did you mean "
+            "'balance'?"])
+
+    def test_broken_sections_do_not_crash_the_cross_checks(self):
+        # Every daemon section and the mariadb section with wrong types:
+        # all reported, and the cross checks meet missing values safely.
+        text = BASE.replace("  servers: webd\n", "  servers: [1, 2]\n") \
+            .replace("  routes:\n    - { prefix: /api/, to: appd }",
+                     "  routes: 7") \
+            .replace("  listen: 6033", "  listen: [x]") \
+            .replace("mariadb: { primary: h1, replicas: [h2], port: 3306 }",
+                     "mariadb: { primary: [h1], replicas: h9, port: -1 }")
+        path, r = self.check_text(text)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        errs = self.errors(r)
+        self.assertGreaterEqual(len(errs), 4, errs)
+        for e in errs:
+            self.assertTrue(e.startswith(path + ":"), e)
+
+    def test_mutated_examples_never_crash(self):
+        # Bounded, seeded mutations of the example topologies (a line
+        # dropped, a value turned into a list, a number or garbage): every
+        # run ends with 0 or 1 and a message, never a signal (in the
+        # sanitizer build, never a sanitizer report).
+        rng = random.Random(7)
+        swaps = ("[1, 2]", "-1", "x:y:z", "{}", "''", "99999999999")
+        texts = []
+        for name in EXAMPLES:
+            with open(os.path.join(triadtest.source_dir(), "etc",
+                                   "topologies", name)) as f:
+                texts.append(f.read().splitlines())
+        for i in range(150):
+            lines = list(rng.choice(texts))
+            k = rng.randrange(len(lines))
+            if rng.random() < 0.3:
+                what = "dropped: " + lines.pop(k)
+            else:
+                if ":" in lines[k]:
+                    lines[k] = lines[k].split(":", 1)[0] + ": " + \
+                        rng.choice(swaps)
+                what = "changed: " + lines[k]
+            path, r = self.check_text("\n".join(lines) + "\n",
+                                      "m%d.yaml" % i)
+            self.assertIn(r.returncode, (0, 1), (what, r.stderr))
+            self.assertNotIn("Sanitizer", r.stderr, what)
+            if r.returncode == 1:
+                self.assertIn(path, r.stderr)
 
     def test_hostile_files(self):
         for text, want in (
