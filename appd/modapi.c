@@ -193,19 +193,6 @@ triad_req_header(const struct triad_req *r, const char *name)
 	return triad_req_param(r, key);
 }
 
-/* The value of a hex digit, or -1. */
-static int
-modapi_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes n bytes of s into buf (size): -1 if it does not fit or has %00. */
 static int
 modapi_decode(const char *s, size_t n, char *buf, size_t size)
@@ -219,8 +206,8 @@ modapi_decode(const char *s, size_t n, char *buf, size_t size)
 		if (s[i] == '+')
 			buf[o++] = ' ';
 		else if (s[i] == '%' && i + 2 < n &&
-		    (hi = modapi_hex(s[i + 1])) >= 0 &&
-		    (lo = modapi_hex(s[i + 2])) >= 0) {
+		    (hi = util_hexval(s[i + 1])) >= 0 &&
+		    (lo = util_hexval(s[i + 2])) >= 0) {
 			if (hi == 0 && lo == 0)
 				return -1;
 			buf[o++] = (char)(hi << 4 | lo);

@@ -76,6 +76,19 @@ listeners_bind_opts(struct listeners *l, const struct net_addr *addrs,
 }
 
 int
+listeners_prepare(struct listeners *l, const struct net_addr *addrs,
+    const struct net_listen_opts *opts, size_t n,
+    const struct net_addr *old_addrs, size_t old_n, unsigned nworkers,
+    int *inherit, char **cause)
+{
+	*inherit = old_addrs != NULL &&
+	    listeners_same(addrs, n, old_addrs, old_n);
+	if (*inherit)
+		return 0;
+	return listeners_bind_opts(l, addrs, opts, n, nworkers, cause);
+}
+
+int
 listeners_take(struct listeners *l, unsigned id, size_t i)
 {
 	size_t k = (size_t)(id - 1) * l->naddrs + i;

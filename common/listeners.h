@@ -34,6 +34,17 @@ int	listeners_bind(struct listeners *, const struct net_addr *addrs,
 int	listeners_bind_opts(struct listeners *, const struct net_addr *addrs,
 	    const struct net_listen_opts *opts, size_t n, unsigned nworkers,
 	    char **cause);
+/*
+ * listeners_prepare: the sockets of a new generation. When old_addrs (of
+ * the generation before; NULL at start) are the same addresses, none are
+ * made and *inherit is set: the workers keep theirs, so nothing in the
+ * kernel's accept queues is lost. Else listeners_bind_opts. 0 or -1 with
+ * *cause.
+ */
+int	listeners_prepare(struct listeners *, const struct net_addr *addrs,
+	    const struct net_listen_opts *opts, size_t n,
+	    const struct net_addr *old_addrs, size_t old_n, unsigned nworkers,
+	    int *inherit, char **cause);
 /* listeners_take: worker id's (1..) socket for address i; the caller
    owns it now. -1 when there is none. */
 int	listeners_take(struct listeners *, unsigned id, size_t i);

@@ -419,19 +419,6 @@ status_admin_register(struct status *s, const char *name, status_admin_fn fn,
 	return 0;
 }
 
-/* Hex digit value, or -1. */
-static int
-status_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * status_args_get: finds key in "a=1&b=2" and URL-decodes its value into
  * dst. Returns the length, or -1 when absent, malformed (bad %xx, a NUL)
@@ -451,8 +438,8 @@ status_args_get(const char *args, const char *key, char *dst, size_t size)
 				if (c == '+')
 					c = ' ';
 				else if (c == '%') {
-					if ((h = status_hex(p[1])) < 0 ||
-					    (l = status_hex(p[2])) < 0)
+					if ((h = util_hexval(p[1])) < 0 ||
+					    (l = util_hexval(p[2])) < 0)
 						return -1;
 					c = h * 16 + l;
 					p += 2;

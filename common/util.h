@@ -32,5 +32,7 @@ uint64_t util_now_us(void);
 uint64_t util_now_ms(void);
 /* Case-insensitive compare of n bytes (ASCII only, locale-free). */
 int	 util_strncasecmp(const char *, const char *, size_t);
+/* util_hexval: the value of hex digit c (either case), or -1. */
+int	 util_hexval(int c);
 
 #endif

@@ -213,6 +213,7 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 {
 	struct lb_conf *c = gen->conf;
 	const struct lb_conf *oc = old != NULL ? old->conf : NULL;
+	int same;
 
 	if (c->naddrs == 0) {
 		xasprintf(cause, "lbd instance %s has no listen address",
@@ -232,14 +233,11 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	if (oc != NULL)
 		lb_carry_state(c, oc);
 	/* Same addresses, TLS split and mode: the workers keep theirs. */
-	if (oc != NULL && oc->mode == c->mode &&
-	    listeners_same(c->addrs, c->naddrs, oc->addrs, oc->naddrs) &&
-	    memcmp(c->addr_tls, oc->addr_tls, c->naddrs) == 0) {
-		c->inherit = 1;
-		return 0;
-	}
-	return listeners_bind_opts(&c->lsn, c->addrs, c->addr_opts, c->naddrs,
-	    gen->settings.workers, cause);
+	same = oc != NULL && oc->mode == c->mode && oc->naddrs == c->naddrs &&
+	    memcmp(c->addr_tls, oc->addr_tls, c->naddrs) == 0;
+	return listeners_prepare(&c->lsn, c->addrs, c->addr_opts, c->naddrs,
+	    same ? oc->addrs : NULL, same ? oc->naddrs : 0,
+	    gen->settings.workers, &c->inherit, cause);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "path.h"
+#include "util.h"
 
 /* How every file is opened: never blocks (FIFO), never a terminal. */
 #define PATH_OPEN_FLAGS	(O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
@@ -50,19 +51,6 @@ path_fail(struct path_ctx *c, int status, const char *why)
 {
 	c->status = status;
 	c->why = why;
-	return -1;
-}
-
-/* The value of a hex digit, or -1. */
-static int
-path_hex(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
 	return -1;
 }
 
@@ -144,8 +132,8 @@ path_read_byte(struct path_ctx *c, struct path_utf8 *u, size_t *pos)
 
 	if (*c->in != '%' || (c->opts & WEBD_PATH_DECODED))
 		return path_put(c, u, (uint8_t)*c->in++, 0, pos);
-	if (c->end - c->in < 3 || (hi = path_hex(c->in[1])) == -1 ||
-	    (lo = path_hex(c->in[2])) == -1)
+	if (c->end - c->in < 3 || (hi = util_hexval(c->in[1])) == -1 ||
+	    (lo = util_hexval(c->in[2])) == -1)
 		return path_fail(c, WEBD_PATH_BAD, "bad percent-escape");
 	c->in += 3;
 	return path_put(c, u, (uint8_t)(hi << 4 | lo), 1, pos);

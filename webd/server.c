@@ -59,13 +59,10 @@ webd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	for (i = 0; i < c->routes.n; i++)
 		((struct webd_route *)c->routes.v)[i].pc.registry =
 		    webd_registry;
-	if (oc != NULL && listeners_same(c->self->listen, c->self->nlisten,
-	    oc->self->listen, oc->self->nlisten)) {
-		c->inherit = 1;
-		return 0;
-	}
-	return listeners_bind(&c->lsn, c->self->listen, c->self->nlisten,
-	    gen->settings.workers, cause);
+	return listeners_prepare(&c->lsn, c->self->listen, NULL,
+	    c->self->nlisten, oc != NULL ? oc->self->listen : NULL,
+	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
+	    &c->inherit, cause);
 }
 
 /* Takes this worker's sockets out of the generation into listeners. */
