@@ -310,11 +310,6 @@ dbproxyd_conf_free(void *arg)
 	if (c == NULL)
 		return;
 	listeners_close(&c->lsn);
-	for (i = 0; i < c->nunix; i++)
-		if (c->unix_fds[i] != -1)
-			close(c->unix_fds[i]);
-	free(c->unix_fds);
-	free(c->tcp_addrs);
 	for (i = 0; i < c->nservers && !c->servers_shared; i++)
 		free(c->servers[i]);
 	free(c->servers);

@@ -77,12 +77,7 @@ struct dbproxyd_conf {
 	int				 servers_shared;	/* the process's:
 							   not freed here */
 	struct ssl_ctx_st		*tls;
-	struct listeners		 lsn;	/* made by prepare: TCP */
-	int				*unix_fds;	/* one socket per unix
-							   address, dup'ed to
-							   each worker */
-	struct net_addr			*tcp_addrs;
-	size_t				 ntcp, nunix;
+	struct listeners		 lsn;	/* made by prepare */
 	int				 inherit;
 };
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -240,31 +239,6 @@ changed:
 	return -1;
 }
 
-/*
- * The listeners: TCP addresses one socket per worker (SO_REUSEPORT), a
- * Unix socket once, shared by the workers (a path binds only once).
- */
-static int
-dbp_bind(struct dbproxyd_conf *c, unsigned workers, char **cause)
-{
-	const struct topo_instance *self = c->self;
-	size_t i;
-
-	c->tcp_addrs = xcalloc(self->nlisten, sizeof(*c->tcp_addrs));
-	c->unix_fds = xcalloc(self->nlisten, sizeof(*c->unix_fds));
-	for (i = 0; i < self->nlisten; i++) {
-		if (self->listen[i].ss.ss_family != AF_UNIX) {
-			c->tcp_addrs[c->ntcp++] = self->listen[i];
-			continue;
-		}
-		c->unix_fds[c->nunix] = net_listen(&self->listen[i], NULL,
-		    cause);
-		if (c->unix_fds[c->nunix++] == -1)
-			return -1;
-	}
-	return listeners_bind(&c->lsn, c->tcp_addrs, c->ntcp, workers, cause);
-}
-
 /* Start and reload: the servers, the monitor (once) and the listeners
    (kept when the addresses did not change). */
 static int
@@ -285,12 +259,11 @@ dbp_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	if (dbp_monitor == NULL &&
 	    (dbp_monitor = dbp_monitor_start(c, cause)) == NULL)
 		return -1;
-	if (oc != NULL && listeners_same(c->self->listen, c->self->nlisten,
-	    oc->self->listen, oc->self->nlisten)) {
-		c->inherit = 1;
-		return 0;
-	}
-	return dbp_bind(c, gen->settings.workers, cause);
+	/* TCP: a socket per worker; a Unix path once, shared (listeners.c). */
+	return listeners_prepare(&c->lsn, c->self->listen, NULL,
+	    c->self->nlisten, oc != NULL ? oc->self->listen : NULL,
+	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
+	    &c->inherit, cause);
 }
 
 /* This worker's listeners: its own TCP sockets, a dup of each Unix one. */
@@ -298,19 +271,9 @@ static void
 dbp_listen(struct lc_worker *lw, struct dbp_worker *w)
 {
 	struct dbproxyd_conf *c = lw->gen->conf;
-	size_t i, n = c->ntcp + c->nunix;
-	int fd;
 
-	w->listeners = xcalloc(n, sizeof(*w->listeners));
-	w->nlisteners = n;
-	for (i = 0; i < n; i++) {
-		if (i < c->ntcp)
-			fd = listeners_take(&c->lsn, lw->id, i);
-		else
-			fd = fcntl(c->unix_fds[i - c->ntcp], F_DUPFD_CLOEXEC, 0);
-		w->listeners[i] = net_listener_new(lw->base, fd, 0,
-		    dbp_session_accept, w);
-	}
+	w->listeners = listeners_start(&c->lsn, lw->id, lw->base,
+	    dbp_session_accept, NULL, w, &w->nlisteners);
 }
 
 /* Stops accepting (reload, shutdown). */
