@@ -105,11 +105,13 @@ static const struct cfg_key dbp_keys[] = {
 	  .min = 0, .max = 60000, .off = K(auth_fail_delay_ms),
 	  .help = "A failed login's ERR 1045 waits this long." },
 	{ .name = "primary", .type = CFG_STRING, .off = K(primary),
-	  .help = "The primary's address (host:port), instead of the "
+	  .help = "The primary's address (host:port, or unix:/path for a "
+	  "server on this host: no TCP on the hot path), instead of the "
 	  "topology's mariadb section." },
 	{ .name = "replicas", .type = CFG_STRINGS, .flags = CFG_F_SCALAR_OK,
 	  .max = 64, .off = K(replicas),
-	  .help = "The replicas' addresses, instead of the mariadb section." },
+	  .help = "The replicas' addresses (host:port or unix:/path), "
+	  "instead of the mariadb section." },
 	{ .name = "replica_weight", .type = CFG_INT, .def = "1", .min = 1,
 	  .max = 1000, .off = K(replica_weight),
 	  .help = "Weight of every replica in the least-outstanding choice." },

@@ -45,6 +45,34 @@ dbp_monitor_state_name(int st)
 	return st >= 0 && st <= DBP_LAGGING ? dbp_state_names[st] : "?";
 }
 
+/* Connector/C's host, port and socket for srv: "unix:/p" is the socket p
+   (host NULL: Connector/C's local connection), else a numeric host (IPv6
+   without its brackets) and the port. */
+static void
+dbp_monitor_target(const struct dbp_server *srv, char *host, size_t size,
+    unsigned *port, const char **sock)
+{
+	const struct sockaddr_un *sun;
+	const char *colon;
+
+	*sock = NULL;
+	*port = 0;
+	host[0] = '\0';
+	if (srv->addr.ss.ss_family == AF_UNIX) {
+		sun = (const struct sockaddr_un *)&srv->addr.ss;
+		*sock = sun->sun_path;
+		return;
+	}
+	colon = strrchr(srv->addr_text, ':');
+	snprintf(host, size, "%.*s", (int)(colon - srv->addr_text),
+	    srv->addr_text);
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	*port = (unsigned)atoi(colon + 1);
+}
+
 /* A kept connection, opened again when needed. NULL with why. */
 static MYSQL *
 dbp_monitor_conn(struct dbp_monitor *m, const struct dbp_server *srv,
@@ -53,8 +81,9 @@ dbp_monitor_conn(struct dbp_monitor *m, const struct dbp_server *srv,
 	const struct dbproxyd_conf *c = m->c;
 	MYSQL **slot = &m->conns[srv->index];
 	unsigned to = (unsigned)((c->monitor_timeout_ms + 999) / 1000);
+	unsigned port;
 	char host[64];
-	const char *colon;
+	const char *sock;
 
 	if (*slot != NULL && mysql_ping(*slot) == 0)
 		return *slot;
@@ -64,15 +93,9 @@ dbp_monitor_conn(struct dbp_monitor *m, const struct dbp_server *srv,
 	mysql_options(*slot, MYSQL_OPT_CONNECT_TIMEOUT, &to);
 	mysql_options(*slot, MYSQL_OPT_READ_TIMEOUT, &to);
 	mysql_options(*slot, MYSQL_OPT_WRITE_TIMEOUT, &to);
-	colon = strrchr(srv->addr_text, ':');
-	snprintf(host, sizeof(host), "%.*s", (int)(colon - srv->addr_text),
-	    srv->addr_text);
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	if (mysql_real_connect(*slot, host, c->monitor_user,
-	    c->monitor_password, NULL, (unsigned)atoi(colon + 1), NULL, 0) ==
+	dbp_monitor_target(srv, host, sizeof(host), &port, &sock);
+	if (mysql_real_connect(*slot, sock != NULL ? NULL : host,
+	    c->monitor_user, c->monitor_password, NULL, port, sock, 0) ==
 	    NULL) {
 		snprintf(ck->why, sizeof(ck->why), "%s", mysql_error(*slot));
 		mysql_close(*slot);

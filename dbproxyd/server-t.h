@@ -29,7 +29,7 @@ enum dbp_state {
 
 struct dbp_server {
 	char			 name[64];	/* "primary", "replica1" */
-	char			 addr_text[64];
+	char			 addr_text[NET_ADDR_STRLEN];
 	struct net_addr		 addr;
 	enum dbp_role		 role;
 	int			 index;		/* in conf->servers */

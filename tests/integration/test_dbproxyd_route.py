@@ -47,8 +47,8 @@ dbproxyd:
   pool_min: 1
   max_packet: {max_packet}
   login_timeout: 1s
-  primary: "127.0.0.1:{p0}"
-  replicas: ["127.0.0.1:{p1}", "127.0.0.1:{p2}"]
+  primary: "{a0}"
+  replicas: ["{a1}", "{a2}"]
 {extra}"""
 
 
@@ -233,8 +233,8 @@ class DbproxydCase(triadtest.TestCase):
                 port=self.port, status=self.status, sock=self.sock,
                 workers=self.WORKERS, hash=native_hash("apppw"),
                 hash2=native_hash("triadpw"), ryw=self.RYW,
-                p0=s[0].port, p1=s[1].port, p2=s[2].port,
-                max_packet=self.MAX_PACKET, extra=self.extra()))
+                a0=self.address(s[0]), a1=self.address(s[1]),
+                a2=self.address(s[2]), max_packet=self.MAX_PACKET, extra=self.extra()))
         self.d = triadtest.Daemon(
             [DBPROXYD, "-f", "-v", "-c", self.conf, "--host", "h1"],
             health_url="http://127.0.0.1:%d/health" % self.status).start()
@@ -243,6 +243,11 @@ class DbproxydCase(triadtest.TestCase):
     def extra(self):
         """More keys of dbproxyd's section (a subclass's)."""
         return self.EXTRA
+
+    def address(self, server):
+        """How dbproxyd reaches a MariaDB server (a subclass may say
+        unix:/path)."""
+        return "127.0.0.1:%d" % server.port
 
     def tearDown(self):
         rc = self.d.stop()
