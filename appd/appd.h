@@ -17,6 +17,7 @@
 #include "lifecycle.h"
 #include "listeners.h"
 #include "alog.h"
+#include "scoreboard.h"
 
 struct topology;
 struct topo_instance;
@@ -35,6 +36,8 @@ enum appd_pm {
 	APPD_PM_DYNAMIC,	/* between min_spare and max_spare idle */
 	APPD_PM_ONDEMAND,	/* on demand, idle ones end after idle_timeout */
 };
+
+#define APPD_MAX_LISTEN	8	/* addresses of an app's own listen */
 
 /* rlimits of an app's workers (0: unchanged). */
 struct appd_rlimits {
@@ -59,6 +62,7 @@ struct appd_app {
 	char			*name;
 	int			 kind;		/* enum appd_kind */
 	struct cfg_strlist	 routes;	/* path prefixes */
+	struct cfg_strlist	 listen;	/* module: its own listeners */
 	char			*module;	/* module: the .so */
 	struct cfg_strlist	 command;	/* fastcgi: argv of a worker */
 	char			*address;	/* fastcgi: external address */
@@ -87,6 +91,9 @@ struct appd_app {
 	char			*module_path;	/* absolute */
 	char			*root_path;	/* absolute */
 	struct net_addr		 fcgi_addr;	/* external; len 0: spawned */
+	struct net_addr		 laddrs[APPD_MAX_LISTEN];	/* listen */
+	size_t			 nladdrs;	/* 0: served by the master */
+	int			 lfds[APPD_MAX_LISTEN];	/* bound at prepare */
 };
 
 struct appd_conf {
@@ -117,6 +124,7 @@ struct appd_conf {
 
 struct appd_cgi;
 struct appd_pool;
+struct direct_pool;
 struct appd_req;
 struct appd_worker;
 struct bufferevent;
@@ -158,6 +166,9 @@ struct appd_proc {
 	unsigned		 reap_tries;
 	int			 timed_out;	/* killed for request_timeout */
 	int			 recycled;
+	int			 slot;		/* direct: scoreboard; -1 */
+	uint64_t		 seen_requests;	/* direct: summed so far */
+	uint64_t		 seen_hist[SB_BUCKETS];
 	char			 last[160];	/* method and path, for logs */
 };
 
@@ -179,6 +190,7 @@ struct appd_pool {
 	int			 retired;
 	int			 holding;	/* pool_retire is walking it */
 	struct appd_app_metrics	*m;
+	struct direct_pool	*dp;		/* own listen, first thread */
 };
 
 /* A worker thread of the master. */

@@ -13,6 +13,7 @@
 #include "addr.h"
 #include "alog.h"
 #include "conf.h"
+#include "direct_pool.h"
 #include "config.h"
 #include "http1.h"
 #include "log.h"
@@ -56,6 +57,12 @@ static const struct cfg_key appd_app_keys[] = {
 	{ .name = "routes", .type = CFG_STRINGS, .flags = CFG_F_REQUIRED |
 	  CFG_F_NONEMPTY | CFG_F_SCALAR_OK, .max = 64, .off = A(routes),
 	  .help = "Path prefixes this app answers (longest prefix wins)." },
+	{ .name = "listen", .type = CFG_STRINGS, .flags = CFG_F_SCALAR_OK,
+	  .max = APPD_MAX_LISTEN, .off = A(listen),
+	  .help = "module: addresses (host:port, a bare port on this host, "
+	  "unix:/path) where the app's workers serve HTTP themselves, "
+	  "without the master (php-fpm's listen per pool). The accept "
+	  "backlog is `queue`." },
 	{ .name = "module", .type = CFG_STRING, .off = A(module),
 	  .help = "module: the shared object (relative: to the topology "
 	  "file's folder)." },
@@ -282,6 +289,80 @@ appd_conf_check_routes(struct appd_conf *c, size_t i, const char *file,
 	}
 }
 
+/* 1 when a and b cannot both be bound: a Unix path, or a TCP port. */
+static int
+appd_conf_clash(const struct net_addr *a, const struct net_addr *b)
+{
+	if (a->ss.ss_family == AF_UNIX || b->ss.ss_family == AF_UNIX)
+		return addr_equal(a, b);
+	return addr_port(a) == addr_port(b);
+}
+
+/* An app's own listen: module apps only, addresses parsed, none twice. */
+static void
+appd_conf_check_listen(struct appd_conf *c, size_t i, const char *file,
+    const char *host, char **out)
+{
+	struct appd_app *v = c->apps.v, *a = &v[i];
+	char *err = NULL, buf[NET_ADDR_STRLEN];
+	size_t j, k, m;
+
+	a->nladdrs = 0;
+	for (k = 0; k < APPD_MAX_LISTEN; k++)
+		a->lfds[k] = -1;
+	if (a->listen.n > 0 && a->kind != APPD_MODULE) {
+		appd_conf_err(out, file, a, "listen: only a module app serves "
+		    "its own listeners (a %s app goes through appd's listen)",
+		    appd_kind_names[a->kind]);
+		return;
+	}
+	for (k = 0; k < a->listen.n && k < APPD_MAX_LISTEN; k++) {
+		if (addr_parse(a->listen.v[k], host, &a->laddrs[k], &err) ==
+		    -1) {
+			appd_conf_err(out, file, a, "listen: %s", err);
+			free(err);
+			err = NULL;
+			continue;
+		}
+		for (j = 0; j <= i; j++)
+			for (m = 0; m < (j < i ? v[j].nladdrs : a->nladdrs); m++)
+				if (appd_conf_clash(&v[j].laddrs[m],
+				    &a->laddrs[k]))
+					appd_conf_err(out, file, a, "listen: %s "
+					    "is also app %s's", addr_format(
+					    &a->laddrs[k], buf, sizeof(buf)),
+					    v[j].name);
+		a->nladdrs++;
+	}
+}
+
+/* No app listens where appd itself (or its status port) does. */
+static int
+appd_conf_check_self(struct appd_conf *c, const char *file, char **out)
+{
+	const struct topo_instance *s = c->self;
+	struct appd_app *v = c->apps.v;
+	char buf[NET_ADDR_STRLEN];
+	size_t i, k, m;
+
+	for (i = 0; i < c->apps.n; i++)
+		for (k = 0; k < v[i].nladdrs; k++) {
+			for (m = 0; m < s->nlisten; m++)
+				if (appd_conf_clash(&s->listen[m],
+				    &v[i].laddrs[k]))
+					appd_conf_err(out, file, &v[i], "listen: "
+					    "%s is appd's own listen address",
+					    addr_format(&v[i].laddrs[k], buf,
+					    sizeof(buf)));
+			if (s->status.len > 0 && appd_conf_clash(&s->status,
+			    &v[i].laddrs[k]))
+				appd_conf_err(out, file, &v[i], "listen: %s "
+				    "is appd's status address", addr_format(
+				    &v[i].laddrs[k], buf, sizeof(buf)));
+		}
+	return *out == NULL ? 0 : -1;
+}
+
 /* database.address: "dbproxyd" is this host's dbproxyd instance. */
 static void
 appd_conf_check_db(struct appd_conf *c, const struct topology *t,
@@ -318,6 +399,8 @@ appd_conf_check(struct appd_conf *c, const struct topology *t,
     const char *file, const char *self_host, char **cause)
 {
 	struct appd_app *v = c->apps.v, *a;
+	const struct topo_host *h = t != NULL && self_host != NULL ?
+	    topo_host(t, self_host) : NULL;
 	char *out = NULL;
 	size_t i, j;
 
@@ -329,6 +412,8 @@ appd_conf_check(struct appd_conf *c, const struct topology *t,
 				appd_conf_err(&out, file, a, "name used twice");
 		appd_conf_check_kind(a, file, &out);
 		appd_conf_check_routes(c, i, file, &out);
+		appd_conf_check_listen(c, i, file, h != NULL ? h->address :
+		    "127.0.0.1", &out);
 		if (a->pm == APPD_PM_DYNAMIC && (a->min_spare > a->max_spare ||
 		    a->max_spare > a->max_children))
 			appd_conf_err(&out, file, a, "dynamic needs min_spare "
@@ -346,7 +431,7 @@ appd_conf_app(const struct appd_conf *c, const char *path, size_t len)
 	size_t i, k, n, bestlen = 0;
 
 	for (i = 0; i < c->apps.n; i++)
-		for (k = 0; k < v[i].routes.n; k++) {
+		for (k = 0; k < v[i].routes.n && v[i].nladdrs == 0; k++) {
 			n = strlen(v[i].routes.v[k]);
 			if (n <= len && n > bestlen &&
 			    memcmp(v[i].routes.v[k], path, n) == 0) {
@@ -389,6 +474,7 @@ appd_conf_load(const struct lc_opts *opts, struct lc_settings *s,
 	}
 	c->conf_path = xstrdup(opts->conf_path);
 	if (appd_conf_check(c, c->topo, opts->conf_path, c->self->host,
+	    errors) == -1 || appd_conf_check_self(c, opts->conf_path,
 	    errors) == -1 || lc_conf_alog(opts->conf_path,
 	    c->self->access_log, &c->access, errors) == -1) {
 		appd_conf_free(c);
@@ -411,6 +497,7 @@ appd_conf_free(void *arg)
 	for (i = 0; i < c->apps.n; i++) {
 		free(v[i].module_path);
 		free(v[i].root_path);
+		direct_unbind(&v[i]);
 	}
 	listeners_close(&c->lsn);
 	alog_close(c->access);

@@ -30,7 +30,10 @@ void	 appd_conf_free(void *conf);
  */
 int	 appd_conf_check(struct appd_conf *, const struct topology *,
 	    const char *conf_path, const char *self_host, char **cause);
-/* appd_conf_app: the app whose route is the longest prefix of path. */
+/*
+ * appd_conf_app: the app whose route is the longest prefix of path, among
+ * those the master serves (an app with its own listen is not one).
+ */
 const struct appd_app *appd_conf_app(const struct appd_conf *,
 	    const char *path, size_t len);
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "appd.h"
+#include "cidr.h"
+#include "direct.h"
 #include "log.h"
 #include "launch.h"
 #include "topology-t.h"
@@ -97,6 +99,61 @@ launch_env_app(const struct appd_conf *c, const struct appd_app *a,
 		launch_env(env, n, "%s", a->env.v[i]);
 }
 
+/* "a,b" of n numbers, or of n descriptors. */
+static void
+launch_fdlist(char *buf, size_t size, const int *v, size_t n)
+{
+	size_t i, o = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%d", i ? "," : "",
+		    v[i]);
+}
+
+/*
+ * A direct worker's settings (direct.h): its descriptors (also put in
+ * keep; their count returned), the HTTP limits, routes and trusted
+ * proxies.
+ */
+static size_t
+launch_env_direct(const struct appd_conf *c, const struct appd_app *a,
+    const struct launch_direct *d, int *keep, char **env, size_t *n)
+{
+	char buf[4096], cidr[CIDR_STRLEN];
+	size_t i, o = 0, nk = 0;
+
+	for (i = 0; i < a->nladdrs; i++)
+		keep[nk++] = a->lfds[i];
+	launch_fdlist(buf, sizeof(buf), keep, nk);
+	launch_env(env, n, "%s=%s", DIRECT_ENV_FDS, buf);
+	keep[nk++] = d->sb_fd;
+	launch_env(env, n, "%s=%d,%zu,%zu", DIRECT_ENV_SB, d->sb_fd,
+	    d->nslots, d->slot);
+	if (d->alog_fd >= 0) {
+		keep[nk++] = d->alog_fd;
+		launch_env(env, n, "%s=%d", DIRECT_ENV_ALOG, d->alog_fd);
+	}
+	launch_env(env, n, "%s=%llu,%lld,%lld,%lld,%lld,%lld", DIRECT_ENV_HTTP,
+	    (unsigned long long)c->max_header_size, (long long)c->max_headers,
+	    (long long)c->keepalive_timeout_ms,
+	    (long long)c->header_timeout_ms, (long long)c->send_timeout_ms,
+	    (long long)c->max_connections);
+	launch_env(env, n, "%s=%lld", DIRECT_ENV_MAXREQ,
+	    (long long)a->max_requests);
+	buf[0] = '\0';
+	for (i = 0; i < a->routes.n && o < sizeof(buf); i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s\n",
+		    a->routes.v[i]);
+	launch_env(env, n, "%s=%s", DIRECT_ENV_ROUTES, buf);
+	buf[0] = '\0';
+	for (i = 0, o = 0; i < c->trusted_proxies.n && o < sizeof(buf); i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s ",
+		    cidr_format(&c->trusted_proxies.v[i], cidr, sizeof(cidr)));
+	launch_env(env, n, "%s=%s", DIRECT_ENV_TRUSTED, buf);
+	return nk;
+}
+
 /* appd's own environment, without what the worker must not inherit. */
 static void
 launch_env_inherit(char **env, size_t *n)
@@ -110,10 +167,12 @@ launch_env_inherit(char **env, size_t *n)
 			env[(*n)++] = xstrdup(*e);
 }
 
-/* posix_spawn of /proc/self/exe in worker mode with fds and env. */
+/* posix_spawn of /proc/self/exe in worker mode with fds and env; keep
+   (nkeep) are descriptors passed on at the same numbers (a dup2 onto
+   itself clears close-on-exec). */
 static pid_t
-launch_exec(char **argv, char **env, const int fds[3], int pgroup,
-    char **cause)
+launch_exec(char **argv, char **env, const int fds[3], const int *keep,
+    size_t nkeep, int pgroup, char **cause)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -133,6 +192,8 @@ launch_exec(char **argv, char **env, const int fds[3], int pgroup,
 	for (i = 0; i < 3; i++)
 		if (fds[i] != -1)
 			posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+	for (i = 0; i < (int)nkeep; i++)
+		posix_spawn_file_actions_adddup2(&fa, keep[i], keep[i]);
 	rc = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
@@ -145,11 +206,11 @@ launch_exec(char **argv, char **env, const int fds[3], int pgroup,
 
 pid_t
 launch_worker(const struct appd_conf *c, const struct appd_app *a, int sock,
-    char **cause)
+    const struct launch_direct *d, char **cause)
 {
 	char *argv[72], *env[LAUNCH_MAX_ENV];
-	int fds[3] = { sock, -1, -1 };
-	size_t i, n = 0, k = 0;
+	int fds[3] = { sock, -1, -1 }, keep[APPD_MAX_LISTEN + 2];
+	size_t i, n = 0, k = 0, nkeep;
 	pid_t pid;
 
 	argv[k++] = (char *)"appd";
@@ -161,9 +222,10 @@ launch_worker(const struct appd_conf *c, const struct appd_app *a, int sock,
 	}
 	argv[k] = NULL;
 	launch_env_app(c, a, env, &n);
+	nkeep = d != NULL ? launch_env_direct(c, a, d, keep, env, &n) : 0;
 	launch_env_inherit(env, &n);
 	env[n] = NULL;
-	pid = launch_exec(argv, env, fds, 0, cause);
+	pid = launch_exec(argv, env, fds, keep, nkeep, 0, cause);
 	for (i = 0; i < n; i++)
 		free(env[i]);
 	return pid;
@@ -190,7 +252,7 @@ launch_cgi(const struct appd_conf *c, const struct appd_app *a,
 	for (i = 0; cgi_env[i] != NULL && n + 1 < LAUNCH_MAX_ENV; i++)
 		env[n++] = xstrdup(cgi_env[i]);
 	env[n] = NULL;
-	pid = launch_exec(argv, env, fds, 1, cause);
+	pid = launch_exec(argv, env, fds, NULL, 0, 1, cause);
 	for (i = 0; i < n; i++)
 		free(env[i]);
 	return pid;

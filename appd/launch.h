@@ -10,14 +10,27 @@ struct appd_app;
 struct appd_conf;
 
 /*
+ * What a module worker serving the app's own listeners (direct.h) gets
+ * besides its control socket: the app's listening sockets (from the
+ * app's lfds), its scoreboard slot, the access log. NULL: a worker the
+ * master hands requests to.
+ */
+struct launch_direct {
+	int	sb_fd;		/* the scoreboard memfd */
+	size_t	nslots, slot;
+	int	alog_fd;	/* -1: no access log */
+};
+
+/*
  * launch_worker: starts one worker of app: /proc/self/exe in worker mode
  * (posix_spawn, which is safe in a threaded process, unlike fork), with
  * sock as its fd 0 and the app's settings in its environment; for a
  * fastcgi app it then execs the app's command. Signals are reset to their
- * defaults and unblocked in the child. Returns the pid, or -1 with *cause.
+ * defaults and unblocked in the child. d (may be NULL): a direct worker's
+ * descriptors, kept at their numbers. Returns the pid, or -1 with *cause.
  */
 pid_t	launch_worker(const struct appd_conf *, const struct appd_app *,
-	    int sock, char **cause);
+	    int sock, const struct launch_direct *, char **cause);
 
 /*
  * launch_socket: the master's end and the worker's fd 0 for a new worker:

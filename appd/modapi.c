@@ -305,9 +305,8 @@ triad_resp_printf(struct triad_req *r, const char *fmt, ...)
 	return rc;
 }
 
-/* The CGI head: Status, the module's fields, Content-Length if known. */
-static void
-modapi_head(struct triad_req *r, struct fcgi_buf *h, int with_length)
+void
+modapi_cgi_head(struct triad_req *r, struct fcgi_buf *h, int with_length)
 {
 	char line[64];
 	int n;
@@ -347,8 +346,11 @@ modapi_send(struct triad_req *r, int with_length, int end)
 {
 	struct fcgi_buf h = { 0 };
 
+	if (r->send != NULL)
+		return r->send(r, with_length, end);
+
 	if (!r->head_sent) {
-		modapi_head(r, &h, with_length);
+		modapi_cgi_head(r, &h, with_length);
 		fcgi_put_stream(&r->wout, FCGI_STDOUT, r->id, h.p, h.len);
 		fcgi_buf_free(&h);
 		r->head_sent = 1;

@@ -32,6 +32,12 @@ struct triad_req {
 	uint64_t		 max_response;
 	int			 head_sent;	/* streaming started */
 	int			 dead;		/* the master is gone */
+	/* Where the answer goes: NULL, FastCGI records to fd (the master);
+	   else this function (a worker's own listener, direct.c), which
+	   gets the head and body of r and sets head_sent. */
+	int			(*send)(struct triad_req *, int with_length,
+				    int end);
+	void			*sink;		/* send's */
 };
 
 /*
@@ -49,6 +55,13 @@ void	modapi_req_free(struct triad_req *);
  * streaming already began). Returns 0, or -1 when the master is gone.
  */
 int	modapi_req_end(struct triad_req *, int failed);
+/*
+ * modapi_cgi_head: the CGI head of r's answer into h: Status, the
+ * module's fields, Content-Length of the buffered body when with_length,
+ * the empty line.
+ */
+void	modapi_cgi_head(struct triad_req *, struct fcgi_buf *h,
+	    int with_length);
 /* modapi_flush: writes the records in wout. 0, or -1 (master gone). */
 int	modapi_flush(struct triad_req *);
 /* modapi_write_all: write(2) until done; -1 on an error (EPIPE). */

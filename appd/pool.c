@@ -24,6 +24,7 @@
 #include "appd.h"
 #include "cgi.h"
 #include "conf.h"
+#include "direct_pool.h"
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
@@ -109,6 +110,12 @@ pool_set_state(struct appd_proc *p, enum appd_proc_state to)
 	p->state = to;
 }
 
+void
+pool_proc_state(struct appd_proc *p, enum appd_proc_state to)
+{
+	pool_set_state(p, to);
+}
+
 /* Starts one worker (or external connection); 0 or -1 (logged). */
 static int
 pool_spawn(struct appd_pool *pool)
@@ -119,7 +126,9 @@ pool_spawn(struct appd_pool *pool)
 	int m, child;
 	pid_t pid;
 
-	if (a->kind == APPD_FASTCGI && a->fcgi_addr.len > 0)
+	if (pool->dp != NULL)
+		p = direct_spawn(pool);
+	else if (a->kind == APPD_FASTCGI && a->fcgi_addr.len > 0)
 		p = proc_connect(pool, &a->fcgi_addr);
 	else {
 		if (launch_socket(a, &m, &child, &cause) == -1) {
@@ -127,7 +136,7 @@ pool_spawn(struct appd_pool *pool)
 			free(cause);
 			return -1;
 		}
-		pid = launch_worker(pool->gen->conf, a, child, &cause);
+		pid = launch_worker(pool->gen->conf, a, child, NULL, &cause);
 		close(child);
 		if (pid == -1) {
 			log_warnx("app %s: %s", a->name, cause);
@@ -177,6 +186,20 @@ pool_target(const struct appd_pool *pool)
 	if (a->kind == APPD_FASTCGI && a->fcgi_addr.len > 0)
 		want = pool->nbusy + pool->qlen;
 	return MINIMUM(want, pool->max);
+}
+
+void
+pool_grow(struct appd_pool *pool)
+{
+	if (!pool->retired && !pool->backoff && pool->nlive < pool->max &&
+	    pool_spawn(pool) == -1)
+		pool->crashes_in_row++;
+}
+
+void
+pool_grow_to_target(struct appd_pool *pool)
+{
+	pool_fill(pool);
 }
 
 /* Respawn after the back-off. */
@@ -409,6 +432,7 @@ pool_free(struct appd_pool *pool)
 		event_free(pool->respawn);
 	if (pool->maint != NULL)
 		event_free(pool->maint);
+	direct_pool_free(pool);
 	free(pool->m);
 	lc_gen_unref(pool->gen);
 	free(pool);
@@ -428,6 +452,7 @@ pool_forget(struct appd_proc *p)
 		p->next->prev = p->prev;
 	pool->nprocs--;
 	metric_add(pool->m->running, -1);
+	direct_proc_forget(p);
 	proc_free(p);
 	if (pool->retired && pool->nprocs == 0 && pool->nbusy == 0 &&
 	    !pool->holding)
@@ -516,7 +541,7 @@ pool_proc_closed(struct appd_proc *p)
 	struct appd_pool *pool = p->pool;
 
 	/* Was it running a request? idle_since_ms 0 marks that for the log. */
-	if (p->state == APPD_PROC_BUSY)
+	if (p->slot >= 0 ? direct_proc_closed(p) : p->state == APPD_PROC_BUSY)
 		p->idle_since_ms = 0;
 	else
 		p->idle_since_ms = 1;
@@ -539,12 +564,26 @@ pool_kill_cb(evutil_socket_t fd, short ev, void *arg)
 		kill(p->pid, SIGKILL);
 }
 
+/* SIGKILL in ms unless p is reaped before. */
+static void
+pool_kill_later(struct appd_proc *p, int64_t ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct event_base *base = p->pool->w->lc->base;
+
+	if (p->timer != NULL)
+		evtimer_del(p->timer);
+	if (p->timer == NULL)
+		p->timer = evtimer_new(base, pool_kill_cb, p);
+	else
+		evtimer_assign(p->timer, base, pool_kill_cb, p);
+	evtimer_add(p->timer, &tv);
+}
+
 void
 pool_proc_stop(struct appd_proc *p, int sig)
 {
 	struct appd_pool *pool = p->pool;
-	struct timeval tv = { pool->app->kill_grace_ms / 1000,
-	    (pool->app->kill_grace_ms % 1000) * 1000 };
 
 	if (p->state == APPD_PROC_DEAD || p->state == APPD_PROC_STOPPING)
 		return;
@@ -555,16 +594,19 @@ pool_proc_stop(struct appd_proc *p, int sig)
 		pool_proc_closed(p);
 		return;
 	}
+	if (p->slot >= 0 && !p->timed_out) {
+		/* Its own listener: it drains (its connections are told
+		   to close), then ends; its socket's close is the news. */
+		direct_proc_stop(p);
+		pool_kill_later(p, direct_drain_ms(pool));
+		if (!pool->retired)
+			pool_fill(pool);
+		return;
+	}
 	if (sig == SIGTERM && !p->timed_out)
 		proc_close(p);	/* a module host ends at EOF */
 	kill(p->pid, sig);
-	if (p->timer != NULL)
-		evtimer_del(p->timer);
-	if (p->timer == NULL)
-		p->timer = evtimer_new(pool->w->lc->base, pool_kill_cb, p);
-	else
-		evtimer_assign(p->timer, pool->w->lc->base, pool_kill_cb, p);
-	evtimer_add(p->timer, &tv);
+	pool_kill_later(p, pool->app->kill_grace_ms);
 	if (p->bev == NULL)
 		pool_proc_closed(p);
 	else if (!pool->retired) {
@@ -635,9 +677,14 @@ pool_new(struct appd_worker *w, struct lc_gen *gen, const struct appd_app *a)
 	pool->w = w;
 	pool->gen = lc_gen_ref(gen);
 	pool->app = a;
-	/* max_children is the app's: each thread runs its share. */
+	/* max_children is the app's: each thread runs its share; an app
+	   with its own listen has its whole pool on the first thread. */
 	pool->max = ((size_t)a->max_children + n - 1) / (n ? n : 1);
+	if (a->nladdrs > 0)
+		pool->max = w->lc->id == 1 ? (size_t)a->max_children : 0;
 	pool->m = pool_metrics(a->name);
+	if (pool->max > 0 && a->nladdrs > 0 && direct_pool_init(pool) == -1)
+		pool->max = 0;
 	pool->respawn = evtimer_new(w->lc->base, pool_respawn_cb, pool);
 	if (a->pm != APPD_PM_STATIC) {
 		pool->maint = event_new(w->lc->base, -1, EV_PERSIST,
@@ -679,7 +726,9 @@ pool_retire(struct appd_pool *pool, struct appd_pool *next)
 	pool->holding = 1;
 	for (p = pool->procs; p != NULL; p = pn) {
 		pn = p->next;
-		if (p->state == APPD_PROC_IDLE)
+		/* Direct workers drain, whatever they run. */
+		if (p->state == APPD_PROC_IDLE || (p->slot >= 0 &&
+		    p->state == APPD_PROC_BUSY))
 			pool_proc_stop(p, SIGTERM);
 	}
 	pool->holding = 0;

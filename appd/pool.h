@@ -46,6 +46,13 @@ void	pool_unqueue(struct appd_pool *, struct appd_req *);
 /* cgi.c: a script of pool ended (its slot is free). */
 void	pool_cgi_done(struct appd_pool *);
 
+/* pool_proc_state: p moves to state to (idle and busy counted). */
+void	pool_proc_state(struct appd_proc *, enum appd_proc_state to);
+/* pool_grow: one more worker, within max_children (ondemand). */
+void	pool_grow(struct appd_pool *);
+/* pool_grow_to_target: as many workers as the pool mode wants now. */
+void	pool_grow_to_target(struct appd_pool *);
+
 /* What proc.c tells its pool. */
 void	pool_proc_idle(struct appd_proc *);	/* a request ended */
 void	pool_proc_closed(struct appd_proc *);	/* its socket closed */

@@ -28,6 +28,7 @@
 #include "http1.h"
 #include "log.h"
 #include "metrics.h"
+#include "params.h"
 #include "pool.h"
 #include "proc.h"
 #include "request.h"
@@ -51,6 +52,7 @@ proc_alloc(struct appd_pool *pool, pid_t pid, struct bufferevent *bev)
 	p->pid = pid;
 	p->bev = bev;
 	p->state = APPD_PROC_IDLE;
+	p->slot = -1;
 	p->idle_since_ms = util_now_ms();
 	bufferevent_setcb(bev, proc_read_cb, NULL, proc_event_cb, p);
 	bufferevent_enable(bev, EV_READ);
@@ -89,6 +91,13 @@ proc_connect(struct appd_pool *pool, const struct net_addr *a)
 }
 
 void
+proc_set_reader(struct appd_proc *p, void (*readcb)(struct bufferevent *,
+    void *))
+{
+	bufferevent_setcb(p->bev, readcb, NULL, proc_event_cb, p);
+}
+
+void
 proc_reading(struct appd_proc *p, int on)
 {
 	if (p->bev == NULL)
@@ -121,177 +130,15 @@ proc_free(struct appd_proc *p)
 	free(p);
 }
 
-/* One name-value pair from C strings or spans. */
-static void
-proc_nv(struct fcgi_buf *b, const char *n, const char *v, size_t vlen)
-{
-	fcgi_put_nv(b, n, strlen(n), v, vlen);
-}
-
-static void
-proc_nvs(struct fcgi_buf *b, const char *n, const char *v)
-{
-	if (v != NULL)
-		proc_nv(b, n, v, strlen(v));
-}
-
-/* The peer's address without its port ("127.0.0.1", "::1"). */
-static void
-proc_peer_addr(const struct net_addr *a, char *buf, size_t size)
-{
-	const void *src = NULL;
-
-	if (a->ss.ss_family == AF_INET)
-		src = &((const struct sockaddr_in *)&a->ss)->sin_addr;
-	else if (a->ss.ss_family == AF_INET6)
-		src = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
-	if (src == NULL || inet_ntop(a->ss.ss_family, src, buf,
-	    (socklen_t)size) == NULL)
-		util_strlcpy(buf, "127.0.0.1", size);	/* a unix: peer */
-}
-
-/* The client's address: the last X-Forwarded-For hop from a trusted webd. */
-static void
-proc_params_remote(const struct appd_req *q, const struct appd_conf *c,
-    struct fcgi_buf *b)
-{
-	const struct http1_msg *m = &q->msg;
-	char addr[64], port[8];
-	const char *xff, *proto, *last;
-	size_t len = 0, plen = 0;
-
-	proc_peer_addr(&q->c->peer, addr, sizeof(addr));
-	snprintf(port, sizeof(port), "%u", addr_port(&q->c->peer));
-	proto = q->c->tls ? "https" : NULL;
-	/* A Unix-socket peer is local: webd on this host. */
-	if (q->c->peer.ss.ss_family == AF_UNIX ||
-	    cidr_list_match(&c->trusted_proxies, (const struct sockaddr *)
-	    &q->c->peer.ss)) {
-		if ((xff = http1_header_get(m, "X-Forwarded-For", &len)) !=
-		    NULL) {
-			last = xff + len;
-			while (last > xff && last[-1] != ',')
-				last--;
-			while (last < xff + len && *last == ' ')
-				last++;
-			if ((size_t)(xff + len - last) < sizeof(addr)) {
-				memcpy(addr, last, (size_t)(xff + len - last));
-				addr[xff + len - last] = '\0';
-			}
-		}
-		if ((xff = http1_header_get(m, "X-Forwarded-Proto", &plen)) !=
-		    NULL && plen == 5 && memcmp(xff, "https", 5) == 0)
-			proto = "https";
-	}
-	proc_nvs(b, "REMOTE_ADDR", addr);
-	proc_nvs(b, "REMOTE_PORT", port);
-	if (proto != NULL)
-		proc_nvs(b, "HTTPS", "on");
-	proc_nvs(b, "REQUEST_SCHEME", proto ? "https" : "http");
-}
-
-/* HTTP_* for each field but hop-by-hop ones and Proxy (httpoxy). */
-static void
-proc_params_headers(const struct appd_req *q, struct fcgi_buf *b)
-{
-	static const char *const skip[] = { "Content-Type", "Content-Length",
-	    "Connection", "Keep-Alive", "Proxy", "TE", "Transfer-Encoding",
-	    "Upgrade", "Trailer", NULL };
-	const struct http1_msg *m = &q->msg;
-	const char *n, *v;
-	char key[300];
-	size_t i, k, nl;
-
-	for (i = 0; i < m->nheaders; i++) {
-		n = http1_span_ptr(m, m->headers[i].name);
-		nl = m->headers[i].name.len;
-		for (k = 0; skip[k] != NULL; k++)
-			if (strlen(skip[k]) == nl &&
-			    util_strncasecmp(n, skip[k], nl) == 0)
-				break;
-		if (skip[k] != NULL || nl + 6 > sizeof(key))
-			continue;
-		memcpy(key, "HTTP_", 5);
-		for (k = 0; k < nl; k++)
-			key[5 + k] = n[k] == '-' ? '_' : (n[k] >= 'a' &&
-			    n[k] <= 'z' ? (char)(n[k] - 32) : n[k]);
-		v = http1_span_ptr(m, m->headers[i].value);
-		fcgi_put_nv(b, key, 5 + nl, v, m->headers[i].value.len);
-	}
-}
-
-/* SCRIPT_NAME, SCRIPT_FILENAME and PATH_INFO for fastcgi and cgi. */
-static void
-proc_params_script(const struct appd_req *q, const char *path, size_t plen,
-    struct fcgi_buf *b)
-{
-	const struct appd_app *a = q->app;
-	const char *end;
-	char *s;
-
-	if (a->root_path == NULL)
-		return;
-	proc_nvs(b, "DOCUMENT_ROOT", a->root_path);
-	if (a->script != NULL) {
-		xasprintf(&s, "%s/%s", a->root_path, a->script);
-		proc_nvs(b, "SCRIPT_FILENAME", s);
-		free(s);
-		xasprintf(&s, "/%s", a->script);
-		proc_nvs(b, "SCRIPT_NAME", s);
-		free(s);
-		proc_nv(b, "PATH_INFO", path, plen);
-		return;
-	}
-	/* The script is the path up to the end of its first segment with
-	   a dot ("/php/x.php/more": /php/x.php, PATH_INFO /more). */
-	end = path;
-	while (end < path + plen) {
-		const char *seg = end + 1, *next = memchr(seg, '/',
-		    (size_t)(path + plen - seg));
-
-		if (next == NULL)
-			next = path + plen;
-		end = next;
-		if (memchr(seg, '.', (size_t)(next - seg)) != NULL)
-			break;
-	}
-	proc_nv(b, "SCRIPT_NAME", path, (size_t)(end - path));
-	proc_nv(b, "PATH_INFO", end, (size_t)(path + plen - end));
-	xasprintf(&s, "%s%.*s", a->root_path, (int)(end - path), path);
-	proc_nvs(b, "SCRIPT_FILENAME", s);
-	free(s);
-}
-
 void
 proc_params(const struct appd_req *q, struct fcgi_buf *b)
 {
-	const struct http1_msg *m = &q->msg;
 	const struct appd_conf *c = q->c->conf;
-	const char *t = http1_span_ptr(m, m->target), *qs, *v;
-	size_t tl = m->target.len, pl, vl;
-	char num[32];
+	struct params_in in = { &q->msg, evbuffer_get_length(q->body),
+	    &q->c->peer, q->c->tls, &c->trusted_proxies, q->app->root_path,
+	    q->app->script };
 
-	qs = memchr(t, '?', tl);
-	pl = qs ? (size_t)(qs - t) : tl;
-	proc_nvs(b, "GATEWAY_INTERFACE", "CGI/1.1");
-	proc_nvs(b, "SERVER_SOFTWARE", "triad-appd");
-	proc_nvs(b, "SERVER_PROTOCOL", m->version_minor == 0 ? "HTTP/1.0" :
-	    "HTTP/1.1");
-	proc_nv(b, "REQUEST_METHOD", http1_span_ptr(m, m->method_text),
-	    m->method_text.len);
-	proc_nv(b, "REQUEST_URI", t, tl);
-	proc_nv(b, "DOCUMENT_URI", t, pl);
-	proc_nv(b, "QUERY_STRING", qs ? qs + 1 : "", qs ? tl - pl - 1 : 0);
-	if ((v = http1_header_get(m, "Host", &vl)) != NULL)
-		proc_nv(b, "SERVER_NAME", v, vl);
-	if ((v = http1_header_get(m, "Content-Type", &vl)) != NULL)
-		proc_nv(b, "CONTENT_TYPE", v, vl);
-	snprintf(num, sizeof(num), "%zu", evbuffer_get_length(q->body));
-	proc_nvs(b, "CONTENT_LENGTH", num);
-	proc_nvs(b, "REDIRECT_STATUS", "200");	/* php-cgi's force-redirect */
-	proc_params_remote(q, c, b);
-	proc_params_script(q, t, pl, b);
-	proc_params_headers(q, b);
+	params_build(&in, b);
 }
 
 /* request_timeout: 504 (or a close), SIGTERM, then SIGKILL. */

@@ -15,6 +15,14 @@ struct appd_req;
 /* proc_new: a process (pid, master end fd) or an external connection. */
 struct appd_proc *proc_new(struct appd_pool *, pid_t pid, int fd);
 struct appd_proc *proc_connect(struct appd_pool *, const struct net_addr *);
+/*
+ * proc_set_reader: p's socket is not FastCGI (a direct worker's control
+ * socket, direct_pool.c): readcb gets its bytes; a close is still a
+ * death (pool_proc_closed).
+ */
+struct bufferevent;
+void	proc_set_reader(struct appd_proc *, void (*readcb)(
+	    struct bufferevent *, void *));
 /* proc_run: sends q to p (idle) and waits for the answer. */
 void	proc_run(struct appd_proc *, struct appd_req *);
 /* proc_detach: q's client left: p finishes the request and drops it. */

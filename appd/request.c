@@ -22,10 +22,10 @@
 #include "pool.h"
 #include "proc.h"
 #include "request.h"
+#include "respond.h"
 #include "sio.h"
 #include "util.h"
 
-#define REQ_HEAD_MAX	(CGIHEAD_MAX + 1024)
 #define REQ_OUT_HIGH	(256 * 1024)
 
 static void	appd_req_client_read(void *);
@@ -87,73 +87,18 @@ appd_req_fail(struct appd_req *q, int status, const char *tc)
 void
 appd_req_reject(struct appd_req *q, int64_t retry_after)
 {
-	static const char body[] = "{\"error\":\"overloaded, retry later\"}\n";
-	struct http1_out out;
-	char buf[512];
-
-	q->req.tc = "sQ";
-	hconn_head(q->c, &q->req, &out, buf, sizeof(buf), 503);
-	http1_out_add(&out, "Content-Type: application/json\r\n", 32);
-	http1_write_header_u64(&out, "Retry-After", 11, (uint64_t)retry_after);
-	http1_write_header_u64(&out, "Content-Length", 14, sizeof(body) - 1);
-	if (hconn_send_head(q->c, &out) == 0 && !q->req.head_only) {
-		evbuffer_add(hconn_output(q->c), body, sizeof(body) - 1);
-		q->req.bytes = sizeof(body) - 1;
-	}
+	respond_reject(q->c, &q->req, retry_after);
 	appd_req_finish(q);
-}
-
-/* 1 for the fields appd frames itself or that are hop-by-hop. */
-static int
-appd_req_skip_field(const struct cgihead_field *f)
-{
-	static const char *const skip[] = { "Connection", "Keep-Alive",
-	    "Transfer-Encoding", "Content-Length", "Upgrade", "Trailer",
-	    "Proxy-Connection", NULL };
-	size_t i;
-
-	for (i = 0; skip[i] != NULL; i++)
-		if (strlen(skip[i]) == f->nlen &&
-		    util_strncasecmp(f->name, skip[i], f->nlen) == 0)
-			return 1;
-	return 0;
 }
 
 int
 appd_req_head(struct appd_req *q, const struct cgihead *h,
     uint64_t body_len, int complete)
 {
-	struct hreq *r = &q->req;
-	struct http1_out out;
-	char buf[REQ_HEAD_MAX];
-	int nobody = h->status == 204 || h->status == 304 || h->status < 200;
-	size_t i;
-
-	if (h->status < 200)
-		return -1;	/* no interim answers from apps */
-	if (complete && h->has_length && h->content_length != body_len)
-		return -1;
-	if (!complete && !h->has_length && q->msg.version_minor == 0)
-		r->close = 1;	/* the end of the body is the close */
-	hconn_head(q->c, r, &out, buf, sizeof(buf), h->status);
-	for (i = 0; i < h->n; i++)
-		if (!appd_req_skip_field(&h->f[i]))
-			http1_write_header(&out, h->f[i].name, h->f[i].nlen,
-			    h->f[i].value, h->f[i].vlen);
-	if (nobody)
-		;
-	else if (complete || h->has_length)
-		http1_write_header_u64(&out, "Content-Length", 14,
-		    complete ? body_len : h->content_length);
-	else if (q->msg.version_minor == 1) {
-		http1_out_add(&out, "Transfer-Encoding: chunked\r\n", 28);
-		q->chunked = 1;
-	}
-	if (hconn_send_head(q->c, &out) == -1)
+	if (respond_head(q->c, &q->req, q->msg.version_minor, h, body_len,
+	    complete, &q->chunked) == -1)
 		return -1;
 	q->streaming = !complete;
-	if (nobody)
-		r->head_only = 1;
 	if (q->streaming)	/* the head goes out now, the body follows */
 		sio_flush(q->c->bev, q->c->tls);
 	return 0;
@@ -162,21 +107,7 @@ appd_req_head(struct appd_req *q, const struct cgihead *h,
 void
 appd_req_data(struct appd_req *q, struct evbuffer *from, size_t len)
 {
-	struct evbuffer *o = hconn_output(q->c);
-	struct http1_out out;
-
-	if (q->req.head_only) {
-		evbuffer_drain(from, len);
-		return;
-	}
-	if (q->chunked) {
-		http1_out_init_evbuffer(&out, o);
-		http1_write_chunk_header(&out, len);
-	}
-	evbuffer_remove_buffer(from, o, len);
-	if (q->chunked)
-		evbuffer_add(o, "\r\n", 2);
-	q->req.bytes += len;
+	respond_body(q->c, &q->req, q->chunked, from, NULL, len);
 	if (!q->streaming)
 		return;		/* hconn_finish writes a whole answer */
 	/* Streaming: out now; a slow client stops the app's side until the
@@ -200,8 +131,7 @@ appd_req_source(struct appd_req *q, int on)
 void
 appd_req_done(struct appd_req *q)
 {
-	if (q->chunked && !q->req.head_only)
-		evbuffer_add(hconn_output(q->c), "0\r\n\r\n", 5);
+	respond_end(q->c, &q->req, q->chunked);
 	q->req.tc = HCONN_TC_OK;
 	appd_req_finish(q);
 }
@@ -238,29 +168,12 @@ appd_req_submit(struct appd_req *q)
 static void
 appd_req_body(struct appd_req *q)
 {
-	struct evbuffer *in = hconn_input(q->c);
-	size_t len, used, dlen;
-	const char *buf, *data;
-	enum http1_rc rc;
+	int rc = respond_body_read(&q->qbody, hconn_input(q->c), q->body);
 
-	while (!http1_body_done(&q->qbody) &&
-	    (len = evbuffer_get_length(in)) > 0) {
-		len = MINIMUM(len, 65536);
-		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-		rc = http1_body_decode(&q->qbody, buf, len, &used, &data,
-		    &dlen);
-		if (rc == HTTP1_ERROR) {
-			q->req.close = 1;
-			appd_req_fail(q, q->qbody.err_status, "CD");
-			return;
-		}
-		if (dlen > 0)
-			evbuffer_add(q->body, data, dlen);
-		evbuffer_drain(in, used);
-		if (rc == HTTP1_AGAIN && used == 0)
-			break;
-	}
-	if (http1_body_done(&q->qbody))
+	if (rc == -1) {
+		q->req.close = 1;
+		appd_req_fail(q, q->qbody.err_status, "CD");
+	} else if (rc == 1)
 		appd_req_submit(q);
 	else
 		hconn_read(q->c, 1);
@@ -394,54 +307,18 @@ appd_request_handle(struct hconn *c, struct hreq *r)
 	return appd_req_start(c, r, a);
 }
 
-/* Error pages in JSON: appd answers APIs. */
-static int
-appd_request_error_page(struct hconn *c, struct hreq *r, int status)
-{
-	struct http1_out out;
-	char buf[1024], body[200];
-	const char *reason = http1_reason_phrase(status);
-	int n;
-
-	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"status\":%d}\n",
-	    reason ? reason : "error", status);
-	hconn_head(c, r, &out, buf, sizeof(buf), status);
-	http1_out_add(&out, "Content-Type: application/json\r\n", 32);
-	http1_write_header_u64(&out, "Content-Length", 14, (uint64_t)n);
-	if (hconn_send_head(c, &out) == 0 && !r->head_only) {
-		evbuffer_add(hconn_output(c), body, (size_t)n);
-		r->bytes = (uint64_t)n;
-	}
-	return 0;
-}
-
 /* Access log: combined format, rt, ut (the app's time), app and tc. */
 static void
 appd_request_log(struct hconn *c, const struct hreq *r)
 {
-	const struct http1_msg *m = r->msg;
-	char line[2048], ts[40];
-	time_t now = time(NULL);
-	struct tm tm;
-	int n;
+	char line[2048];
+	size_t n;
 
 	if (APPD_CONF(c)->access == NULL)
 		return;
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "[%d/%b/%Y:%H:%M:%S +0000]", &tm);
-	n = snprintf(line, sizeof(line), "%s - - %s \"%.*s %.*s HTTP/1.%d\" "
-	    "%d %llu rt=%.3f ut=%.3f app=%s tc=%s", c->client, ts,
-	    m ? (int)MINIMUM(m->method_text.len, 32) : 1,
-	    m ? http1_span_ptr(m, m->method_text) : "-",
-	    m ? (int)MINIMUM(m->target.len, 1024) : 1,
-	    m ? http1_span_ptr(m, m->target) : "-",
-	    m ? m->version_minor : 1, r->status,
-	    (unsigned long long)r->bytes,
-	    (double)(util_now_us() - r->t_start_us) / 1e6,
-	    (double)r->upstream_us / 1e6, r->server ? r->server : "-", r->tc);
-	if (n > 0)
+	if ((n = respond_log_line(c, r, line, sizeof(line))) > 0)
 		alog_append(APPD_CONF(c)->access, &APPD_WORKER(c)->alog, line,
-		    MINIMUM((size_t)n, sizeof(line) - 1));
+		    n);
 }
 
 static const struct hconn_settings *
@@ -453,6 +330,6 @@ appd_request_settings(const void *conf)
 const struct hconn_ops appd_hconn_ops = {
 	.settings = appd_request_settings,
 	.handle = appd_request_handle,
-	.error_page = appd_request_error_page,
+	.error_page = respond_error_page,
 	.log = appd_request_log,
 };

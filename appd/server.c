@@ -17,6 +17,7 @@
 
 #include "appd.h"
 #include "conf.h"
+#include "direct_pool.h"
 #include "hconn.h"
 #include "json.h"
 #include "log.h"
@@ -39,6 +40,7 @@ static void
 appd_status_app(struct json *j, const struct appd_app *a)
 {
 	struct appd_app_metrics *m = pool_metrics(a->name);
+	char buf[NET_ADDR_STRLEN];
 	size_t i;
 
 	json_object_open(j, NULL);
@@ -51,6 +53,10 @@ appd_status_app(struct json *j, const struct appd_app *a)
 	json_array_open(j, "routes");
 	for (i = 0; i < a->routes.n; i++)
 		json_str(j, NULL, a->routes.v[i]);
+	json_array_close(j);
+	json_array_open(j, "listen");	/* its own; [] for the master's */
+	for (i = 0; i < a->nladdrs; i++)
+		json_str(j, NULL, addr_format(&a->laddrs[i], buf, sizeof(buf)));
 	json_array_close(j);
 	json_int(j, "workers", metric_value(m->running));
 	json_int(j, "idle", metric_value(m->idle));
@@ -103,6 +109,8 @@ appd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 		    c->self->name);
 		return -1;
 	}
+	if (direct_bind(c, oc, cause) == -1)
+		return -1;
 	return listeners_prepare(&c->lsn, c->self->listen, NULL,
 	    c->self->nlisten, oc != NULL ? oc->self->listen : NULL,
 	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
@@ -231,6 +239,7 @@ appd_reopen(struct lifecycle *lc)
 
 	if (alog_reopen(c->access) == -1)
 		log_warn("reopening the access log");
+	direct_reopen();	/* workers with their own listen */
 }
 
 const struct lc_ops appd_ops = {

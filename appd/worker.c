@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "direct.h"
 #include "fcgi.h"
 #include "log.h"
 #include "modapi.h"
@@ -303,8 +304,11 @@ worker_module(const char *app)
 		log_warnx("module %s: init failed", path);
 		return 3;
 	}
-	worker_serve(m, worker_env_u64("TRIAD_APPD_MAX_BODY", 1 << 20),
-	    worker_env_u64("TRIAD_APPD_MAX_RESPONSE", 64 << 20));
+	if (getenv(DIRECT_ENV_FDS) != NULL)
+		direct_serve(app, m);	/* the app's own listeners */
+	else
+		worker_serve(m, worker_env_u64("TRIAD_APPD_MAX_BODY", 1 << 20),
+		    worker_env_u64("TRIAD_APPD_MAX_RESPONSE", 64 << 20));
 	if (m->fini != NULL)
 		m->fini();
 	db_close();

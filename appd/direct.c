@@ -1,0 +1,652 @@
+/*
+ * direct.c: a module worker serving its app's own listeners (see
+ * direct.h). The request goes to the module exactly as through the
+ * master: the same CGI params (params.c) parsed by the same accessors
+ * (modapi.c), and the answer framed by the same code (respond.c) from
+ * the same CGI head, so triad_app.h behaves the same on both paths.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "cgihead.h"
+#include "cidr.h"
+#include "direct.h"
+#include "direct_sig.h"
+#include "hconn.h"
+#include "http1.h"
+#include "log.h"
+#include "metrics.h"
+#include "modapi.h"
+#include "net.h"
+#include "params.h"
+#include "respond.h"
+#include "scoreboard.h"
+#include "sio.h"
+#include "triad_app.h"
+#include "util.h"
+
+#define DIRECT_MAX_LISTEN	8
+#define DIRECT_MAX_ROUTES	64
+#define DIRECT_OUT_HIGH		(256 * 1024)
+#define DIRECT_ALOG_MS		500
+#define DIRECT_ALOG_BUF		16384
+
+/* The answer of the running request. */
+struct direct_out {
+	struct hconn	*c;
+	struct hreq	*hr;
+	int		 minor;
+	int		 chunked;
+	int		 refused;	/* its head was refused: 502 sent */
+};
+
+/* A request whose body is still coming. */
+struct direct_body {
+	struct hconn		*c;
+	struct hreq		 hr;
+	struct http1_msg	 msg;		/* base = head */
+	char			*head;
+	struct http1_body	 b;
+	struct evbuffer		*body;
+};
+
+/* The worker (one per process). */
+static struct direct {
+	const char			*app;
+	const struct triad_app_module	*m;
+	struct event_base		*base;
+	struct lc_gen			 gen;
+	struct lc_worker		 lw;
+	struct hconn_worker		 hw;
+	struct hconn_metrics		 hm;
+	struct hconn_settings		 hs;
+	struct cidr_list		 trusted;
+	char				*routes[DIRECT_MAX_ROUTES];
+	size_t				 nroutes;
+	uint64_t			 max_body, max_requests, served;
+	struct scoreboard		 sb;
+	struct sb_slot			*slot;
+	int				 lfds[DIRECT_MAX_LISTEN];
+	size_t				 nlfds;
+	struct net_listener		*lsn[DIRECT_MAX_LISTEN];
+	struct event			*ctl, *stop, *drain, *alog_timer;
+	int				 stop_pipe[2];
+	int				 draining;
+	struct triad_req		 r;
+	struct fcgi_buf			 cgi;	/* the module's CGI head */
+	int				 alog_fd;
+	char				 abuf[DIRECT_ALOG_BUF];
+	size_t				 alen;
+} D;
+
+static void	direct_drain(int notify, int quick);
+
+/* ---- the answer ---- */
+
+/* Streaming: what is queued leaves now; waits (bounded) for a slow one. */
+static int
+direct_push(struct direct_out *o)
+{
+	struct pollfd pfd = { .fd = o->c->fd, .events = POLLOUT };
+	int ms = (int)MINIMUM(D.hs.send_timeout_ms, 3600000);
+
+	dsig_sent();
+	while (sio_flush(o->c->bev, 0) > DIRECT_OUT_HIGH) {
+		if (poll(&pfd, 1, ms) <= 0 ||
+		    (pfd.revents & (POLLERR | POLLHUP)))
+			return -1;
+	}
+	return 0;
+}
+
+/* The head from the module's CGI head, as the master would make it. */
+static int
+direct_head(struct triad_req *r, struct direct_out *o, int with_length,
+    int end)
+{
+	struct cgihead h;
+	const char *why = "no response head";
+	size_t used;
+
+	D.cgi.len = 0;
+	modapi_cgi_head(r, &D.cgi, with_length);
+	r->head_sent = 1;
+	if (cgihead_parse((const char *)D.cgi.p, D.cgi.len, &h, &used,
+	    &why) == 1 && respond_head(o->c, o->hr, o->minor, &h, r->out.len,
+	    end, &o->chunked) == 0)
+		return 0;
+	log_warnx("app %s: %s: a response head appd refuses", D.app,
+	    D.slot->what);
+	o->refused = 1;
+	o->hr->close = 1;
+	hconn_error(o->c, o->hr, 502);
+	return -1;
+}
+
+/* triad_req's send (modapi.h): the answer goes to the client. */
+static int
+direct_send(struct triad_req *r, int with_length, int end)
+{
+	struct direct_out *o = r->sink;
+
+	if (!r->head_sent && direct_head(r, o, with_length, end) == -1)
+		r->dead = 1;
+	if (o->refused) {
+		r->out.len = 0;
+		return -1;
+	}
+	respond_body(o->c, o->hr, o->chunked, NULL, r->out.p, r->out.len);
+	r->out.len = 0;
+	if (end) {
+		respond_end(o->c, o->hr, o->chunked);
+		return 0;
+	}
+	if (direct_push(o) == -1) {
+		r->dead = 1;
+		o->hr->close = 1;
+		o->hr->tc = HCONN_TC_CLIENT_ABORT;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- one request ---- */
+
+/* The request's params and body into r, as the master would send them. */
+static void
+direct_prepare(struct hconn *c, const struct http1_msg *m,
+    struct evbuffer *body)
+{
+	struct triad_req *r = &D.r;
+	size_t blen = body != NULL ? evbuffer_get_length(body) : 0;
+	struct params_in in = { m, blen, &c->peer, c->tls, &D.trusted, NULL,
+	    NULL };
+
+	params_build(&in, &r->params);
+	if (blen > 0)
+		fcgi_buf_add(&r->body, evbuffer_pullup(body, -1), blen);
+	fcgi_buf_add(&r->body, "", 1);		/* the NUL */
+	r->body.len--;
+}
+
+/*
+ * Answers of earlier pipelined requests leave before the module runs: a
+ * crash's 502 must not be taken for one of them. The crash handler gets
+ * the socket only when nothing else is queued.
+ */
+static void
+direct_guard(struct hconn *c)
+{
+	struct evbuffer *out = hconn_output(c);
+
+	if (evbuffer_get_length(out) > 0)
+		sio_flush(c->bev, 0);
+	dsig_arm(evbuffer_get_length(out) == 0 ? c->fd : -1);
+}
+
+/* Runs the module for the request and queues its answer. */
+static void
+direct_run(struct hconn *c, struct hreq *hr, const struct http1_msg *m,
+    struct evbuffer *body)
+{
+	struct triad_req *r = &D.r;
+	struct direct_out o = { c, hr, m->version_minor, 0, 0 };
+	uint64_t t0 = util_now_us();
+	int rc;
+
+	direct_prepare(c, m, body);
+	if (modapi_req_params(r) == -1) {
+		modapi_req_reset(r);
+		hconn_error(c, hr, 500);
+		return;
+	}
+	if (D.max_requests > 0 && ++D.served >= D.max_requests)
+		hr->close = 1;		/* the last one: the client knows */
+	r->send = direct_send;
+	r->sink = &o;
+	r->dead = 0;
+	sb_begin(D.slot, http1_span_ptr(m, m->method_text),
+	    m->method_text.len, r->path, strlen(r->path), t0);
+	direct_guard(c);
+	rc = D.m->handle(r);
+	if (modapi_req_end(r, rc < 0) == -1 && !o.refused)
+		hr->close = 1;
+	dsig_disarm();
+	hr->upstream_us = util_now_us() - t0;
+	sb_end(D.slot, t0 + hr->upstream_us);
+	modapi_req_reset(r);
+	if (D.max_requests > 0 && D.served >= D.max_requests)
+		direct_drain(1, 0);
+}
+
+/* ---- requests with a body ---- */
+
+static void
+direct_body_free(struct direct_body *d)
+{
+	if (d->body != NULL)
+		evbuffer_free(d->body);
+	free(d->head);
+	free(d);
+}
+
+/* The body is whole (or failed): run, answer, next request. */
+static void
+direct_body_step(struct direct_body *d)
+{
+	struct hconn *c = d->c;
+	int rc = respond_body_read(&d->b, hconn_input(c), d->body);
+
+	if (rc == 0) {
+		hconn_read(c, 1);
+		return;
+	}
+	hconn_read(c, 0);
+	if (rc == -1) {
+		d->hr.close = 1;
+		d->hr.tc = HCONN_TC_CLIENT_ABORT;
+		hconn_error(c, &d->hr, d->b.err_status);
+	} else
+		direct_run(c, &d->hr, &d->msg, d->body);
+	hconn_finish(c, &d->hr);
+	direct_body_free(d);
+}
+
+static void
+direct_body_read(void *arg)
+{
+	direct_body_step(arg);
+}
+
+static void
+direct_body_drained(void *arg)
+{
+}
+
+/* The client left while its body came: nothing ran yet. */
+static void
+direct_body_abort(void *arg)
+{
+	direct_body_free(arg);
+}
+
+static const struct hconn_async_ops direct_body_ops = {
+	.read = direct_body_read,
+	.drained = direct_body_drained,
+	.abort = direct_body_abort,
+};
+
+/* Keeps the head (the input moves on) and reads the body first. */
+static int
+direct_body_start(struct hconn *c, struct hreq *hr)
+{
+	const struct http1_msg *m = hr->msg;
+	struct http1_limits lim = c->hs->limits;
+	struct direct_body *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->head = malloc(m->head_len)) == NULL ||
+	    (d->body = evbuffer_new()) == NULL) {
+		if (d != NULL)
+			direct_body_free(d);
+		hconn_error(c, hr, 503);
+		return 0;
+	}
+	memcpy(d->head, m->base, m->head_len);
+	d->msg = *m;
+	d->msg.base = d->head;
+	d->hr = *hr;
+	d->hr.msg = &d->msg;
+	d->c = c;
+	evbuffer_drain(hconn_input(c), m->head_len);
+	lim.max_body = D.max_body;
+	http1_body_init(&d->b, &d->msg, &lim);
+	hconn_async(c, &direct_body_ops, d);
+	if ((m->flags & HTTP1_F_EXPECT_CONTINUE)) {
+		evbuffer_add(hconn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
+		    25);
+		sio_flush(c->bev, 0);
+	}
+	direct_body_step(d);
+	return 1;
+}
+
+/* ---- hconn ---- */
+
+/* 1 when path (len bytes) is under one of the app's routes. */
+static int
+direct_routed(const char *path, size_t len)
+{
+	size_t i, n;
+
+	for (i = 0; i < D.nroutes; i++) {
+		n = strlen(D.routes[i]);
+		if (n <= len && memcmp(D.routes[i], path, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+direct_handle(struct hconn *c, struct hreq *hr)
+{
+	const struct http1_msg *m = hr->msg;
+	const char *t = http1_span_ptr(m, m->target), *qs;
+	size_t tl = m->target.len;
+
+	hr->server = D.app;
+	if (m->form != HTTP1_TARGET_ORIGIN) {
+		hconn_error(c, hr, 400);
+		return 0;
+	}
+	qs = memchr(t, '?', tl);
+	if (!direct_routed(t, qs ? (size_t)(qs - t) : tl)) {
+		hconn_error(c, hr, 404);
+		return 0;
+	}
+	if ((m->flags & HTTP1_F_HAS_CL) && m->content_length > D.max_body) {
+		hr->close = 1;
+		hconn_error(c, hr, 413);
+		return 0;
+	}
+	if (m->body != HTTP1_BODY_NONE)
+		return direct_body_start(c, hr);
+	direct_run(c, hr, m, NULL);
+	return 0;
+}
+
+static void
+direct_alog_flush(void)
+{
+	if (D.alen > 0 && D.alog_fd >= 0)
+		(void)!write(D.alog_fd, D.abuf, D.alen);
+	D.alen = 0;
+}
+
+/* The access log: lines batched, whole lines per write (O_APPEND). */
+static void
+direct_log(struct hconn *c, const struct hreq *r)
+{
+	char line[2048];
+	size_t n;
+
+	if (D.alog_fd < 0 || (n = respond_log_line(c, r, line,
+	    sizeof(line) - 1)) == 0)
+		return;
+	line[n++] = '\n';
+	if (D.alen + n > sizeof(D.abuf))
+		direct_alog_flush();
+	memcpy(D.abuf + D.alen, line, n);
+	D.alen += n;
+}
+
+/* Accepts are counted: the master tells a stuck queue from a slow one. */
+static void
+direct_accept(int fd, const struct net_addr *peer, void *arg)
+{
+	sb_add(&D.slot->accepts, 1);
+	hconn_accept(fd, peer, arg);
+}
+
+static const struct hconn_settings *
+direct_settings(const void *conf)
+{
+	return &D.hs;
+}
+
+static const struct hconn_ops direct_hconn_ops = {
+	.settings = direct_settings,
+	.handle = direct_handle,
+	.error_page = respond_error_page,
+	.log = direct_log,
+};
+
+/* ---- control: the master's socket, SIGTERM, the drain ---- */
+
+/* Stop accepting; every answer says close; idle ones go after a while. */
+static void
+direct_drain(int notify, int quick)
+{
+	struct timeval tv = { DIRECT_DRAIN_IDLE_MS / 1000,
+	    (DIRECT_DRAIN_IDLE_MS % 1000) * 1000 };
+	size_t i;
+
+	if (quick && D.draining)
+		hconn_close_idle(&D.hw);
+	if (D.draining)
+		return;
+	D.draining = 1;
+	atomic_store(&D.slot->state, SB_DRAINING);
+	if (notify)
+		(void)!write(0, "R", 1);
+	for (i = 0; i < D.nlfds; i++) {
+		net_listener_free(D.lsn[i]);
+		D.lsn[i] = NULL;
+	}
+	D.hw.nlisteners = 0;
+	D.lw.stopping = 1;
+	if (D.lw.conns == 0)
+		event_base_loopexit(D.base, NULL);
+	else if (quick)
+		hconn_close_idle(&D.hw);
+	else
+		evtimer_add(D.drain, &tv);
+}
+
+static void
+direct_drain_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	hconn_close_idle(&D.hw);
+}
+
+/* A descriptor with 'L': the reopened access log replaces ours. */
+static void
+direct_alog_swap(struct msghdr *mh)
+{
+	struct cmsghdr *cm = CMSG_FIRSTHDR(mh);
+	int fd;
+
+	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
+		return;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	direct_alog_flush();
+	if (D.alog_fd >= 0) {
+		dup2(fd, D.alog_fd);
+		close(fd);
+	} else
+		D.alog_fd = fd;
+}
+
+static void
+direct_ctl_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	char buf[16], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC), i;
+
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {		/* the master is gone */
+		event_del(D.ctl);
+		direct_drain(0, 1);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (buf[i] == 'S')
+			direct_drain(0, 0);
+		else if (buf[i] == 'L')
+			direct_alog_swap(&mh);
+}
+
+static void
+direct_stop_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	char b[16];
+
+	(void)!read(fd, b, sizeof(b));
+	direct_drain(0, 1);
+}
+
+static void
+direct_alog_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	direct_alog_flush();
+}
+
+/* ---- set-up ---- */
+
+/* "a,b,c" of unsigned numbers into v (at most n); the count. */
+static size_t
+direct_nums(const char *s, uint64_t *v, size_t n)
+{
+	size_t k = 0;
+	char *end;
+
+	while (s != NULL && *s != '\0' && k < n) {
+		v[k++] = strtoull(s, &end, 10);
+		if (*end != ',')
+			break;
+		s = end + 1;
+	}
+	return k;
+}
+
+/* The HTTP limits, routes and trusted proxies the master wrote. */
+static int
+direct_settings_env(void)
+{
+	uint64_t h[6];
+	char *s, *tok, *save = NULL, *cause = NULL;
+	struct cidr cidr;
+
+	if (direct_nums(getenv(DIRECT_ENV_HTTP), h, 6) != 6)
+		return -1;
+	http1_limits_default(&D.hs.limits);
+	D.hs.limits.max_head = (uint32_t)h[0];
+	if (D.hs.limits.max_start_line > D.hs.limits.max_head)
+		D.hs.limits.max_start_line = D.hs.limits.max_head;
+	D.hs.limits.max_headers = (uint32_t)h[1];
+	D.hs.limits.max_body = 1ULL << 32;
+	D.hs.keepalive_timeout_ms = (int64_t)h[2];
+	D.hs.header_timeout_ms = (int64_t)h[3];
+	D.hs.send_timeout_ms = (int64_t)h[4];
+	D.hs.max_keepalive_requests = 100000;
+	D.hs.server = "triad-appd";
+	D.hw.max_conns = (int64_t)h[5];
+	s = xstrdup(getenv(DIRECT_ENV_ROUTES) ? getenv(DIRECT_ENV_ROUTES) : "");
+	for (tok = strtok_r(s, "\n", &save); tok != NULL &&
+	    D.nroutes < DIRECT_MAX_ROUTES; tok = strtok_r(NULL, "\n", &save))
+		D.routes[D.nroutes++] = xstrdup(tok);
+	free(s);
+	s = xstrdup(getenv(DIRECT_ENV_TRUSTED) ? getenv(DIRECT_ENV_TRUSTED) :
+	    "");
+	for (tok = strtok_r(s, " ", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ", &save))
+		if (cidr_parse(tok, &cidr, &cause) == 0)
+			cidr_list_add(&D.trusted, &cidr);
+		else {
+			free(cause);
+			cause = NULL;
+		}
+	free(s);
+	return D.nroutes > 0 ? 0 : -1;
+}
+
+/* The scoreboard slot and the listening sockets the master passed. */
+static int
+direct_fds_env(void)
+{
+	uint64_t sb[3], fds[DIRECT_MAX_LISTEN];
+	const char *alog = getenv(DIRECT_ENV_ALOG);
+	size_t i;
+
+	if (direct_nums(getenv(DIRECT_ENV_SB), sb, 3) != 3 || sb[2] >= sb[1] ||
+	    sb_map(&D.sb, (int)sb[0], (size_t)sb[1]) == -1)
+		return -1;
+	D.slot = &D.sb.slots[sb[2]];
+	D.nlfds = direct_nums(getenv(DIRECT_ENV_FDS), fds, DIRECT_MAX_LISTEN);
+	for (i = 0; i < D.nlfds; i++)
+		D.lfds[i] = (int)fds[i];
+	D.alog_fd = alog != NULL ? atoi(alog) : -1;
+	return D.nlfds > 0 ? 0 : -1;
+}
+
+/* A pretend lifecycle around hconn: one generation, one loop. */
+static int
+direct_loop_init(void)
+{
+	struct metrics *reg = metrics_new("appd_worker");
+	struct timeval tv = { 0, DIRECT_ALOG_MS * 1000 };
+	size_t i;
+
+	if ((D.base = event_base_new()) == NULL ||
+	    pipe2(D.stop_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		return -1;
+	atomic_init(&D.gen.refs, 1U << 30);	/* never freed */
+	D.gen.conf = &D;
+	D.lw.base = D.base;
+	D.lw.gen = &D.gen;
+	D.lw.id = 1;
+	hconn_metrics_init(&D.hm, reg);
+	D.hw.lc = &D.lw;
+	D.hw.ops = &direct_hconn_ops;
+	D.hw.m = &D.hm;
+	D.hw.arg = &D;
+	for (i = 0; i < D.nlfds; i++)
+		D.lsn[i] = net_listener_new(D.base, D.lfds[i], 0,
+		    direct_accept, &D.hw);
+	D.hw.listeners = D.lsn;
+	D.hw.nlisteners = D.nlfds;
+	D.ctl = event_new(D.base, 0, EV_READ | EV_PERSIST, direct_ctl_cb, NULL);
+	D.stop = event_new(D.base, D.stop_pipe[0], EV_READ | EV_PERSIST,
+	    direct_stop_cb, NULL);
+	D.drain = evtimer_new(D.base, direct_drain_cb, NULL);
+	D.alog_timer = event_new(D.base, -1, EV_PERSIST, direct_alog_cb, NULL);
+	event_add(D.ctl, NULL);
+	event_add(D.stop, NULL);
+	evtimer_add(D.alog_timer, &tv);
+	return 0;
+}
+
+int
+direct_serve(const char *app, const struct triad_app_module *m)
+{
+	D.app = app;
+	D.m = m;
+	D.max_body = strtoull(getenv("TRIAD_APPD_MAX_BODY") ?
+	    getenv("TRIAD_APPD_MAX_BODY") : "1048576", NULL, 10);
+	D.max_requests = strtoull(getenv(DIRECT_ENV_MAXREQ) ?
+	    getenv(DIRECT_ENV_MAXREQ) : "0", NULL, 10);
+	D.r.fd = -1;
+	D.r.max_response = strtoull(getenv("TRIAD_APPD_MAX_RESPONSE") ?
+	    getenv("TRIAD_APPD_MAX_RESPONSE") : "67108864", NULL, 10);
+	if (direct_settings_env() == -1 || direct_fds_env() == -1 ||
+	    direct_loop_init() == -1) {
+		log_warnx("app %s: bad direct-listener settings from the "
+		    "master", app);
+		return -1;
+	}
+	if (dsig_init(D.slot, app, D.stop_pipe[1]) == -1)
+		log_warn("app %s: no alternate signal stack", app);
+	atomic_store(&D.slot->pid, (uint32_t)getpid());
+	atomic_store(&D.slot->state, SB_IDLE);
+	event_base_dispatch(D.base);
+	hconn_close_all(&D.hw);
+	direct_alog_flush();
+	atomic_store(&D.slot->state, SB_FREE);
+	modapi_req_free(&D.r);
+	return 0;
+}
