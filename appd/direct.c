@@ -217,7 +217,8 @@ direct_run(struct hconn *c, struct hreq *hr, const struct http1_msg *m,
 	r->sink = &o;
 	r->dead = 0;
 	sb_begin(D.slot, http1_span_ptr(m, m->method_text),
-	    m->method_text.len, r->path, strlen(r->path), t0);
+	    m->method_text.len, http1_span_ptr(m, m->target), m->target.len,
+	    t0);
 	direct_guard(c);
 	rc = D.m->handle(r);
 	if (modapi_req_end(r, rc < 0) == -1 && !o.refused)

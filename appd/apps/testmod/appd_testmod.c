@@ -17,13 +17,18 @@ testmod_echo(struct triad_req *req)
 {
 	const char *h = triad_req_header(req, "X-Test");
 	const char *ra = triad_req_param(req, "REMOTE_ADDR");
+	const char *https = triad_req_param(req, "HTTPS");
+	const char *ct = triad_req_header(req, "Content-Type");
+	char a[64];
 	size_t len;
 	const char *body = triad_req_body(req, &len);
 
 	triad_resp_header(req, "Content-Type", "text/plain");
 	triad_resp_printf(req, "method=%s\npath=%s\nquery=%s\nx-test=%s\n"
-	    "remote=%s\nbody=%zu:", triad_req_method(req), triad_req_path(req),
-	    triad_req_query(req), h ? h : "-", ra ? ra : "-", len);
+	    "remote=%s\nhttps=%s\nct=%s\na=%s\nbody=%zu:",
+	    triad_req_method(req), triad_req_path(req), triad_req_query(req),
+	    h ? h : "-", ra ? ra : "-", https ? https : "-", ct ? ct : "-",
+	    triad_req_query_param(req, "a", a, sizeof(a)) ? a : "-", len);
 	triad_resp_write(req, body, len);
 	return 0;
 }

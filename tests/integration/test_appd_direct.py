@@ -1,0 +1,543 @@
+"""appd module apps with their own `listen`: the workers accept and serve
+HTTP themselves (appd/direct.c), the master supervises them through the
+scoreboard (appd/direct_pool.c).
+
+The test module (appd/apps/testmod) runs twice: app "m" through the
+master (FastCGI hand-off) and app "t" on its own listeners, so the module
+API is compared on both paths. Every fault is real: a SIGSEGV, a request
+past request_timeout, a full accept queue, reloads and recycling while
+clients keep their connections alive, hostile heads.
+"""
+
+import http.client as httpclient
+import os
+import re
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import triadtest
+from triadtest import http
+
+APPD = triadtest.build_path("appd", "appd")
+TESTMOD = triadtest.build_path("appd", "appd_testmod.so")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+appd:
+  on: [h1]
+  listen: [{port}]
+  status: {status}
+  workers: {workers}
+  access_log: access.log
+  header_timeout: 1s
+  max_header_size: 4k
+  apps:
+    - name: m
+      routes: [/m/]
+      module: {mod}
+      max_children: 1
+    - name: t
+      routes: [/t/]
+      module: {mod}
+      listen: [{tport}, "unix:{tsock}"]
+      max_children: 2
+      request_timeout: 1s
+      kill_grace: 300ms
+      client_max_body_size: 4k
+      env: [MARK={mark}]
+    - name: r
+      routes: [/r/]
+      module: {mod}
+      listen: [{rport}]
+      max_children: 1
+      max_requests: 3
+    - name: q
+      routes: [/q/]
+      module: {mod}
+      listen: [{qport}]
+      max_children: 1
+      queue: 8
+      queue_timeout: 300ms
+      retry_after: 7
+      request_timeout: 5s
+    - name: od
+      routes: [/o/]
+      module: {mod}
+      listen: [{oport}]
+      pm: ondemand
+      max_children: 2
+      idle_timeout: 300ms
+"""
+
+
+class AppdDirectTest(triadtest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        for p in (APPD, TESTMOD):
+            assert os.path.exists(p), p + " is not built"
+        cls.dir = triadtest.tempdir("appd-direct")
+        (cls.port, cls.status, cls.tport, cls.rport, cls.qport,
+         cls.oport) = triadtest.free_ports(6)
+        cls.tsock = os.path.join(cls.dir, "t.sock")
+        cls.conf = os.path.join(cls.dir, "triad.yaml")
+        cls.write_conf("one")
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        cls.appd = triadtest.Daemon(
+            [APPD, "-f", "-c", cls.conf, "--host", "h1"], name="appd",
+            workdir=cls.dir, cwd=cls.dir,
+            env={"ASAN_OPTIONS": (asan + ":" if asan else "") +
+                 "handle_segv=0:handle_abort=0"},
+            health_url="http://127.0.0.1:%d/health" % cls.status)
+        cls.appd.start()
+        cls.wait_workers("t", 2)
+
+    @classmethod
+    def write_conf(cls, mark, workers=1):
+        with open(cls.conf, "w") as f:
+            f.write(TOPOLOGY.format(
+                port=cls.port, status=cls.status, tport=cls.tport,
+                tsock=cls.tsock, rport=cls.rport, qport=cls.qport,
+                oport=cls.oport, mod=TESTMOD, mark=mark, workers=workers))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.appd.stop()
+
+    @classmethod
+    def metric(cls, name, app):
+        text = http.get("http://127.0.0.1:%d/metrics" % cls.status).text()
+        m = re.search(r'^triad_appd_%s\{app="%s"\} (\d+)' % (name, app),
+                      text, re.M)
+        return int(m.group(1)) if m else None
+
+    @classmethod
+    def wait_workers(cls, app, n, timeout=10):
+        deadline = time.time() + timeout
+        while cls.metric("app_workers", app) != n:
+            if time.time() > deadline:
+                raise AssertionError("app %s: %s workers, not %d" % (
+                    app, cls.metric("app_workers", app), n))
+            time.sleep(0.05)
+
+    def t(self, path, **kw):
+        return http.get("http://127.0.0.1:%d%s" % (self.tport, path), **kw)
+
+    def wait_metric(self, name, app, want, timeout=5):
+        deadline = time.time() + timeout
+        while self.metric(name, app) != want:
+            self.assertLess(time.time(), deadline, "%s{app=%s} is %s, not "
+                            "%s" % (name, app, self.metric(name, app), want))
+            time.sleep(0.05)
+
+    # ---- the module API, the same on both paths ----
+
+    def test_hello_tcp_and_unix(self):
+        r = self.t("/t/hello")
+        self.assertEqual((r.status, r.body), (200, b"hello\n"))
+        self.assertEqual(r.header("content-length"), "6")
+        self.assertEqual(r.header("server"), "triad-appd")
+        r = http.get("http://x/t/hello", unix=self.tsock)
+        self.assertEqual((r.status, r.body), (200, b"hello\n"))
+
+    def test_same_api_as_through_the_master(self):
+        """The same request to the same module, once through the master
+        and once on the app's own listener, gets the same answer."""
+        hdrs = {"X-Test": "yo", "Content-Type": "text/x-t",
+                "X-Forwarded-For": "203.0.113.9, 198.51.100.7",
+                "X-Forwarded-Proto": "https"}
+        body = b"some body \x00 with a NUL"
+        a = http.post("http://127.0.0.1:%d/m/echo?a=b%%20c+d&x=1" %
+                      self.port, body, headers=hdrs)
+        b = http.post("http://127.0.0.1:%d/t/echo?a=b%%20c+d&x=1" %
+                      self.tport, body, headers=hdrs)
+        self.assertEqual((a.status, b.status), (200, 200))
+        self.assertEqual(a.body.replace(b"/m/", b"/t/"), b.body)
+        self.assertIn(b"remote=198.51.100.7\nhttps=on\nct=text/x-t\n"
+                      b"a=b c d\n", b.body)
+        for h in ("content-type", "content-length"):
+            self.assertEqual(a.header(h), b.header(h))
+        # From a Unix-socket peer (webd on this host) too.
+        r = http.get("http://x/t/echo", unix=self.tsock,
+                     headers={"X-Forwarded-For": "192.0.2.1"})
+        self.assertIn(b"remote=192.0.2.1\nhttps=-\n", r.body)
+
+    def test_untrusted_peer_forwarded_for_ignored(self):
+        """Only trusted proxies name the client; loopback is trusted by
+        default, so a HEAD and a 1.0 request check the rest instead."""
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"HEAD /t/hello HTTP/1.1\r\nHost: x\r\n"
+                              b"Connection: close\r\n\r\n")
+        self.assertEqual(r.status(), 200)
+        self.assertIn(b"Content-Length: 6", r.data)
+        self.assertTrue(r.data.endswith(b"\r\n\r\n"))
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"GET /t/stream HTTP/1.0\r\n\r\n")
+        self.assertEqual(r.status(), 200)
+        self.assertNotIn(b"chunked", r.data)
+        self.assertTrue(r.data.endswith(b"part 2\n"))
+
+    def test_streaming_chunked(self):
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"GET /t/stream HTTP/1.1\r\nHost: x\r\n"
+                              b"Connection: close\r\n\r\n")
+        self.assertEqual(r.status(), 200)
+        self.assertIn(b"Transfer-Encoding: chunked", r.data)
+        body = http.parse_response(r.data)[3]
+        self.assertEqual(body, b"7\r\npart 0\n\r\n7\r\npart 1\n\r\n"
+                         b"7\r\npart 2\n\r\n0\r\n\r\n")
+
+    def test_big_stream_to_a_slow_client(self):
+        s = socket.create_connection(("127.0.0.1", self.oport), timeout=20)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        s.sendall(b"GET /o/big?kb=8192 HTTP/1.1\r\nHost: x\r\n"
+                  b"Connection: close\r\n\r\n")
+        time.sleep(0.3)
+        data = bytearray()
+        while True:
+            chunk = s.recv(1 << 16)
+            if not chunk:
+                break
+            data += chunk
+        s.close()
+        self.assertEqual(data.count(b"x"), 8192 * 1024)
+        self.assertTrue(data.endswith(b"0\r\n\r\n"))
+
+    def test_handler_failure_500(self):
+        r = self.t("/t/fail")
+        self.assertEqual(r.status, 500)
+        self.assertEqual(r.json()["error"], "internal error")
+
+    def test_routes_only(self):
+        r = self.t("/m/hello")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["status"], 404)
+        # The master does not serve an app that has its own listen.
+        r = http.get("http://127.0.0.1:%d/t/hello" % self.port)
+        self.assertEqual(r.status, 404)
+
+    def test_body_limit_413(self):
+        r = http.post("http://127.0.0.1:%d/t/echo" % self.tport, b"x" * 5000)
+        self.assertEqual(r.status, 413)
+        chunk = b"1000\r\n" + b"y" * 4096 + b"\r\n"
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"POST /t/echo HTTP/1.1\r\nHost: x\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n" +
+                              chunk * 2 + b"0\r\n\r\n")
+        self.assertEqual(r.status(), 413)
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"POST /t/echo HTTP/1.1\r\nHost: x\r\n"
+                              b"Transfer-Encoding: chunked\r\nConnection: "
+                              b"close\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+        self.assertEqual(r.status(), 200)
+        self.assertIn(b"body=5:hello", r.data)
+
+    # ---- hostile clients ----
+
+    def test_smuggling_forms_refused(self):
+        for req in (b"POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3"
+                    b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                    b"POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3"
+                    b"\r\nContent-Length: 4\r\n\r\nabcd",
+                    b"POST /t/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:"
+                    b" chunked, identity\r\n\r\n0\r\n\r\n",
+                    b"GET /t/hello HTTP/1.1\nHost: x\n\n",
+                    b"GET /t/hello HTTP/1.1\r\nHost: x\r\n Folded: y\r\n\r\n",
+                    b"GET http://evil/t/hello HTTP/1.1\r\nHost: x\r\n\r\n"):
+            r = http.raw_exchange("127.0.0.1", self.tport, req)
+            self.assertIn(r.status(), (400, 501), req)
+        # Pipelined after a good one: the second is refused, the first
+        # answered; nothing is smuggled to the module.
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"GET /t/hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"GET /t/hello HTTP/1.1\r\nHost: x\r\n"
+                              b"Content-Length: 1\r\nContent-Length: 2\r\n"
+                              b"\r\nab")
+        self.assertEqual(r.data.count(b"HTTP/1.1 200"), 1)
+        self.assertEqual(r.data.count(b"HTTP/1.1 400"), 1)
+
+    def test_oversized_head_431(self):
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"GET /t/hello HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                              b"a" * 6000 + b"\r\n\r\n")
+        self.assertEqual(r.status(), 431)
+
+    def test_slowloris_408(self):
+        s = socket.create_connection(("127.0.0.1", self.tport), timeout=5)
+        s.sendall(b"GET /t/hello HTTP/1.1\r\nHost: x\r\n")
+        data = b""
+        for _ in range(8):		# a byte now and then: no extension
+            time.sleep(0.2)
+            try:
+                s.sendall(b"X")
+            except OSError:
+                break
+        s.settimeout(5)
+        try:
+            while True:
+                b = s.recv(4096)
+                if not b:
+                    break
+                data += b
+        except OSError:
+            pass
+        s.close()
+        self.assertIn(b" 408 ", data.split(b"\r\n")[0])
+
+    # ---- supervision ----
+
+    def test_crash_502_logged_respawned(self):
+        crashes = self.metric("app_crashes_total", "t") or 0
+        mark = self.appd.log_mark()
+        r = self.t("/t/crash")
+        self.assertEqual(r.status, 502)
+        self.assertEqual(r.header("connection"), "close")
+        self.appd.wait_log(r"app t: worker \d+ killed by signal 11 "
+                           r"\(Segmentation fault\) while running GET "
+                           r"/t/crash", since=mark)
+        for _ in range(6):
+            self.assertEqual(self.t("/t/hello").status, 200)
+        self.wait_metric("app_crashes_total", "t", crashes + 1)
+        self.wait_workers("t", 2)
+
+    def test_crash_after_a_pipelined_answer(self):
+        """The crash's 502 never takes the place of an earlier answer on
+        the same connection."""
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"GET /t/hello HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"GET /t/crash HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertTrue(r.data.startswith(b"HTTP/1.1 200 OK"), r.data)
+        self.assertIn(b"hello\n", r.data)
+        self.assertEqual(r.data.count(b"HTTP/1.1 "), 2)
+        self.assertIn(b"HTTP/1.1 502", r.data)
+        self.wait_workers("t", 2)
+
+    def test_timeout_504_logged(self):
+        timeouts = self.metric("app_timeouts_total", "t") or 0
+        mark = self.appd.log_mark()
+        r = self.t("/t/sleep?ms=4000", timeout=10)
+        self.assertEqual(r.status, 504)
+        self.appd.wait_log(r"app t: GET /t/sleep\?ms=4000 on worker (\d+) "
+                           r"ran past request_timeout \(1000 ms\)",
+                           since=mark)
+        self.appd.wait_log(r"app t: worker \d+ ended after its request "
+                           r"timeout", since=mark)
+        self.wait_metric("app_timeouts_total", "t", timeouts + 1)
+        self.assertEqual(self.t("/t/hello").status, 200)
+        self.wait_workers("t", 2)
+
+    def test_max_requests_recycles(self):
+        base = "http://127.0.0.1:%d" % self.rport
+        pids = []
+        for _ in range(7):
+            r = http.get(base + "/r/pid", timeout=10)
+            self.assertEqual(r.status, 200)
+            pids.append(r.body)
+        self.assertEqual(len(set(pids[:3])), 1)
+        self.assertEqual(len(set(pids[3:6])), 1)
+        self.assertNotEqual(pids[0], pids[3])
+        self.assertNotEqual(pids[3], pids[6])
+        self.assertGreaterEqual(self.metric("app_recycles_total", "r"), 2)
+
+    def test_queue_timeout_503(self):
+        """One worker busy, a connection left in the accept queue past
+        queue_timeout: the master answers it 503 with Retry-After."""
+        rej = self.metric("app_rejections_total", "q") or 0
+        out = {}
+
+        def slow():
+            out["slow"] = http.get("http://127.0.0.1:%d/q/sleep?ms=2000" %
+                                   self.qport, timeout=10).status
+
+        th = threading.Thread(target=slow)
+        th.start()
+        deadline = time.time() + 5
+        while self.metric("app_workers_busy", "q") != 1:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.02)
+        r = http.get("http://127.0.0.1:%d/q/hello" % self.qport, timeout=10)
+        th.join()
+        self.assertEqual(out["slow"], 200)
+        self.assertEqual(r.status, 503)
+        self.assertEqual(r.header("retry-after"), "7")
+        self.assertEqual(r.header("connection"), "close")
+        self.assertEqual(self.metric("app_rejections_total", "q"), rej + 1)
+        self.assertEqual(http.get("http://127.0.0.1:%d/q/hello" %
+                                  self.qport).status, 200)
+
+    def test_queue_length_in_status(self):
+        """Connections waiting while the worker is busy show as the
+        app's queue (TCP_INFO of the listener)."""
+        socks = []
+        th = threading.Thread(target=http.get, args=(
+            "http://127.0.0.1:%d/q/sleep?ms=1500" % self.qport,),
+            kwargs={"timeout": 10})
+        th.start()
+        deadline = time.time() + 5
+        while self.metric("app_workers_busy", "q") != 1:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.02)
+        for _ in range(2):
+            socks.append(socket.create_connection(("127.0.0.1",
+                                                   self.qport)))
+        seen = 0
+        deadline = time.time() + 1
+        while time.time() < deadline and seen < 2:
+            seen = max(seen, self.metric("app_queue_length", "q"))
+            time.sleep(0.02)
+        for s in socks:
+            s.close()
+        th.join()
+        self.assertEqual(seen, 2)
+
+    def test_ondemand_spawn_and_idle_end(self):
+        self.wait_workers("od", 0)
+        r = http.get("http://127.0.0.1:%d/o/hello" % self.oport, timeout=10)
+        self.assertEqual(r.status, 200)
+        self.assertGreaterEqual(self.metric("app_workers", "od"), 1)
+        self.wait_workers("od", 0, timeout=10)
+
+    def test_status_and_metrics(self):
+        time.sleep(0.2)		# earlier requests summed (50 ms scans)
+        before = self.metric("app_requests_total", "t") or 0
+        for _ in range(3):
+            self.t("/t/hello")
+        deadline = time.time() + 5
+        while self.metric("app_requests_total", "t") < before + 3:
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.05)
+        st = http.get("http://127.0.0.1:%d/status" % self.status).json()
+        apps = {a["name"]: a for a in st["apps"]}
+        self.assertEqual(apps["t"]["listen"], ["127.0.0.1:%d" % self.tport,
+                                               "unix:" + self.tsock])
+        self.assertEqual(apps["m"]["listen"], [])
+        self.assertEqual(apps["t"]["workers"], 2)
+        self.assertGreater(apps["t"]["latency_p99_us"], 0)
+        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        self.assertIn('triad_appd_app_duration_microseconds_bucket{app="t"',
+                      text)
+
+    def test_access_log_and_reopen(self):
+        log = os.path.join(self.dir, "access.log")
+        self.t("/t/hello?one")
+        deadline = time.time() + 5
+        while "GET /t/hello?one" not in open(log).read():
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.1)
+        self.assertRegex(open(log).read(), r'"GET /t/hello\?one HTTP/1.1" '
+                         r'200 6 rt=\S+ ut=\S+ app=t tc=--')
+        os.rename(log, log + ".1")
+        self.appd.reopen_logs()
+        time.sleep(0.3)		# the master's scan passes the new file
+        deadline = time.time() + 5
+        while True:
+            self.t("/t/hello?two")
+            self.t("/t/hello?two")
+            if os.path.exists(log) and "/t/hello?two" in open(log).read():
+                break
+            self.assertLess(time.time(), deadline, "no line in the new log")
+            time.sleep(0.2)
+
+    def test_bad_config(self):
+        bad = os.path.join(self.dir, "bad.yaml")
+        cases = [
+            ("    - { name: a, kind: cgi, root: /tmp, routes: /a/, "
+             "listen: 9 }\n", "listen: only a module app serves its own "
+             "listeners"),
+            ("    - { name: a, module: a.so, routes: /a/, listen: 9 }\n"
+             "    - { name: b, module: a.so, routes: /b/, listen: "
+             "'127.0.0.1:9' }\n", "app b: listen: 127.0.0.1:9 is also app "
+             "a's"),
+            ("    - { name: a, module: a.so, routes: /a/, listen: 1 }\n",
+             "app a: listen: 127.0.0.1:1 is appd's own listen address"),
+            ("    - { name: a, module: a.so, routes: /a/, listen: "
+             "'unix:/tmp/x.sock' }\n    - { name: b, module: a.so, routes: "
+             "/b/, listen: 'unix:/tmp/x.sock' }\n", "is also app a's"),
+            ("    - { name: a, module: a.so, routes: /a/, listen: "
+             "'nowhere:x' }\n", "app a: listen: "),
+        ]
+        for apps, want in cases:
+            with open(bad, "w") as f:
+                f.write("site: t\nhosts:\n  h1: { address: 127.0.0.1 }\n"
+                        "appd:\n  on: [h1]\n  listen: 1\n  apps:\n" + apps)
+            p = subprocess.run([APPD, "-t", "-c", bad, "--host", "h1"],
+                               capture_output=True, text=True, timeout=20)
+            self.assertEqual(p.returncode, 1, apps)
+            self.assertIn(want, p.stderr)
+            self.assertRegex(p.stderr, r"bad\.yaml:\d+:\d+: app ")
+
+    # ---- no request lost: reload and recycling under load ----
+
+    def hammer(self, port, path, action, clients=4):
+        """clients keep-alive clients (http.client, which reconnects after
+        a Connection: close) hammer path while action() runs; every
+        request must get 200."""
+        stop = threading.Event()
+        res = {"ok": 0, "bad": []}
+        lock = threading.Lock()
+
+        def client():
+            conn = httpclient.HTTPConnection("127.0.0.1", port, timeout=10)
+            while not stop.is_set():
+                try:
+                    conn.request("GET", path)
+                    r = conn.getresponse()
+                    r.read()
+                    st = r.status
+                    if r.getheader("connection") == "close":
+                        conn.close()
+                except (OSError, httpclient.HTTPException) as e:
+                    st = repr(e)
+                    conn.close()
+                with lock:
+                    if st == 200:
+                        res["ok"] += 1
+                    else:
+                        res["bad"].append(st)
+            conn.close()
+
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for th in threads:
+            th.start()
+        try:
+            action()
+        finally:
+            stop.set()
+            for th in threads:
+                th.join()
+        return res
+
+    def test_recycling_under_load(self):
+        before = self.metric("app_recycles_total", "r") or 0
+        res = self.hammer(self.rport, "/r/hello",
+                          lambda: time.sleep(3))
+        self.assertEqual(res["bad"], [])
+        self.assertGreater(res["ok"], 50)
+        self.assertGreaterEqual(self.metric("app_recycles_total", "r") -
+                                before, 10)
+
+    def test_zz_reload_under_load(self):
+        def reloads():
+            for mark in ("two", "three", "four"):
+                time.sleep(0.7)
+                self.write_conf(mark)
+                m = self.appd.log_mark()
+                self.appd.reload()
+                self.appd.wait_log(r"generation \d+ in service", since=m)
+            time.sleep(0.7)
+
+        res = self.hammer(self.tport, "/t/sleep?ms=5", reloads)
+        self.assertEqual(res["bad"], [])
+        self.assertGreater(res["ok"], 50)
+        self.wait_workers("t", 2)
+        st = http.get("http://127.0.0.1:%d/status" % self.status).json()
+        self.assertGreaterEqual(st["generation"], 4)
+
+
+if __name__ == "__main__":
+    triadtest.main()
