@@ -21,6 +21,8 @@ import time
 import triadtest
 from triadtest import http
 
+import test_appd_foobar as foobar
+
 APPD = triadtest.build_path("appd", "appd")
 TESTMOD = triadtest.build_path("appd", "appd_testmod.so")
 
@@ -537,6 +539,33 @@ class AppdDirectTest(triadtest.TestCase):
         self.wait_workers("t", 2)
         st = http.get("http://127.0.0.1:%d/status" % self.status).json()
         self.assertGreaterEqual(st["generation"], 4)
+
+
+class FoobarDirectTest(foobar.FoobarTest):
+    """The foobar board end to end (every test of test_appd_foobar.py:
+    the post written on the primary and read from a replica through
+    dbproxyd, likes, stats, 400s for bad JSON, 413) with webd routing
+    /api/ to the app's own listener instead of appd's."""
+
+    @classmethod
+    def setUpClass(cls):
+        port = triadtest.free_port()
+        saved = foobar.TOPOLOGY
+        foobar.TOPOLOGY = saved.replace(
+            "      routes: [/api/]\n",
+            "      routes: [/api/]\n      listen: [%d]\n" % port).replace(
+            "to: appd }", "to: \"127.0.0.1:%d\" }" % port)
+        assert foobar.TOPOLOGY != saved
+        cls.direct_port = port
+        try:
+            foobar.FoobarTest.setUpClass.__func__(cls)
+        finally:
+            foobar.TOPOLOGY = saved
+
+    def test_served_by_the_app_listener(self):
+        r = http.get("http://127.0.0.1:%d/api/stats" % self.direct_port)
+        self.assertEqual(r.status, 200)
+        self.assertEqual(sorted(r.json()), ["likes", "posts"])
 
 
 if __name__ == "__main__":
