@@ -41,6 +41,19 @@
 
 static void hconn_process(struct hconn *);
 
+/* Reading from the client on or off: through common/sio's reader on a
+   plain connection (no FIONREAD per read), libevent's under TLS. */
+static void
+hconn_reading(struct hconn *c, int on)
+{
+	if (c->rd != NULL)
+		sio_rd_set(c->rd, on);
+	else if (on)
+		bufferevent_enable(c->bev, EV_READ);
+	else
+		bufferevent_disable(c->bev, EV_READ);
+}
+
 /* Counts r and hands it to the daemon's access log. */
 static void
 hconn_log(struct hconn *c, const struct hreq *r)
@@ -139,6 +152,7 @@ hconn_close(struct hconn *c, const char *why)
 	event_free(c->timer);
 	if (c->tls)
 		hconn_tls_shutdown(c->bev);
+	sio_rd_free(c->rd);
 	bufferevent_free(c->bev);
 	hconn_unlimit(w);
 	lc_gen_unref(c->gen);
@@ -276,7 +290,7 @@ hconn_error(struct hconn *c, struct hreq *r, int status)
 	}
 	if (r->close) {
 		hconn_set_state(c, HCONN_CLOSING);
-		bufferevent_disable(c->bev, EV_READ);
+		hconn_reading(c, 0);
 	}
 }
 
@@ -458,7 +472,7 @@ hconn_process(struct hconn *c)
 		if (evbuffer_get_length(out) > HCONN_OUT_HIGH &&
 		    sio_flush(c->bev, c->tls) > HCONN_OUT_HIGH) {
 			hconn_set_state(c, HCONN_BLOCKED);
-			bufferevent_disable(c->bev, EV_READ);
+			hconn_reading(c, 0);
 			return;
 		}
 		if (hconn_one(c) != HTTP1_DONE)
@@ -467,7 +481,7 @@ hconn_process(struct hconn *c)
 	/* The answers of this batch leave now, in one write. */
 	sio_flush(c->bev, c->tls);
 	if (c->state == HCONN_CLOSING) {
-		bufferevent_disable(c->bev, EV_READ);
+		hconn_reading(c, 0);
 		if (evbuffer_get_length(out) == 0)
 			hconn_close(c, "done");
 		return;
@@ -516,7 +530,7 @@ hconn_writecb(struct bufferevent *bev, void *arg)
 	}
 	if (c->state == HCONN_BLOCKED) {
 		hconn_set_state(c, HCONN_IDLE);
-		bufferevent_enable(c->bev, EV_READ);
+		hconn_reading(c, 1);
 		hconn_process(c);
 	} else if (c->state == HCONN_IDLE)
 		hconn_timer(c, c->hs->keepalive_timeout_ms);
@@ -538,7 +552,7 @@ hconn_eventcb(struct bufferevent *bev, short what, void *arg)
 	    c->state == HCONN_PROXY && c->paused) {
 		/* A half-close after the request: the answer still goes. */
 		c->eof = 1;
-		bufferevent_disable(c->bev, EV_READ);
+		hconn_reading(c, 0);
 	} else if (what & BEV_EVENT_EOF)
 		hconn_close(c, c->state == HCONN_IDLE ? "client closed" :
 		    "client closed mid-request");
@@ -558,7 +572,9 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	struct hconn *c;
 	struct timeval wt;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (!tls && (c->rd = sio_rd_new(w->lc->base, bev)) == NULL)) {
+		free(c);
 		bufferevent_free(bev);
 		return;
 	}
@@ -584,11 +600,15 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	    hconn_eventcb, c);
 	/* Reading stays on, also while a request is proxied, up to a bound
 	   (pipelined requests wait in the input). */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    (size_t)c->hs->limits.max_head + HCONN_IN_SLACK);
+	if (c->rd != NULL)
+		sio_rd_high(c->rd,
+		    (size_t)c->hs->limits.max_head + HCONN_IN_SLACK);
+	else
+		bufferevent_setwatermark(c->bev, EV_READ, 0,
+		    (size_t)c->hs->limits.max_head + HCONN_IN_SLACK);
 	if (!tls)	/* TLS: once the handshake is done (hconn_eventcb) */
 		sio_init(c->bev, tls);
-	bufferevent_enable(c->bev, EV_READ);
+	hconn_reading(c, 1);
 	/* The first request (after the handshake) must come as fast as a
 	   head must finish. */
 	hconn_timer(c, c->hs->header_timeout_ms);
@@ -675,7 +695,7 @@ hconn_finish(struct hconn *c, struct hreq *r)
 	if (r->close || c->eof || c->state == HCONN_CLOSING ||
 	    !hconn_keepalive(c, r->msg)) {
 		hconn_set_state(c, HCONN_CLOSING);
-		bufferevent_disable(c->bev, EV_READ);
+		hconn_reading(c, 0);
 		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
 		    BEV_TRIG_DEFER_CALLBACKS);
 		return;

@@ -22,6 +22,7 @@
 #include "lifecycle.h"
 
 struct bufferevent;
+struct sio_rd;
 struct cidr_list;
 struct event;
 struct evbuffer;
@@ -132,6 +133,7 @@ struct hconn {
 	const void		*conf;		/* gen->conf, the daemon's */
 	const struct hconn_settings *hs;
 	struct bufferevent	*bev;
+	struct sio_rd		*rd;		/* bev's reader, when plain */
 	int			 fd;		/* the client's socket */
 	struct event		*timer;
 	struct net_addr		 peer;

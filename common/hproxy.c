@@ -32,13 +32,23 @@
 #define HPROXY_CHUNK	(64 * 1024)	/* bytes decoded per step */
 #define HPROXY_HEAD_MAX	(64 * 1024)
 
+/*
+ * What a server connection keeps across requests (upstream_conn.user):
+ * its bufferevent and the bufferevent's reader (common/sio).
+ */
+struct hproxy_ukeep {
+	struct bufferevent	*bev;
+	struct sio_rd		*rd;
+};
+
 struct hproxy {
 	struct hconn	*c;
 	const struct hproxy_conf *pc;
 	struct upstream_pool	*pool;
 	struct upstream_server	*srv;
 	struct upstream_conn	*uc;
-	struct bufferevent	*ubev;
+	struct bufferevent	*ubev;		/* = uk->bev */
+	struct sio_rd		*urd;		/* = uk->rd */
 	struct hreq	*r;		/* = &req */
 	struct hreq	 req;
 	struct http1_msg	 msg;		/* the request, base = head */
@@ -269,12 +279,14 @@ hproxy_release(struct hproxy *p, enum upstream_outcome how)
 		   close (uc->user_watches): no epoll change per request. The
 		   pool frees it when the connection goes. */
 		bufferevent_set_timeouts(p->ubev, NULL, NULL);
+		sio_rd_timeout(p->urd, NULL);
 		bufferevent_setcb(p->ubev, hproxy_idle_read, NULL,
 		    hproxy_idle_event, p->uc);
-		bufferevent_enable(p->ubev, EV_READ);
+		sio_rd_set(p->urd, 1);
 		p->uc->user_watches = 1;
 	}
 	p->ubev = NULL;
+	p->urd = NULL;
 	if (p->uc != NULL) {
 		upstream_release(p->uc, how);
 		p->uc = NULL;
@@ -444,7 +456,7 @@ hproxy_response_body(struct hproxy *p)
 	    (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(out) > HPROXY_HIGH &&
 		    sio_flush(p->c->bev, p->c->tls) > HPROXY_HIGH) {
-			bufferevent_disable(p->ubev, EV_READ);
+			sio_rd_set(p->urd, 0);
 			return HTTP1_AGAIN;
 		}
 		len = MINIMUM(len, HPROXY_CHUNK);
@@ -634,32 +646,57 @@ hproxy_send_proxy(struct hproxy *p)
 }
 
 static void
-hproxy_bev_free(void *bev)
+hproxy_ukeep_free(void *arg)
 {
-	bufferevent_free(bev);	/* BEV_OPT_CLOSE_ON_FREE is not set */
+	struct hproxy_ukeep *uk = arg;
+
+	sio_rd_free(uk->rd);
+	bufferevent_free(uk->bev);	/* BEV_OPT_CLOSE_ON_FREE is not set */
+	free(uk);
+}
+
+/* The kept part of a new server connection, or NULL (out of memory). */
+static struct hproxy_ukeep *
+hproxy_ukeep_new(struct event_base *base, int fd)
+{
+	struct hproxy_ukeep *uk;
+
+	if ((uk = calloc(1, sizeof(*uk))) == NULL)
+		return NULL;
+	if ((uk->bev = bufferevent_socket_new(base, fd, 0)) == NULL ||
+	    (uk->rd = sio_rd_new(base, uk->bev)) == NULL) {
+		if (uk->bev != NULL)
+			bufferevent_free(uk->bev);
+		free(uk);
+		return NULL;
+	}
+	sio_init(uk->bev, 0);
+	return uk;
 }
 
 /* Connected (or reused): send the head and what body there is. */
 static void
 hproxy_send(struct hproxy *p)
 {
+	struct hproxy_ukeep *uk;
 	struct timeval tv;
 
-	if ((p->ubev = p->uc->user) == NULL) {
-		p->ubev = bufferevent_socket_new(p->c->w->lc->base, p->uc->fd,
-		    0);
-		if (p->ubev == NULL) {
+	if ((uk = p->uc->user) == NULL) {
+		uk = hproxy_ukeep_new(p->c->w->lc->base, p->uc->fd);
+		if (uk == NULL) {
 			hproxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
 			return;
 		}
-		p->uc->user = p->ubev;
-		p->uc->user_free = hproxy_bev_free;
-		sio_init(p->ubev, 0);
+		p->uc->user = uk;
+		p->uc->user_free = hproxy_ukeep_free;
 	}
+	p->ubev = uk->bev;
+	p->urd = uk->rd;
 	tv.tv_sec = (time_t)(p->pc->read_timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(p->pc->read_timeout_ms % 1000)
 	    * 1000;
-	bufferevent_set_timeouts(p->ubev, &tv, &tv);
+	bufferevent_set_timeouts(p->ubev, NULL, &tv);
+	sio_rd_timeout(p->urd, &tv);
 	bufferevent_setcb(p->ubev, hproxy_upstream_read,
 	    hproxy_upstream_write, hproxy_upstream_event, p);
 	if (p->pc->send_proxy && hproxy_send_proxy(p) == -1) {
@@ -674,7 +711,7 @@ hproxy_send(struct hproxy *p)
 		    UPSTREAM_ABORT);
 		return;
 	}
-	bufferevent_enable(p->ubev, EV_READ);
+	sio_rd_set(p->urd, 1);
 	hproxy_request_body(p);	/* and the head leaves in the same write */
 }
 
@@ -802,7 +839,7 @@ hproxy_client_drained(void *arg)
 	struct hproxy *p = arg;
 
 	if (p->ubev != NULL && p->head_sent)
-		bufferevent_enable(p->ubev, EV_READ);
+		sio_rd_set(p->urd, 1);
 }
 
 static void

@@ -1,6 +1,13 @@
 /*
  * sio.c: see sio.h.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <errno.h>
+#include <stdlib.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -11,6 +18,21 @@
 #include "sio.h"
 
 #define SIO_COALESCE_MAX	(16 * 1024)	/* one TLS record's worth */
+#define SIO_RD_MIN		(2 * 1024)	/* bytes asked per read, */
+#define SIO_RD_START		(4 * 1024)	/* adapting to what came */
+#define SIO_RD_MAX		(64 * 1024)
+
+struct sio_rd {
+	struct bufferevent	*bev;
+	struct event		*ev;
+	struct evbuffer_cb_entry *wm;	/* while paused at high */
+	struct timeval		 tv;
+	int			 has_tv;
+	int			 on;		/* the owner wants bytes */
+	int			 added;		/* ev is added */
+	size_t			 high;
+	size_t			 chunk;		/* the next read's size */
+};
 
 /*
  * The socket bufferevent whose writes sio makes: bev when plain, the one
@@ -99,4 +121,196 @@ sio_drained(struct bufferevent *bev, int tls)
 {
 	if (!tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);
+}
+
+static void sio_rd_arm(struct sio_rd *);
+
+/* The input shrank while reading was paused at its high-water mark. */
+static void
+sio_rd_shrunk(struct evbuffer *in, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct sio_rd *r = arg;
+
+	if (info->n_deleted > 0 && evbuffer_get_length(in) < r->high)
+		sio_rd_arm(r);
+}
+
+/*
+ * Puts the event and the input's callback in the state that on, high
+ * and the input's length ask for. The event is re-added only when it
+ * was not (adding again would restart the timeout at every call).
+ */
+static void
+sio_rd_arm(struct sio_rd *r)
+{
+	struct evbuffer *in = bufferevent_get_input(r->bev);
+	int full = r->high > 0 && evbuffer_get_length(in) >= r->high;
+
+	if (r->on && !full) {
+		if (!r->added)
+			event_add(r->ev, r->has_tv ? &r->tv : NULL);
+		r->added = 1;
+	} else if (r->added) {
+		event_del(r->ev);
+		r->added = 0;
+	}
+	if (r->on && full && r->wm == NULL)
+		r->wm = evbuffer_add_cb(in, sio_rd_shrunk, r);
+	else if (!(r->on && full) && r->wm != NULL) {
+		evbuffer_remove_cb_entry(in, r->wm);
+		r->wm = NULL;
+	}
+}
+
+/* Reading ends with what (EOF, ERROR or TIMEOUT): off, then the event
+   callback, with errno as the failing call left it. */
+static void
+sio_rd_end(struct sio_rd *r, short what)
+{
+	int saved = errno;
+	struct bufferevent *bev = r->bev;
+
+	sio_rd_set(r, 0);
+	errno = saved;
+	bufferevent_trigger_event(bev, BEV_EVENT_READING | what, 0);
+}
+
+/*
+ * One read of at most want bytes into in's reserved space: recv(2) when
+ * the space is one extent (the usual case), readv(2) across two.
+ * Returns what read(2) would; the bytes are committed.
+ */
+static ssize_t
+sio_rd_once(int fd, struct evbuffer *in, size_t want)
+{
+	struct evbuffer_iovec v[2];
+	ssize_t n;
+	int nv;
+
+	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2)) <= 0) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (v[0].iov_len >= want || nv == 1) {
+		nv = 1;
+		if (v[0].iov_len > want)
+			v[0].iov_len = want;
+		n = recv(fd, v[0].iov_base, v[0].iov_len, 0);
+	} else {
+		if (v[1].iov_len > want - v[0].iov_len)
+			v[1].iov_len = want - v[0].iov_len;
+		n = readv(fd, (struct iovec *)v, 2);
+	}
+	if (n <= 0)
+		return n;
+	if ((size_t)n <= v[0].iov_len) {
+		v[0].iov_len = (size_t)n;
+		nv = 1;
+	} else
+		v[1].iov_len = (size_t)n - v[0].iov_len;
+	if (evbuffer_commit_space(in, v, nv) == -1) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return n;
+}
+
+/* Readable (or the timeout): one read, then the owner's callbacks. */
+static void
+sio_rd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sio_rd *r = arg;
+	struct evbuffer *in = bufferevent_get_input(r->bev);
+	size_t want = r->chunk, len;
+	ssize_t n;
+
+	if (what & EV_TIMEOUT) {
+		sio_rd_end(r, BEV_EVENT_TIMEOUT);
+		return;
+	}
+	if (r->high > 0) {
+		if ((len = evbuffer_get_length(in)) >= r->high) {
+			sio_rd_arm(r);
+			return;
+		}
+		if (want > r->high - len)
+			want = r->high - len;
+	}
+	/* The bufferevent freezes its input's end so that only it adds
+	   there; it reads the same way (unfreeze, read, freeze). */
+	evbuffer_unfreeze(in, 0);
+	n = sio_rd_once(fd, in, want);
+	evbuffer_freeze(in, 0);
+	if (n > 0) {
+		/* A full read doubles the next one, a small one halves it. */
+		if ((size_t)n == want && r->chunk < SIO_RD_MAX)
+			r->chunk *= 2;
+		else if ((size_t)n < r->chunk / 4 && r->chunk > SIO_RD_MIN)
+			r->chunk /= 2;
+		if (r->high > 0 && evbuffer_get_length(in) >= r->high)
+			sio_rd_arm(r);
+		bufferevent_trigger(r->bev, EV_READ, 0);
+	} else if (n == 0)
+		sio_rd_end(r, BEV_EVENT_EOF);
+	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		sio_rd_end(r, BEV_EVENT_ERROR);
+}
+
+struct sio_rd *
+sio_rd_new(struct event_base *base, struct bufferevent *bev)
+{
+	struct sio_rd *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->bev = bev;
+	r->chunk = SIO_RD_START;
+	r->ev = event_new(base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
+	    sio_rd_cb, r);
+	if (r->ev == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+sio_rd_free(struct sio_rd *r)
+{
+	if (r == NULL)
+		return;
+	r->on = 0;
+	sio_rd_arm(r);
+	event_free(r->ev);
+	free(r);
+}
+
+void
+sio_rd_set(struct sio_rd *r, int on)
+{
+	r->on = on != 0;
+	sio_rd_arm(r);
+}
+
+void
+sio_rd_timeout(struct sio_rd *r, const struct timeval *tv)
+{
+	r->has_tv = tv != NULL;
+	if (tv != NULL)
+		r->tv = *tv;
+	if (!r->added)
+		return;
+	/* The new timeout starts now; event_add(NULL) would keep the old. */
+	if (tv != NULL)
+		event_add(r->ev, &r->tv);
+	else
+		event_remove_timer(r->ev);
+}
+
+void
+sio_rd_high(struct sio_rd *r, size_t high)
+{
+	r->high = high;
+	sio_rd_arm(r);
 }

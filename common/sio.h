@@ -41,4 +41,34 @@ size_t	sio_flush(struct bufferevent *bev, int tls);
 /* sio_drained: from the write callback: EV_WRITE off once output is empty. */
 void	sio_drained(struct bufferevent *bev, int tls);
 
+/*
+ * sio_rd: the read side of a plain socket bufferevent, without libevent's
+ * reading. libevent asks the kernel how much is readable (FIONREAD)
+ * before every read: one more system call per read, two per proxied
+ * request. A reader reads into the bufferevent's input itself, with
+ * recv(2) into reserved space, and runs the bufferevent's callbacks as
+ * libevent would: the read callback after bytes arrived, the event
+ * callback with BEV_EVENT_EOF, _ERROR or _TIMEOUT (each | BEV_EVENT_READING,
+ * reading then off). From sio_rd_new on, EV_READ of the bufferevent must
+ * stay off, and its read timeout and watermarks unset: the reader's own
+ * functions below replace them. Callbacks may free the reader and the
+ * bufferevent.
+ */
+struct sio_rd;
+struct event_base;
+
+/* sio_rd_new: a reader for bev (plain socket bufferevent), reading off;
+   NULL when out of memory. */
+struct sio_rd	*sio_rd_new(struct event_base *, struct bufferevent *bev);
+/* sio_rd_free: the reader goes (the bufferevent stays). NULL is a no-op. */
+void	sio_rd_free(struct sio_rd *);
+/* sio_rd_set: reading on or off (bufferevent_enable/disable EV_READ). */
+void	sio_rd_set(struct sio_rd *, int on);
+/* sio_rd_timeout: BEV_EVENT_TIMEOUT when on and nothing came for tv
+   (NULL: never), as a bufferevent's read timeout. */
+void	sio_rd_timeout(struct sio_rd *, const struct timeval *tv);
+/* sio_rd_high: reading pauses while the input holds high bytes or more
+   (0: no bound), as a bufferevent's read high-water mark. */
+void	sio_rd_high(struct sio_rd *, size_t high);
+
 #endif

@@ -1,0 +1,276 @@
+/*
+ * test_sio.c: common/sio's reader on a real socket pair and event loop:
+ * bytes arrive whole and in order, the high-water mark pauses and resumes
+ * reading, EOF, the timeout, off means off, and a callback may free all.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "sio.h"
+
+struct fx {
+	struct event_base	*base;
+	struct bufferevent	*bev;
+	struct sio_rd		*rd;
+	int			 peer;
+	int			 reads;		/* read callbacks */
+	short			 events;	/* the event callback's what */
+	size_t			 drain_to;	/* readcb drains down to this */
+	int			 free_in_cb;
+	int			 stop_at_len;	/* break the loop past it */
+};
+
+static void
+fx_readcb(struct bufferevent *bev, void *arg)
+{
+	struct fx *f = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	f->reads++;
+	if (f->free_in_cb) {
+		sio_rd_free(f->rd);
+		bufferevent_free(f->bev);
+		f->rd = NULL;
+		f->bev = NULL;
+		event_base_loopbreak(f->base);
+		return;
+	}
+	if (f->stop_at_len > 0 &&
+	    evbuffer_get_length(in) >= (size_t)f->stop_at_len)
+		event_base_loopbreak(f->base);
+}
+
+static void
+fx_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct fx *f = arg;
+
+	f->events = what;
+	event_base_loopbreak(f->base);
+}
+
+static int
+fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	int sv[2];
+
+	assert_non_null(f);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	f->base = event_base_new();
+	f->bev = bufferevent_socket_new(f->base, sv[0], BEV_OPT_CLOSE_ON_FREE);
+	f->rd = sio_rd_new(f->base, f->bev);
+	assert_non_null(f->rd);
+	f->peer = sv[1];
+	bufferevent_setcb(f->bev, fx_readcb, NULL, fx_eventcb, f);
+	*state = f;
+	return 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sio_rd_free(f->rd);
+	if (f->bev != NULL)
+		bufferevent_free(f->bev);
+	if (f->peer != -1)
+		close(f->peer);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+/* Runs the loop until a callback breaks it or 2 s pass. */
+static void
+fx_run(struct fx *f)
+{
+	struct timeval tv = { 2, 0 };
+
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+}
+
+static void
+fx_send(struct fx *f, const unsigned char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(f->peer, p, len);
+
+		assert_true(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* 150 KB arrive whole and in order, over several reads. */
+static void
+test_bytes_in_order(void **state)
+{
+	struct fx *f = *state;
+	size_t len = 150 * 1024, i;
+	unsigned char *data = malloc(len), *got;
+
+	for (i = 0; i < len; i++)
+		data[i] = (unsigned char)(i * 7 + i / 251);
+	sio_rd_set(f->rd, 1);
+	fx_send(f, data, 100 * 1024);	/* a socket pair holds ~200 KB */
+	f->stop_at_len = (int)len;
+	fx_run(f);			/* reads the first 100 KB, waits */
+	fx_send(f, data + 100 * 1024, len - 100 * 1024);
+	while (evbuffer_get_length(bufferevent_get_input(f->bev)) < len &&
+	    f->events == 0)
+		fx_run(f);
+	assert_int_equal(f->events, 0);
+	assert_true(f->reads >= 2);
+	got = evbuffer_pullup(bufferevent_get_input(f->bev), -1);
+	assert_int_equal(evbuffer_get_length(bufferevent_get_input(f->bev)),
+	    len);
+	assert_memory_equal(got, data, len);
+	free(data);
+}
+
+/* Reading stops at the high-water mark and resumes once input drains. */
+static void
+test_high_water(void **state)
+{
+	struct fx *f = *state;
+	unsigned char buf[5000];
+	struct evbuffer *in = bufferevent_get_input(f->bev);
+
+	memset(buf, 'x', sizeof(buf));
+	sio_rd_high(f->rd, 1000);
+	sio_rd_set(f->rd, 1);
+	fx_send(f, buf, sizeof(buf));
+	f->stop_at_len = 1000;
+	fx_run(f);
+	assert_int_equal(evbuffer_get_length(in), 1000);
+	/* Full: more loop turns read nothing. */
+	{
+		struct timeval tv = { 0, 50000 };
+
+		f->stop_at_len = 0;
+		event_base_loopexit(f->base, &tv);
+		event_base_dispatch(f->base);
+	}
+	assert_int_equal(evbuffer_get_length(in), 1000);
+	evbuffer_drain(in, 600);	/* below the mark: reading resumes */
+	f->stop_at_len = 1000;
+	fx_run(f);
+	assert_int_equal(evbuffer_get_length(in), 1000);
+	sio_rd_high(f->rd, 0);		/* no bound: the rest comes */
+	f->stop_at_len = 5000 - 600;
+	fx_run(f);
+	assert_int_equal(evbuffer_get_length(in), 5000 - 600);
+}
+
+/* The peer's close is BEV_EVENT_EOF | BEV_EVENT_READING, reading off. */
+static void
+test_eof(void **state)
+{
+	struct fx *f = *state;
+
+	sio_rd_set(f->rd, 1);
+	fx_send(f, (const unsigned char *)"abc", 3);
+	close(f->peer);
+	f->peer = -1;
+	fx_run(f);
+	while (f->events == 0)
+		fx_run(f);
+	assert_int_equal(f->events, BEV_EVENT_EOF | BEV_EVENT_READING);
+	assert_int_equal(evbuffer_get_length(bufferevent_get_input(f->bev)), 3);
+}
+
+/* Nothing for the timeout: BEV_EVENT_TIMEOUT | BEV_EVENT_READING. */
+static void
+test_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct timeval tv = { 0, 50000 };
+
+	sio_rd_timeout(f->rd, &tv);
+	sio_rd_set(f->rd, 1);
+	fx_run(f);
+	assert_int_equal(f->events, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+	/* Removing the timeout while reading keeps reading, no timeout. */
+	f->events = 0;
+	sio_rd_set(f->rd, 1);
+	sio_rd_timeout(f->rd, NULL);
+	{
+		struct timeval wait = { 0, 150000 };
+
+		event_base_loopexit(f->base, &wait);
+		event_base_dispatch(f->base);
+	}
+	assert_int_equal(f->events, 0);
+}
+
+/* Off means nothing is read; on again reads what waited. */
+static void
+test_off(void **state)
+{
+	struct fx *f = *state;
+	struct timeval tv = { 0, 50000 };
+
+	sio_rd_set(f->rd, 1);
+	sio_rd_set(f->rd, 0);
+	fx_send(f, (const unsigned char *)"hello", 5);
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->reads, 0);
+	sio_rd_set(f->rd, 1);
+	f->stop_at_len = 5;
+	fx_run(f);
+	assert_int_equal(f->reads, 1);
+}
+
+/* The read callback may free the reader and the bufferevent. */
+static void
+test_free_in_callback(void **state)
+{
+	struct fx *f = *state;
+
+	f->free_in_cb = 1;
+	sio_rd_set(f->rd, 1);
+	fx_send(f, (const unsigned char *)"x", 1);
+	fx_run(f);
+	assert_int_equal(f->reads, 1);
+	assert_null(f->bev);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bytes_in_order,
+		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_high_water, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_eof, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_timeout, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_off, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_free_in_callback,
+		    fx_setup, fx_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
