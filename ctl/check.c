@@ -308,6 +308,27 @@ ctl_check_tls_ports(const struct ctl_site *site, struct ctl_port *p,
 }
 #endif
 
+/* appd apps' own listen ports on each appd instance's host. */
+static size_t
+ctl_check_app_ports(const struct ctl_site *site, struct ctl_port *p,
+    size_t n, size_t max)
+{
+	const struct topo_daemon *d = &site->topo->daemons[TOPO_APPD];
+	uint16_t ports[64];
+	struct cfg_mark marks[64];
+	size_t i, k, np = ctl_site_app_ports(site, ports, marks, 64);
+
+	for (i = 0; i < d->ninst; i++)
+		for (k = 0; k < np && n < max; k++) {
+			p[n].host = d->inst[i].host;
+			p[n].port = ports[k];
+			p[n].what = "appd app listen";
+			p[n].mark = marks[k];
+			n++;
+		}
+	return n;
+}
+
 size_t
 ctl_check_site(const struct ctl_site *site, struct cfg_errors *errs)
 {
@@ -315,6 +336,7 @@ ctl_check_site(const struct ctl_site *site, struct cfg_errors *errs)
 	struct ctl_port *p;
 
 	max = site->topo->daemons[TOPO_LBD].ninst * 16 +
+	    site->topo->daemons[TOPO_APPD].ninst * 64 +
 	    site->topo->mariadb.replicas.n + 1;
 	p = xcalloc(max, sizeof(*p));
 #ifdef CTL_HAVE_LBD
@@ -327,6 +349,7 @@ ctl_check_site(const struct ctl_site *site, struct cfg_errors *errs)
 #endif
 	ctl_check_dbproxyd(site, errs);
 	n = ctl_check_mariadb_ports(site, p, n, max);
+	n = ctl_check_app_ports(site, p, n, max);
 	ctl_check_extra_ports(site, p, n, errs);
 	free(p);
 	return cfg_errors_count(errs) - before;

@@ -30,6 +30,13 @@ void	ctl_site_free(struct ctl_site *);
  */
 struct cfg_mark ctl_site_mark(const struct ctl_site *, const char *section,
 	    const char *key);
+/*
+ * ctl_site_app_ports: the TCP ports of appd apps' own `listen` (every
+ * appd instance binds them; unix: ones have no port), with where each is
+ * written, at most max. Returns how many.
+ */
+size_t	ctl_site_app_ports(const struct ctl_site *, uint16_t *ports,
+	    struct cfg_mark *marks, size_t max);
 /* ctl_site_daemon_index: TOPO_LBD... for "lbd"..., or -1. */
 int	ctl_site_daemon_index(const char *daemon);
 

@@ -4,8 +4,8 @@
  *  - an answer (established/related), loopback, ICMP needed by TCP;
  *  - a client port (lbd's listen and tls_listen, e.g. 80 and 443) on an lbd
  *    host, to the host's address or the VIP;
- *  - a daemon-to-daemon port (webd, appd, dbproxyd, MariaDB) from a host of
- *    the topology;
+ *  - a daemon-to-daemon port (webd, appd and its apps' own listen,
+ *    dbproxyd, MariaDB) from a host of the topology;
  *  - a status or admin port, or ssh, from admin_networks;
  *  - VRRP between the lbd hosts, when there is a VIP.
  * Checked with `nft -c -f FILE`.
@@ -31,21 +31,26 @@ struct ctl_ports {
 	size_t		n;
 };
 
-/* Adds a's port (TCP only; a unix socket has no port to open). */
+/* Adds port, once. */
 static void
-ctl_ports_add(struct ctl_ports *p, const struct net_addr *a)
+ctl_ports_add_port(struct ctl_ports *p, uint16_t port)
 {
-	uint16_t port;
 	size_t i;
 
-	if (a->len == 0 || a->ss.ss_family == AF_UNIX)
-		return;
-	port = addr_port(a);
 	for (i = 0; i < p->n; i++)
 		if (p->v[i] == port)
 			return;
 	if (p->n < CTL_NFT_MAXPORTS)
 		p->v[p->n++] = port;
+}
+
+/* Adds a's port (TCP only; a unix socket has no port to open). */
+static void
+ctl_ports_add(struct ctl_ports *p, const struct net_addr *a)
+{
+	if (a->len == 0 || a->ss.ss_family == AF_UNIX)
+		return;
+	ctl_ports_add_port(p, addr_port(a));
 }
 
 /* "{ 80, 443 }" */
@@ -58,6 +63,18 @@ ctl_ports_print(FILE *f, const struct ctl_ports *p)
 	for (i = 0; i < p->n; i++)
 		fprintf(f, "%s%u", i ? ", " : "", p->v[i]);
 	fprintf(f, " }");
+}
+
+/* appd apps' own listen ports (webd on other hosts reaches them). */
+static void
+ctl_nft_app_ports(const struct ctl_site *site, struct ctl_ports *internal)
+{
+	uint16_t ports[64];
+	struct cfg_mark marks[64];
+	size_t i, n = ctl_site_app_ports(site, ports, marks, 64);
+
+	for (i = 0; i < n; i++)
+		ctl_ports_add_port(internal, ports[i]);
 }
 
 /*
@@ -83,6 +100,8 @@ ctl_nft_ports(const struct ctl_site *site, const char *host,
 				ctl_ports_add(i == TOPO_LBD ? client : internal,
 				    &in->listen[k]);
 			ctl_ports_add(status, &in->status);
+			if (i == TOPO_APPD)
+				ctl_nft_app_ports(site, internal);
 		}
 	}
 }

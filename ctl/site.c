@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "config.h"
 #include "ctl.h"
 #include "topology.h"
@@ -18,6 +19,7 @@ extern const struct cfg_schema lb_conf_schema;
 extern const struct cfg_schema webd_conf_schema;
 #endif
 #ifdef CTL_HAVE_APPD
+#include "appd.h"
 extern const struct cfg_schema appd_conf_schema;
 #endif
 #ifdef CTL_HAVE_DBPROXYD
@@ -52,6 +54,38 @@ ctl_site_schema(int id)
 	default:
 		return NULL;
 	}
+}
+
+size_t
+ctl_site_app_ports(const struct ctl_site *site, uint16_t *ports,
+    struct cfg_mark *marks, size_t max)
+{
+	size_t n = 0;
+#ifdef CTL_HAVE_APPD
+	const struct appd_conf *c = site->conf[TOPO_APPD];
+	const struct appd_app *a;
+	struct net_addr addr;
+	char *cause = NULL;
+	size_t i, k;
+
+	if (c == NULL || !site->topo->daemons[TOPO_APPD].present)
+		return 0;
+	a = c->apps.v;
+	for (i = 0; i < c->apps.n; i++)
+		for (k = 0; k < a[i].listen.n && n < max; k++) {
+			if (addr_parse(a[i].listen.v[k], "0.0.0.0", &addr,
+			    &cause) == -1) {
+				free(cause);	/* appd reports it */
+				cause = NULL;
+				continue;
+			}
+			if (addr.ss.ss_family == AF_UNIX)
+				continue;
+			ports[n] = addr_port(&addr);
+			marks[n++] = a[i].listen.marks[k];
+		}
+#endif
+	return n;
 }
 
 int

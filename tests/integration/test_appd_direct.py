@@ -541,6 +541,64 @@ class AppdDirectTest(triadtest.TestCase):
         self.assertGreaterEqual(st["generation"], 4)
 
 
+TRIADCTL = triadtest.build_path("ctl", "triadctl")
+
+SITE = """\
+site: t.example
+hosts:
+  h1: { address: 10.0.0.1 }
+  h2: { address: 10.0.0.2 }
+webd:
+  on: [h1]
+  listen: 8081
+  root: /srv/www
+  routes:
+    - { prefix: /api/, to: "10.0.0.2:9100" }
+appd:
+  on: [h1, h2]
+  listen: 8091
+  apps:
+    - { name: a, module: a.so, routes: /api/, listen: [9100, "unix:/x"] }
+"""
+
+
+class TriadctlAppListenTest(triadtest.TestCase):
+    """triadctl knows apps' own listen: a clash with another daemon's port
+    on the host, and the port opened in the rendered nftables."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(TRIADCTL):
+            triadtest.skip("triadctl is not built")
+        cls.dir = triadtest.tempdir("appd-direct-ctl")
+
+    def ctl(self, text, *args):
+        path = os.path.join(self.dir, "site.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path, subprocess.run([TRIADCTL] + [a.replace("@", path)
+                                                  for a in args],
+                                    capture_output=True, text=True,
+                                    timeout=60)
+
+    def test_clash_with_another_daemon(self):
+        path, r = self.ctl(SITE.replace("listen: [9100,", "listen: [8081,"),
+                           "check", "@")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("port 8081 on host 'h1': appd app listen clashes with "
+                      "webd 'h1'", r.stderr)
+        path, r = self.ctl(SITE, "check", "@")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_port_in_nftables(self):
+        out = os.path.join(self.dir, "out")
+        path, r = self.ctl(SITE, "render", "@", "h2", "--out", out)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, "nftables", "triad.nft")) as f:
+            rules = f.read()
+        self.assertIn("tcp dport { 8091, 9100 } accept", rules)
+
+
 class FoobarDirectTest(foobar.FoobarTest):
     """The foobar board end to end (every test of test_appd_foobar.py:
     the post written on the primary and read from a replica through
