@@ -81,6 +81,8 @@ static struct direct {
 	size_t				 nlfds;
 	struct net_listener		*lsn[DIRECT_MAX_LISTEN];
 	struct event			*ctl, *stop, *drain, *alog_timer;
+	struct event			*resume;	/* accepting again */
+	uint32_t			 conns;
 	int				 stop_pipe[2];
 	int				 draining;
 	struct triad_req		 r;
@@ -392,12 +394,69 @@ direct_log(struct hconn *c, const struct hreq *r)
 	D.alen += n;
 }
 
+/* The listeners on (1) or off (0). */
+static void
+direct_listening(int on)
+{
+	size_t i;
+
+	for (i = 0; i < D.nlfds; i++)
+		if (D.lsn[i] != NULL)
+			net_listener_enable(D.lsn[i], on);
+}
+
+static void
+direct_resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	if (!D.draining)
+		direct_listening(1);
+}
+
+/*
+ * The workers share one accept queue and each is woken for a new
+ * connection; the first to accept gets it, and an accept loop would take
+ * a whole burst (then run its requests one after the other while other
+ * workers idle). So a worker accepts one connection per loop turn, and
+ * one that holds more connections than an idle worker of its app (the
+ * scoreboard says) waits a millisecond, so that the idle one takes the
+ * next.
+ */
+static void
+direct_balance(void)
+{
+	struct timeval now = { 0, 0 }, later = { 0, 1000 };
+	struct sb_slot *s;
+	size_t i;
+
+	direct_listening(0);
+	for (i = 0; i < D.sb.n; i++) {
+		s = &D.sb.slots[i];
+		if (s != D.slot && atomic_load_explicit(&s->state,
+		    memory_order_relaxed) == SB_IDLE &&
+		    atomic_load_explicit(&s->conns, memory_order_relaxed) <
+		    D.conns) {
+			evtimer_add(D.resume, &later);
+			return;
+		}
+	}
+	evtimer_add(D.resume, &now);
+}
+
 /* Accepts are counted: the master tells a stuck queue from a slow one. */
 static void
 direct_accept(int fd, const struct net_addr *peer, void *arg)
 {
 	sb_add(&D.slot->accepts, 1);
+	atomic_store_explicit(&D.slot->conns, ++D.conns, memory_order_relaxed);
 	hconn_accept(fd, peer, arg);
+	if (!D.draining)
+		direct_balance();
+}
+
+static void
+direct_closed(struct hconn *c)
+{
+	atomic_store_explicit(&D.slot->conns, --D.conns, memory_order_relaxed);
 }
 
 static const struct hconn_settings *
@@ -411,6 +470,7 @@ static const struct hconn_ops direct_hconn_ops = {
 	.handle = direct_handle,
 	.error_page = respond_error_page,
 	.log = direct_log,
+	.closed = direct_closed,
 };
 
 /* ---- control: the master's socket, SIGTERM, the drain ---- */
@@ -621,6 +681,7 @@ direct_loop_init(void)
 	D.stop = event_new(D.base, D.stop_pipe[0], EV_READ | EV_PERSIST,
 	    direct_stop_cb, NULL);
 	D.drain = evtimer_new(D.base, direct_drain_cb, NULL);
+	D.resume = evtimer_new(D.base, direct_resume_cb, NULL);
 	D.alog_timer = event_new(D.base, -1, EV_PERSIST, direct_alog_cb, NULL);
 	event_add(D.ctl, NULL);
 	event_add(D.stop, NULL);

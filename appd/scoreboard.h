@@ -29,6 +29,7 @@ enum sb_state {
 struct sb_slot {
 	_Atomic uint32_t	 state;		/* enum sb_state */
 	_Atomic uint32_t	 pid;
+	_Atomic uint32_t	 conns;		/* open connections */
 	_Atomic uint64_t	 seq;		/* requests begun */
 	_Atomic uint64_t	 kill_seq;	/* the master's timeout mark */
 	_Atomic uint64_t	 start_us;	/* util_now_us of the request */
