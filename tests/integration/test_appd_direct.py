@@ -86,6 +86,46 @@ appd:
 """
 
 
+def hammer(port, path, action, clients=4):
+    """clients keep-alive clients (http.client, which reconnects after
+    a Connection: close) hammer path while action() runs; every
+    request must get 200."""
+    stop = threading.Event()
+    res = {"ok": 0, "bad": []}
+    lock = threading.Lock()
+
+    def client():
+        conn = httpclient.HTTPConnection("127.0.0.1", port, timeout=10)
+        while not stop.is_set():
+            try:
+                conn.request("GET", path)
+                r = conn.getresponse()
+                r.read()
+                st = r.status
+                if r.getheader("connection") == "close":
+                    conn.close()
+            except (OSError, httpclient.HTTPException) as e:
+                st = repr(e)
+                conn.close()
+            with lock:
+                if st == 200:
+                    res["ok"] += 1
+                else:
+                    res["bad"].append(st)
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for th in threads:
+        th.start()
+    try:
+        action()
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+    return res
+
+
 class AppdDirectTest(triadtest.TestCase):
 
     @classmethod
@@ -505,48 +545,9 @@ class AppdDirectTest(triadtest.TestCase):
 
     # ---- no request lost: reload and recycling under load ----
 
-    def hammer(self, port, path, action, clients=4):
-        """clients keep-alive clients (http.client, which reconnects after
-        a Connection: close) hammer path while action() runs; every
-        request must get 200."""
-        stop = threading.Event()
-        res = {"ok": 0, "bad": []}
-        lock = threading.Lock()
-
-        def client():
-            conn = httpclient.HTTPConnection("127.0.0.1", port, timeout=10)
-            while not stop.is_set():
-                try:
-                    conn.request("GET", path)
-                    r = conn.getresponse()
-                    r.read()
-                    st = r.status
-                    if r.getheader("connection") == "close":
-                        conn.close()
-                except (OSError, httpclient.HTTPException) as e:
-                    st = repr(e)
-                    conn.close()
-                with lock:
-                    if st == 200:
-                        res["ok"] += 1
-                    else:
-                        res["bad"].append(st)
-            conn.close()
-
-        threads = [threading.Thread(target=client) for _ in range(clients)]
-        for th in threads:
-            th.start()
-        try:
-            action()
-        finally:
-            stop.set()
-            for th in threads:
-                th.join()
-        return res
-
     def test_recycling_under_load(self):
         before = self.metric("app_recycles_total", "r") or 0
-        res = self.hammer(self.rport, "/r/hello",
+        res = hammer(self.rport, "/r/hello",
                           lambda: time.sleep(3))
         self.assertEqual(res["bad"], [])
         self.assertGreater(res["ok"], 50)
@@ -563,7 +564,7 @@ class AppdDirectTest(triadtest.TestCase):
                 self.appd.wait_log(r"generation \d+ in service", since=m)
             time.sleep(0.7)
 
-        res = self.hammer(self.tport, "/t/sleep?ms=5", reloads)
+        res = hammer(self.tport, "/t/sleep?ms=5", reloads)
         self.assertEqual(res["bad"], [])
         self.assertGreater(res["ok"], 50)
         self.wait_workers("t", 2)
@@ -649,6 +650,23 @@ class FoobarDirectTest(foobar.FoobarTest):
             foobar.FoobarTest.setUpClass.__func__(cls)
         finally:
             foobar.TOPOLOGY = saved
+
+    def test_zz_reload_under_load_through_webd(self):
+        """webd's pooled connections to the app's listener while appd
+        reloads three times: no request fails."""
+        port = int(self.base.rsplit(":", 1)[1])
+
+        def reloads():
+            for _ in range(3):
+                time.sleep(0.7)
+                m = self.appd.log_mark()
+                self.appd.reload()
+                self.appd.wait_log(r"generation \d+ in service", since=m)
+            time.sleep(0.7)
+
+        res = hammer(port, "/api/stats", reloads)
+        self.assertEqual(res["bad"], [])
+        self.assertGreater(res["ok"], 50)
 
     def test_served_by_the_app_listener(self):
         r = http.get("http://127.0.0.1:%d/api/stats" % self.direct_port)
