@@ -231,6 +231,7 @@ dbp_backend_open(struct dbp_pool *p, uint32_t caps, uint8_t charset)
 		free(be);
 		return NULL;
 	}
+	be->io->batch = p->w->iob;
 	dbp_io_timeout(be->io, c->connect_timeout_ms);
 	return be;
 }

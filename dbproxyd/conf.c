@@ -112,6 +112,13 @@ static const struct cfg_key dbp_keys[] = {
 	  .max = 64, .off = K(replicas),
 	  .help = "The replicas' addresses (host:port or unix:/path), "
 	  "instead of the mariadb section." },
+	{ .name = "busy_poll_us", .type = CFG_INT, .def = "0", .min = 0,
+	  .max = 10000, .off = K(busy_poll_us),
+	  .help = "After a read, a worker keeps polling (yielding the CPU to "
+	  "anything runnable) this many microseconds before it sleeps: "
+	  "no wake-up for a command or answer that comes within it, at the "
+	  "cost of CPU time. 0: off. For hosts with spare cores, or where "
+	  "waking an idle CPU is slow (virtual machines)." },
 	{ .name = "replica_weight", .type = CFG_INT, .def = "1", .min = 1,
 	  .max = 1000, .off = K(replica_weight),
 	  .help = "Weight of every replica in the least-outstanding choice." },

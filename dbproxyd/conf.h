@@ -67,6 +67,7 @@ struct dbproxyd_conf {
 	char			*primary;	/* address: overrides mariadb */
 	struct cfg_strlist	 replicas;	/* addresses: override mariadb */
 	int64_t			 replica_weight;
+	int64_t			 busy_poll_us;	/* 0: workers sleep at once */
 	char			*tls_cert, *tls_key;
 
 	/* Resolved at load. */

@@ -21,6 +21,7 @@
 #include "server-t.h"
 
 struct dbp_io;
+struct dbp_io_batch;
 struct event;
 struct evbuffer;
 struct metric;
@@ -110,6 +111,7 @@ struct dbp_worker {
 	unsigned		 nsessions;
 	uint32_t		 next_id;
 	struct event		*tick;
+	struct dbp_io_batch	*iob;		/* its ios' flush_soon */
 };
 
 struct dbp_session {

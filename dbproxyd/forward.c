@@ -28,7 +28,8 @@ dbp_forward_raw(struct dbp_backend *be, const uint8_t *p, size_t len)
 {
 	uint8_t seq = 0;
 
-	dbp_io_packet(be->io, &seq, p, len);
+	dbp_io_packet_add(be->io, &seq, p, len);
+	dbp_io_flush_soon(be->io);
 }
 
 void
@@ -198,10 +199,10 @@ dbp_forward_pump(struct dbp_session *s, struct dbp_backend *be)
 			break;
 		if (s->resp_done && !s->cont) {
 			s->resp_done = 0;
-			dbp_io_flush(s->io);
+			dbp_io_flush_soon(s->io);
 			dbp_command_done(s);
 			return;
 		}
 	}
-	dbp_io_flush(s->io);
+	dbp_io_flush_soon(s->io);
 }

@@ -4,6 +4,7 @@
 #include <sys/uio.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,17 @@
 #include "util.h"
 
 #define DBP_IO_READ	(64 * 1024)	/* bytes reserved per read */
+#define DBP_IO_SOON_MAX	(64 * 1024)	/* more queued: flush at once */
+
+struct dbp_io_batch {
+	TAILQ_HEAD(, dbp_io)	 ios;	/* to flush at the pass's end */
+	struct event		*ev;	/* active while ios is not empty */
+	int			 armed;
+	struct event		*spin;	/* busy poll: a zero timer */
+	int			 spinning;
+	int64_t			 spin_us;	/* budget after the last read */
+	uint64_t		 last_read_us;
+};
 
 static void dbp_io_readable(evutil_socket_t, short, void *);
 static void dbp_io_writable(evutil_socket_t, short, void *);
@@ -85,6 +97,12 @@ dbp_io_free(struct dbp_io *io)
 {
 	if (io == NULL)
 		return;
+	if (io->soon) {
+		/* What it was asked to send goes now (as it would have). */
+		TAILQ_REMOVE(&io->batch->ios, io, soon_link);
+		io->soon = 0;
+		dbp_io_flush(io);
+	}
 	event_free(io->rev);
 	event_free(io->wev);
 	event_free(io->tev);
@@ -148,6 +166,14 @@ void
 dbp_io_packet(struct dbp_io *io, uint8_t *seq, const void *payload,
     size_t len)
 {
+	dbp_io_packet_add(io, seq, payload, len);
+	dbp_io_flush(io);
+}
+
+void
+dbp_io_packet_add(struct dbp_io *io, uint8_t *seq, const void *payload,
+    size_t len)
+{
 	const uint8_t *p = payload;
 	uint8_t hdr[DBP_HDR];
 	size_t n;
@@ -162,7 +188,104 @@ dbp_io_packet(struct dbp_io *io, uint8_t *seq, const void *payload,
 		if (n < DBP_FRAME_MAX)
 			break;
 	}
-	dbp_io_flush(io);
+}
+
+/* The end of a loop pass: every io asked for flushes once. */
+static void
+dbp_io_batch_run(evutil_socket_t fd, short ev, void *arg)
+{
+	struct dbp_io_batch *b = arg;
+	struct dbp_io *io;
+
+	(void)fd;
+	(void)ev;
+	b->armed = 0;
+	while ((io = TAILQ_FIRST(&b->ios)) != NULL) {
+		TAILQ_REMOVE(&b->ios, io, soon_link);
+		io->soon = 0;
+		dbp_io_flush(io);
+	}
+}
+
+/* Busy poll: the loop polls again without sleeping (a zero timer makes
+   epoll_wait return at once) until spin_us passed without a read; each
+   turn yields the CPU to whatever else is runnable on it. */
+static void
+dbp_io_spin(evutil_socket_t fd, short ev, void *arg)
+{
+	static const struct timeval zero = { 0, 0 };
+	struct dbp_io_batch *b = arg;
+
+	(void)fd;
+	(void)ev;
+	if (util_now_us() - b->last_read_us > (uint64_t)b->spin_us) {
+		b->spinning = 0;
+		return;
+	}
+	sched_yield();
+	evtimer_add(b->spin, &zero);
+}
+
+/* A read happened: the budget starts again (and the spinning). */
+static void
+dbp_io_spin_kick(struct dbp_io_batch *b)
+{
+	static const struct timeval zero = { 0, 0 };
+
+	if (b == NULL || b->spin_us <= 0)
+		return;
+	b->last_read_us = util_now_us();
+	if (!b->spinning) {
+		b->spinning = 1;
+		evtimer_add(b->spin, &zero);
+	}
+}
+
+struct dbp_io_batch *
+dbp_io_batch_new(struct event_base *base)
+{
+	struct dbp_io_batch *b = xcalloc(1, sizeof(*b));
+
+	TAILQ_INIT(&b->ios);
+	b->ev = event_new(base, -1, 0, dbp_io_batch_run, b);
+	b->spin = evtimer_new(base, dbp_io_spin, b);
+	return b;
+}
+
+void
+dbp_io_batch_busy_poll(struct dbp_io_batch *b, int64_t us)
+{
+	b->spin_us = us;
+}
+
+void
+dbp_io_batch_free(struct dbp_io_batch *b)
+{
+	if (b == NULL)
+		return;
+	event_free(b->ev);
+	event_free(b->spin);
+	free(b);
+}
+
+void
+dbp_io_flush_soon(struct dbp_io *io)
+{
+	struct dbp_io_batch *b = io->batch;
+
+	if (b == NULL || dbp_io_pending(io) >= DBP_IO_SOON_MAX) {
+		dbp_io_flush(io);
+		return;
+	}
+	if (io->soon)
+		return;
+	io->soon = 1;
+	TAILQ_INSERT_TAIL(&b->ios, io, soon_link);
+	if (!b->armed) {
+		b->armed = 1;
+		/* Appended to the pass's active events: runs after them. */
+		event_active(b->ev, EV_TIMEOUT, 0);
+	}
 }
 
 void
@@ -258,6 +381,7 @@ dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
 		else
 			v[1].iov_len = (size_t)n - v[0].iov_len;
 		evbuffer_commit_space(io->in, v, nv);
+		dbp_io_spin_kick(io->batch);
 	} else {
 		evbuffer_commit_space(io->in, v, 0);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))

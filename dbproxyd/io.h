@@ -16,6 +16,8 @@
 #ifndef DBPROXYD_IO_H
 #define DBPROXYD_IO_H
 
+#include <sys/queue.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +37,7 @@ typedef void (*dbp_io_event_cb)(struct dbp_io *, short what, void *arg);
 
 struct ssl_st;
 struct ssl_ctx_st;
+struct dbp_io_batch;
 
 struct dbp_io {
 	int		 fd;
@@ -53,6 +56,9 @@ struct dbp_io {
 	int		 failed;	/* a write failed: reported soon */
 	int		 reading;	/* rev is added */
 	int		 writing;	/* wev is added */
+	struct dbp_io_batch *batch;	/* flush_soon's, NULL: at once */
+	int		 soon;		/* in batch's list */
+	TAILQ_ENTRY(dbp_io) soon_link;
 };
 
 /* dbp_io_new: io on a connected socket (owned: closed by dbp_io_free). */
@@ -71,8 +77,31 @@ void		 dbp_io_write(struct dbp_io *, const void *, size_t);
    then sent. */
 void		 dbp_io_packet(struct dbp_io *, uint8_t *seq, const void *,
 		    size_t);
+/* dbp_io_packet_add: the same, appended only (flush later). */
+void		 dbp_io_packet_add(struct dbp_io *, uint8_t *seq, const void *,
+		    size_t);
 /* dbp_io_flush: sends what out holds (after adding to it directly). */
 void		 dbp_io_flush(struct dbp_io *);
+/*
+ * Batching: a worker's ios share a batch. dbp_io_flush_soon sends out at
+ * the end of the loop's current pass (after every event this pass
+ * reported was handled), once per io however often it was asked, so a
+ * pass that read several commands and answers writes them all together
+ * rather than one write, and one wake-up of a peer, between reads.
+ * Without a batch, or with much queued, it is dbp_io_flush.
+ */
+struct dbp_io_batch *dbp_io_batch_new(struct event_base *);
+void		 dbp_io_batch_free(struct dbp_io_batch *);
+/*
+ * dbp_io_batch_busy_poll: after a read on one of its ios, the worker's
+ * loop polls without sleeping (sched_yield between polls, so other
+ * runnable threads on the CPU go first) until us microseconds pass with
+ * no read. Why: a sleeping worker is woken by each command and each
+ * answer, and where waking an idle CPU is slow (a virtual machine's
+ * halted vCPU) that wake-up costs more than the proxying. 0: off.
+ */
+void		 dbp_io_batch_busy_poll(struct dbp_io_batch *, int64_t us);
+void		 dbp_io_flush_soon(struct dbp_io *);
 /* dbp_io_timeout: TIMEOUT after ms (0: none), replacing the last one. */
 void		 dbp_io_timeout(struct dbp_io *, int64_t ms);
 /* dbp_io_pause: stop (1) or resume (0) reading from the socket. */

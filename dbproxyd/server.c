@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "io.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -307,6 +308,9 @@ dbp_worker_start(struct lc_worker *lw)
 	size_t i;
 
 	w->lc = lw;
+	w->iob = dbp_io_batch_new(lw->base);
+	dbp_io_batch_busy_poll(w->iob, ((struct dbproxyd_conf *)
+	    lw->gen->conf)->busy_poll_us);
 	TAILQ_INIT(&w->sessions);
 	lw->data = w;
 	w->npools = dbp_nservers;
@@ -330,6 +334,7 @@ dbp_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 	struct dbproxyd_conf *c = lw->gen->conf;
 
 	(void)old;
+	dbp_io_batch_busy_poll(w->iob, c->busy_poll_us);
 	if (!c->inherit) {
 		dbp_unlisten(w);
 		dbp_listen(lw, w);
@@ -356,6 +361,7 @@ dbp_worker_end(struct lc_worker *lw)
 		dbp_pool_free(w->pools[i]);
 	free(w->pools);
 	event_free(w->tick);
+	dbp_io_batch_free(w->iob);
 	free(w);
 	lw->data = NULL;
 }

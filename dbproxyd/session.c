@@ -123,6 +123,7 @@ dbp_session_accept(int fd, const struct net_addr *peer, void *arg)
 	addr_format(peer, s->peer, sizeof(s->peer));
 	s->io = dbp_io_new(w->lc->base, fd, dbp_session_read,
 	    dbp_session_write, dbp_session_event, s);
+	s->io->batch = w->iob;
 	/* A command is read whole: the buffer may hold the largest. */
 	s->io->in_cap = s->c->max_packet + 4 * (s->c->max_packet /
 	    DBP_FRAME_MAX + 2) + 65536;

@@ -76,6 +76,24 @@ class ConfTest(triadtest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("server '127.0.0.1:99999'", out)
 
+    def test_unix_servers_and_busy_poll(self):
+        rc, out = self.check('  primary: "unix:/run/mysqld/mysqld.sock"\n'
+                             '  replicas: ["unix:/run/r1.sock", '
+                             '"127.0.0.1:3307"]\n  busy_poll_us: 200',
+                             mariadb="")
+        self.assertEqual((rc, out.strip()), (0, "configuration OK"))
+        rc, out = self.check('  primary: "unix:relative.sock"', mariadb="")
+        self.assertEqual(rc, 1)
+        self.assertIn("must be absolute", out)
+        rc, out = self.check('  primary: "unix:/%s"' % ("x" * 200),
+                             mariadb="")
+        self.assertEqual(rc, 1)
+        self.assertIn("unix socket path too long", out)
+        rc, out = self.check("  busy_poll_us: 20000")
+        self.assertEqual(rc, 1)
+        self.assertRegex(out, r"t.yaml:8:\d+: dbproxyd.busy_poll_us must be "
+                         r"between 0 and 10000")
+
 
 if __name__ == "__main__":
     triadtest.main()

@@ -76,5 +76,14 @@ class StmtTest(DbproxydCase):
         subprocess.run(base + ["cleanup"], capture_output=True, timeout=60)
 
 
+class BusyPollStmtTest(StmtTest):
+    """The same with one worker that polls before it sleeps (busy_poll_us,
+    as bench/dbproxyd-vs-direct runs it): nothing is lost or reordered
+    when commands and answers are read while polling."""
+
+    WORKERS = 1
+    EXTRA = "  busy_poll_us: 500\n"
+
+
 if __name__ == "__main__":
     triadtest.main()
