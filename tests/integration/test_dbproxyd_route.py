@@ -234,7 +234,8 @@ class DbproxydCase(triadtest.TestCase):
                 workers=self.WORKERS, hash=native_hash("apppw"),
                 hash2=native_hash("triadpw"), ryw=self.RYW,
                 a0=self.address(s[0]), a1=self.address(s[1]),
-                a2=self.address(s[2]), max_packet=self.MAX_PACKET, extra=self.extra()))
+                a2=self.address(s[2]), max_packet=self.MAX_PACKET,
+                extra=self.extra()))
         self.d = triadtest.Daemon(
             [DBPROXYD, "-f", "-v", "-c", self.conf, "--host", "h1"],
             health_url="http://127.0.0.1:%d/health" % self.status).start()
