@@ -235,6 +235,7 @@ direct_run(struct hconn *c, struct hreq *hr, const struct http1_msg *m,
 
 /* ---- requests with a body ---- */
 
+/* Frees a request that waited for its body (the connection goes on). */
 static void
 direct_body_free(struct direct_body *d)
 {
@@ -266,12 +267,14 @@ direct_body_step(struct direct_body *d)
 	direct_body_free(d);
 }
 
+/* The client sent more of the body. */
 static void
 direct_body_read(void *arg)
 {
 	direct_body_step(arg);
 }
 
+/* Nothing is streamed while a body is read: nothing to resume. */
 static void
 direct_body_drained(void *arg)
 {
@@ -341,6 +344,10 @@ direct_routed(const char *path, size_t len)
 	return 0;
 }
 
+/*
+ * hconn's handle: the app's routes only (404 elsewhere), the body limit
+ * at the head (413), then the module, at once or once the body is in.
+ */
 static int
 direct_handle(struct hconn *c, struct hreq *hr)
 {
@@ -369,6 +376,7 @@ direct_handle(struct hconn *c, struct hreq *hr)
 	return 0;
 }
 
+/* Writes the batched access-log lines (whole lines, one write). */
 static void
 direct_alog_flush(void)
 {
@@ -405,6 +413,7 @@ direct_listening(int on)
 			net_listener_enable(D.lsn[i], on);
 }
 
+/* The next loop turn (or a millisecond later): accepting again. */
 static void
 direct_resume_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -453,12 +462,14 @@ direct_accept(int fd, const struct net_addr *peer, void *arg)
 		direct_balance();
 }
 
+/* hconn's closed: the connection count the other workers see. */
 static void
 direct_closed(struct hconn *c)
 {
 	atomic_store_explicit(&D.slot->conns, --D.conns, memory_order_relaxed);
 }
 
+/* The one generation's HTTP settings (from the master's environment). */
 static const struct hconn_settings *
 direct_settings(const void *conf)
 {
@@ -505,6 +516,7 @@ direct_drain(int notify, int quick)
 		evtimer_add(D.drain, &tv);
 }
 
+/* The drain's grace is over: connections still idle are closed. */
 static void
 direct_drain_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -529,6 +541,7 @@ direct_alog_swap(struct msghdr *mh)
 		D.alog_fd = fd;
 }
 
+/* The master's word: S (drain), L and a descriptor, or its end. */
 static void
 direct_ctl_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -552,6 +565,7 @@ direct_ctl_cb(evutil_socket_t fd, short ev, void *arg)
 			direct_alog_swap(&mh);
 }
 
+/* A SIGTERM that was not a timeout (appd stops): a quick drain. */
 static void
 direct_stop_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -561,6 +575,7 @@ direct_stop_cb(evutil_socket_t fd, short ev, void *arg)
 	direct_drain(0, 1);
 }
 
+/* At most DIRECT_ALOG_MS between a line and its write. */
 static void
 direct_alog_cb(evutil_socket_t fd, short ev, void *arg)
 {

@@ -455,6 +455,10 @@ direct_watch_cb(evutil_socket_t fd, short ev, void *arg)
 		pool_grow(dp->pool);
 }
 
+/*
+ * Every DIRECT_SCAN_MS: each worker's slot, the queue, a reopened access
+ * log, the ondemand watch, and the pool mode's number of workers.
+ */
 static void
 direct_scan_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -502,6 +506,7 @@ direct_reject_handle(struct hconn *c, struct hreq *r)
 	return 0;
 }
 
+/* A 503's access-log line, in the master's log. */
 static void
 direct_reject_log(struct hconn *c, const struct hreq *r)
 {
@@ -515,6 +520,7 @@ direct_reject_log(struct hconn *c, const struct hreq *r)
 		alog_append(conf->access, &dp->pool->w->alog, line, n);
 }
 
+/* appd's HTTP settings of the connection's generation. */
 static const struct hconn_settings *
 direct_reject_settings(const void *conf)
 {
