@@ -38,11 +38,12 @@
 #define HCONN_PIPELINE_BATCH	64	/* requests per read callback */
 #define HCONN_IN_SLACK		(64 * 1024)	/* input kept past a head */
 #define HCONN_READ_MAX		(64 * 1024)
+#define HCONN_TLS_RAW_HIGH	(64 * 1024)	/* records not yet decrypted */
 
 static void hconn_process(struct hconn *);
 
 /* Reading from the client on or off: through common/sio's reader on a
-   plain connection (no FIONREAD per read), libevent's under TLS. */
+   plain connection (no FIONREAD per read), the TLS filter's under TLS. */
 static void
 hconn_reading(struct hconn *c, int on)
 {
@@ -153,6 +154,7 @@ hconn_close(struct hconn *c, const char *why)
 	if (c->tls)
 		hconn_tls_shutdown(c->bev);
 	sio_rd_free(c->rd);
+	sio_rd_free(c->trd);
 	bufferevent_free(c->bev);
 	hconn_unlimit(w);
 	lc_gen_unref(c->gen);
@@ -562,6 +564,28 @@ hconn_eventcb(struct bufferevent *bev, short what, void *arg)
 }
 
 /*
+ * The socket under a TLS filter is read by common/sio's reader too (no
+ * FIONREAD per read): always on, bounded by HCONN_TLS_RAW_HIGH bytes of
+ * records the filter has not taken. The filter's own reading of its
+ * socket (which it turns on when made) goes off; while the filter does
+ * not want bytes, records wait in the socket's input, as they would in
+ * the kernel. 0, or -1 when out of memory.
+ */
+static int
+hconn_tls_reader(struct hconn *c, struct event_base *base,
+    struct bufferevent *bev)
+{
+	struct bufferevent *under = bufferevent_get_underlying(bev);
+
+	if ((c->trd = sio_rd_new(base, under)) == NULL)
+		return -1;
+	bufferevent_disable(under, EV_READ);
+	sio_rd_high(c->trd, HCONN_TLS_RAW_HIGH);
+	sio_rd_set(c->trd, 1);
+	return 0;
+}
+
+/*
  * A new connection on bev (plain or TLS). The connection keeps the
  * worker's current generation until it closes.
  */
@@ -573,7 +597,10 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	struct timeval wt;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (!tls && (c->rd = sio_rd_new(w->lc->base, bev)) == NULL)) {
+	    (!tls && (c->rd = sio_rd_new(w->lc->base, bev)) == NULL) ||
+	    (tls && hconn_tls_reader(c, w->lc->base, bev) == -1)) {
+		if (c != NULL)
+			sio_rd_free(c->rd);
 		free(c);
 		bufferevent_free(bev);
 		return;

@@ -134,6 +134,7 @@ struct hconn {
 	const struct hconn_settings *hs;
 	struct bufferevent	*bev;
 	struct sio_rd		*rd;		/* bev's reader, when plain */
+	struct sio_rd		*trd;		/* the reader under TLS */
 	int			 fd;		/* the client's socket */
 	struct event		*timer;
 	struct net_addr		 peer;
