@@ -22,8 +22,11 @@
  * Process model. Each worker process runs one request at a time from start
  * to end, like a php-fpm child: handle() may block (a database query, a
  * file), and a crash, an endless loop or a leak costs one worker, never
- * appd: the master answers 502 (crash) or 504 (request_timeout, after
- * which the worker gets SIGTERM, then SIGKILL), and starts a new worker.
+ * appd: the request gets 502 (crash) or 504 (request_timeout, after
+ * which the worker gets SIGTERM, then SIGKILL), and appd starts a new
+ * worker. The same holds, and every function here behaves the same,
+ * whether the master hands the request over or the worker accepted it on
+ * the app's own `listen`.
  * Workers are recycled after max_requests. Global variables of the module
  * are per worker process.
  *
