@@ -410,8 +410,16 @@ hconn_one(struct hconn *c)
 	r.close = !hconn_keepalive(c, msg);
 	r.head_only = msg->method == HTTP1_METHOD_HEAD;
 	hconn_timer(c, 0);	/* the header deadline is met */
-	if (c->w->ops->handle(c, &r) == 1)
-		return HTTP1_AGAIN;	/* with an upstream: head drained */
+	if (c->w->ops->handle(c, &r) == 1) {
+		/* With an upstream: head drained. When the connection ends
+		   with this answer and no body follows, nothing more is
+		   wanted from the client: a plain socket that was never
+		   watched is then closed without an epoll_ctl. */
+		if (r.close && msg->body == HTTP1_BODY_NONE &&
+		    c->state == HCONN_PROXY)
+			hconn_reading(c, 0);
+		return HTTP1_AGAIN;
+	}
 	hconn_after(c, &r);		/* logs from the head: drain after */
 	evbuffer_drain(in, msg->head_len);
 	return c->state == HCONN_CLOSING ? HTTP1_ERROR : HTTP1_DONE;
@@ -626,7 +634,8 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	bufferevent_setcb(c->bev, hconn_readcb, hconn_writecb,
 	    hconn_eventcb, c);
 	/* Reading stays on, also while a request is proxied, up to a bound
-	   (pipelined requests wait in the input). */
+	   (pipelined requests wait in the input); not for a request that
+	   ends the connection and has no body (hconn_one). */
 	if (c->rd != NULL)
 		sio_rd_high(c->rd,
 		    (size_t)c->hs->limits.max_head + HCONN_IN_SLACK);
@@ -635,7 +644,6 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 		    (size_t)c->hs->limits.max_head + HCONN_IN_SLACK);
 	if (!tls)	/* TLS: once the handshake is done (hconn_eventcb) */
 		sio_init(c->bev, tls);
-	hconn_reading(c, 1);
 	/* The first request (after the handshake) must come as fast as a
 	   head must finish. */
 	hconn_timer(c, c->hs->header_timeout_ms);
@@ -647,8 +655,16 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	metric_add(c->w->m->conns_active, 1);
 	lc_worker_conn_open(w->lc);
 	hconn_limit(w);
-	if (w->ops->admit != NULL && w->ops->admit(c) == -1)
+	if (w->ops->admit != NULL && w->ops->admit(c) == -1) {
 		hconn_close(c, "refused at admission");
+		return;
+	}
+	/* A plain connection's first request is usually there already:
+	   read it now (it may be answered, and c closed, from in here). */
+	if (c->rd != NULL)
+		sio_rd_start(c->rd);
+	else
+		hconn_reading(c, 1);
 }
 
 void

@@ -30,6 +30,8 @@ struct sio_rd {
 	int			 has_tv;
 	int			 on;		/* the owner wants bytes */
 	int			 added;		/* ev is added */
+	int			 busy;		/* in the owner's callbacks */
+	int			 dead;		/* freed by them: free after */
 	size_t			 high;
 	size_t			 chunk;		/* the next read's size */
 };
@@ -216,23 +218,22 @@ sio_rd_once(int fd, struct evbuffer *in, size_t want)
 	return n;
 }
 
-/* Readable (or the timeout): one read, then the owner's callbacks. */
-static void
-sio_rd_cb(evutil_socket_t fd, short what, void *arg)
+/*
+ * One read, then the owner's callbacks. Returns 1 when nothing was there
+ * (EAGAIN: no callback ran), 0 otherwise. The callbacks run with busy set,
+ * so that a sio_rd_free from inside them only marks the reader dead.
+ */
+static int
+sio_rd_pull(struct sio_rd *r)
 {
-	struct sio_rd *r = arg;
 	struct evbuffer *in = bufferevent_get_input(r->bev);
 	size_t want = r->chunk, len;
 	ssize_t n;
 
-	if (what & EV_TIMEOUT) {
-		sio_rd_end(r, BEV_EVENT_TIMEOUT);
-		return;
-	}
 	if (r->high > 0) {
 		if ((len = evbuffer_get_length(in)) >= r->high) {
 			sio_rd_arm(r);
-			return;
+			return 1;
 		}
 		if (want > r->high - len)
 			want = r->high - len;
@@ -240,8 +241,12 @@ sio_rd_cb(evutil_socket_t fd, short what, void *arg)
 	/* The bufferevent freezes its input's end so that only it adds
 	   there; it reads the same way (unfreeze, read, freeze). */
 	evbuffer_unfreeze(in, 0);
-	n = sio_rd_once(fd, in, want);
+	n = sio_rd_once(bufferevent_getfd(r->bev), in, want);
 	evbuffer_freeze(in, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return 1;
+	r->busy = 1;
 	if (n > 0) {
 		/* A full read doubles the next one, a small one halves it. */
 		if ((size_t)n == want && r->chunk < SIO_RD_MAX)
@@ -251,10 +256,36 @@ sio_rd_cb(evutil_socket_t fd, short what, void *arg)
 		if (r->high > 0 && evbuffer_get_length(in) >= r->high)
 			sio_rd_arm(r);
 		bufferevent_trigger(r->bev, EV_READ, 0);
-	} else if (n == 0)
-		sio_rd_end(r, BEV_EVENT_EOF);
-	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-		sio_rd_end(r, BEV_EVENT_ERROR);
+	} else
+		sio_rd_end(r, n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR);
+	r->busy = 0;
+	return 0;
+}
+
+/* Ends a pull: frees a reader its owner freed meanwhile. 1 if it did. */
+static int
+sio_rd_reap(struct sio_rd *r)
+{
+	if (!r->dead)
+		return 0;
+	event_free(r->ev);	/* off already; the bufferevent may be gone */
+	free(r);
+	return 1;
+}
+
+/* Readable (or the timeout). */
+static void
+sio_rd_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sio_rd *r = arg;
+
+	if (what & EV_TIMEOUT) {
+		r->busy = 1;
+		sio_rd_end(r, BEV_EVENT_TIMEOUT);
+		r->busy = 0;
+	} else
+		(void)sio_rd_pull(r);
+	(void)sio_rd_reap(r);
 }
 
 struct sio_rd *
@@ -281,7 +312,11 @@ sio_rd_free(struct sio_rd *r)
 	if (r == NULL)
 		return;
 	r->on = 0;
-	sio_rd_arm(r);
+	sio_rd_arm(r);		/* the bufferevent is still there */
+	if (r->busy) {		/* from its own callbacks: after them */
+		r->dead = 1;
+		return;
+	}
 	event_free(r->ev);
 	free(r);
 }
@@ -291,6 +326,14 @@ sio_rd_set(struct sio_rd *r, int on)
 {
 	r->on = on != 0;
 	sio_rd_arm(r);
+}
+
+void
+sio_rd_start(struct sio_rd *r)
+{
+	r->on = 1;
+	if (sio_rd_pull(r) == 1 || !sio_rd_reap(r))
+		sio_rd_arm(r);
 }
 
 void

@@ -60,10 +60,19 @@ struct event_base;
 /* sio_rd_new: a reader for bev (plain socket bufferevent), reading off;
    NULL when out of memory. */
 struct sio_rd	*sio_rd_new(struct event_base *, struct bufferevent *bev);
-/* sio_rd_free: the reader goes (the bufferevent stays). NULL is a no-op. */
+/* sio_rd_free: the reader goes (the bufferevent stays), before the
+   bufferevent does. NULL is a no-op. */
 void	sio_rd_free(struct sio_rd *);
 /* sio_rd_set: reading on or off (bufferevent_enable/disable EV_READ). */
 void	sio_rd_set(struct sio_rd *, int on);
+/*
+ * sio_rd_start: reading on, with a read at once, before the loop says the
+ * socket is readable: a new connection's request is usually there
+ * already, and one answered before reading is needed again never costs
+ * the epoll_ctl pair of adding and removing the socket (HAProxy does the
+ * same). Callbacks may run from inside it, and free the reader.
+ */
+void	sio_rd_start(struct sio_rd *);
 /* sio_rd_timeout: BEV_EVENT_TIMEOUT when on and nothing came for tv
    (NULL: never), as a bufferevent's read timeout. */
 void	sio_rd_timeout(struct sio_rd *, const struct timeval *tv);

@@ -254,6 +254,49 @@ test_free_in_callback(void **state)
 	assert_null(f->bev);
 }
 
+/* sio_rd_start reads what is there at once, then watches the socket. */
+static void
+test_start(void **state)
+{
+	struct fx *f = *state;
+
+	fx_send(f, (const unsigned char *)"early", 5);
+	sio_rd_start(f->rd);
+	assert_int_equal(f->reads, 1);	/* inline, no loop turn */
+	fx_send(f, (const unsigned char *)"late", 4);
+	f->stop_at_len = 9;
+	fx_run(f);
+	assert_int_equal(f->reads, 2);
+	assert_int_equal(evbuffer_get_length(bufferevent_get_input(f->bev)), 9);
+}
+
+/* Nothing there yet: start arms the event and the bytes come later. */
+static void
+test_start_empty(void **state)
+{
+	struct fx *f = *state;
+
+	sio_rd_start(f->rd);
+	assert_int_equal(f->reads, 0);
+	fx_send(f, (const unsigned char *)"x", 1);
+	f->stop_at_len = 1;
+	fx_run(f);
+	assert_int_equal(f->reads, 1);
+}
+
+/* A callback run from inside sio_rd_start may free everything. */
+static void
+test_start_free(void **state)
+{
+	struct fx *f = *state;
+
+	f->free_in_cb = 1;
+	fx_send(f, (const unsigned char *)"x", 1);
+	sio_rd_start(f->rd);
+	assert_int_equal(f->reads, 1);
+	assert_null(f->bev);
+}
+
 int
 main(void)
 {
@@ -270,6 +313,12 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_free_in_callback,
 		    fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_start, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_start_empty, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_start_free, fx_setup,
+		    fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
