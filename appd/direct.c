@@ -417,7 +417,9 @@ direct_listening(int on)
 static void
 direct_resume_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	if (!D.draining)
+	/* max_connections (hconn's count) keeps them off at the limit. */
+	if (!D.draining && (D.hw.max_conns <= 0 ||
+	    D.hw.nconns < (size_t)D.hw.max_conns))
 		direct_listening(1);
 }
 
