@@ -3,7 +3,12 @@
  * their own listeners (see direct_pool.h and direct.h).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -315,6 +320,57 @@ direct_scan_proc(struct appd_proc *p, struct sb_slot *s, uint64_t now)
 		direct_timeout(p, s);
 }
 
+/*
+ * The connections waiting on a Unix listener, from sock_diag (what `ss
+ * -xl` shows as Recv-Q): -1 when the kernel does not say.
+ */
+static int
+direct_unix_queue(int fd)
+{
+	struct {
+		struct nlmsghdr		nh;
+		struct unix_diag_req	r;
+	} req;
+	union {
+		struct nlmsghdr		nh;
+		char			buf[1024];
+	} ans;
+	struct unix_diag_rqlen rq;
+	struct stat st;
+	struct rtattr *a;
+	ssize_t n;
+	int s, len, q = -1;
+
+	if (fstat(fd, &st) == -1 || (s = socket(AF_NETLINK, SOCK_DGRAM |
+	    SOCK_CLOEXEC, NETLINK_SOCK_DIAG)) == -1)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = AF_UNIX;
+	req.r.udiag_states = 1 << 10;		/* TCP_LISTEN */
+	req.r.udiag_ino = (uint32_t)st.st_ino;
+	req.r.udiag_show = UDIAG_SHOW_RQLEN;
+	req.r.udiag_cookie[0] = req.r.udiag_cookie[1] = ~0U;	/* none */
+	if (send(s, &req, sizeof(req), 0) == (ssize_t)sizeof(req) &&
+	    (n = recv(s, &ans, sizeof(ans), 0)) > 0 && NLMSG_OK(&ans.nh,
+	    (size_t)n) && ans.nh.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+		len = (int)ans.nh.nlmsg_len -
+		    NLMSG_LENGTH(sizeof(struct unix_diag_msg));
+		for (a = (struct rtattr *)((struct unix_diag_msg *)
+		    NLMSG_DATA(&ans.nh) + 1); RTA_OK(a, len);
+		    a = RTA_NEXT(a, len))
+			if (a->rta_type == UNIX_DIAG_RQLEN &&
+			    RTA_PAYLOAD(a) >= sizeof(rq)) {
+				memcpy(&rq, RTA_DATA(a), sizeof(rq));
+				q = (int)rq.udiag_rqueue;
+			}
+	}
+	close(s);
+	return q;
+}
+
 /* Connections waiting in the accept queues; *pending: any at all. */
 static uint64_t
 direct_queue(const struct appd_app *a, int *pending)
@@ -324,6 +380,7 @@ direct_queue(const struct appd_app *a, int *pending)
 	struct pollfd pfd;
 	uint64_t q = 0;
 	size_t k;
+	int uq;
 
 	*pending = 0;
 	for (k = 0; k < a->nladdrs; k++) {
@@ -335,7 +392,13 @@ direct_queue(const struct appd_app *a, int *pending)
 			*pending |= ti.tcpi_unacked > 0;
 			continue;
 		}
-		/* Unix: Linux tells only whether one waits. */
+		if (a->laddrs[k].ss.ss_family == AF_UNIX &&
+		    (uq = direct_unix_queue(a->lfds[k])) >= 0) {
+			q += (uint64_t)uq;
+			*pending |= uq > 0;
+			continue;
+		}
+		/* No count from the kernel: whether one waits. */
 		pfd.fd = a->lfds[k];
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
@@ -385,7 +448,7 @@ direct_reject(struct direct_pool *dp, uint64_t n)
  * The queue, and its 503s: while connections wait, every worker is busy
  * and no worker accepts, the ones that waited at the first such scan are
  * still there (a queue is FIFO); once that is queue_timeout ago, they are
- * answered 503 (a Unix listener, whose length is unknown: one).
+ * answered 503.
  */
 static void
 direct_scan_queue(struct direct_pool *dp, uint64_t now)

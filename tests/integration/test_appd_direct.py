@@ -61,7 +61,7 @@ appd:
     - name: q
       routes: [/q/]
       module: {mod}
-      listen: [{qport}]
+      listen: [{qport}, "unix:{qsock}"]
       max_children: 1
       queue: 8
       queue_timeout: 300ms
@@ -136,6 +136,7 @@ class AppdDirectTest(triadtest.TestCase):
         (cls.port, cls.status, cls.tport, cls.rport, cls.qport,
          cls.oport, cls.dport) = triadtest.free_ports(7)
         cls.tsock = os.path.join(cls.dir, "t.sock")
+        cls.qsock = os.path.join(cls.dir, "q.sock")
         cls.conf = os.path.join(cls.dir, "triad.yaml")
         cls.write_conf("one")
         asan = os.environ.get("ASAN_OPTIONS", "")
@@ -153,7 +154,8 @@ class AppdDirectTest(triadtest.TestCase):
         with open(cls.conf, "w") as f:
             f.write(TOPOLOGY.format(
                 port=cls.port, status=cls.status, tport=cls.tport,
-                tsock=cls.tsock, rport=cls.rport, qport=cls.qport,
+                tsock=cls.tsock, qsock=cls.qsock, rport=cls.rport,
+                qport=cls.qport,
                 oport=cls.oport, dport=cls.dport, mod=TESTMOD, mark=mark,
                 workers=workers))
 
@@ -410,19 +412,26 @@ class AppdDirectTest(triadtest.TestCase):
         th = threading.Thread(target=slow)
         th.start()
         self.wait_metric("app_workers_busy", "q", 1)
+        uth = threading.Thread(target=lambda: out.setdefault(
+            "unix", http.get("http://x/q/hello", unix=self.qsock,
+                             timeout=10)))
+        uth.start()
         r = http.get("http://127.0.0.1:%d/q/hello" % self.qport, timeout=10)
         th.join()
+        uth.join()
         self.assertEqual(out["slow"], 200)
         self.assertEqual(r.status, 503)
         self.assertEqual(r.header("retry-after"), "7")
         self.assertEqual(r.header("connection"), "close")
-        self.assertEqual(self.metric("app_rejections_total", "q"), rej + 1)
+        self.assertEqual(out["unix"].status, 503)
+        self.assertEqual(self.metric("app_rejections_total", "q"), rej + 2)
         self.assertEqual(http.get("http://127.0.0.1:%d/q/hello" %
                                   self.qport).status, 200)
 
     def test_queue_length_in_status(self):
         """Connections waiting while the worker is busy show as the
-        app's queue (TCP_INFO of the listener)."""
+        app's queue (TCP_INFO of a TCP listener, sock_diag of a Unix
+        one)."""
         socks = []
         th = threading.Thread(target=http.get, args=(
             "http://127.0.0.1:%d/q/sleep?ms=1500" % self.qport,),
@@ -433,15 +442,18 @@ class AppdDirectTest(triadtest.TestCase):
         for _ in range(2):
             socks.append(socket.create_connection(("127.0.0.1",
                                                    self.qport)))
+            u = socket.socket(socket.AF_UNIX)
+            u.connect(self.qsock)
+            socks.append(u)
         seen = 0
         deadline = time.time() + 1
-        while time.time() < deadline and seen < 2:
+        while time.time() < deadline and seen < 4:
             seen = max(seen, self.metric("app_queue_length", "q"))
             time.sleep(0.02)
         for s in socks:
             s.close()
         th.join()
-        self.assertEqual(seen, 2)
+        self.assertEqual(seen, 4)
 
     def test_ondemand_spawn_and_idle_end(self):
         self.wait_workers("od", 0)
