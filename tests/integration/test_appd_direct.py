@@ -359,6 +359,31 @@ class AppdDirectTest(triadtest.TestCase):
         self.wait_metric("app_crashes_total", "t", crashes + 1)
         self.wait_workers("t", 2)
 
+    def test_real_faults_502(self):
+        """A write through NULL, a division by zero and abort() each get
+        their 502, the worker's own line and the master's, with the
+        signal; a crash after part of a stream was sent cuts the stream
+        instead (no 502 where a 200 began)."""
+        for path, sig in (("/t/segv", 11), ("/t/fpe", 8), ("/t/abort", 6)):
+            mark = self.appd.log_mark()
+            r = self.t(path)
+            self.assertEqual(r.status, 502, path)
+            self.appd.wait_log(r"appd: app t: worker \d+: crashed, signal "
+                               r"%d while running GET %s" % (sig, path),
+                               since=mark)
+            self.appd.wait_log(r"app t: worker \d+ killed by signal %d .* "
+                               r"while running GET %s" % (sig, path),
+                               since=mark)
+            self.wait_workers("t", 2)
+        r = http.raw_exchange("127.0.0.1", self.tport,
+                              b"GET /t/streamcrash HTTP/1.1\r\nHost: x\r\n"
+                              b"\r\n")
+        self.assertTrue(r.data.startswith(b"HTTP/1.1 200 OK"), r.data)
+        self.assertIn(b"part 0", r.data)
+        self.assertNotIn(b"502", r.data)
+        self.assertFalse(r.data.endswith(b"0\r\n\r\n"))
+        self.wait_workers("t", 2)
+
     def test_crash_after_a_pipelined_answer(self):
         """The crash's 502 never takes the place of an earlier answer on
         the same connection."""

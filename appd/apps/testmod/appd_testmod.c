@@ -2,7 +2,8 @@
  * appd_testmod.c: a module for appd's tests and benchmark: .../hello (the
  * smallest answer), /t/echo (method, path, query, a header and the body
  * back), /t/crash (a segfault), /t/sleep?ms=N (slow), /t/stream (three
- * flushed parts), /t/exit (the worker exits), /t/pid (which worker).
+ * flushed parts), /t/exit (the worker exits), /t/pid (which worker),
+ * /t/segv, /t/fpe, /t/abort (real faults), /t/streamcrash.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -68,6 +69,31 @@ testmod_stream(struct triad_req *req)
 	return 0;
 }
 
+/*
+ * Real faults, not raise(): /segv writes through NULL, /fpe divides by
+ * zero, /abort aborts, /streamcrash crashes after a flushed part. Not
+ * instrumented by UBSan, which would end the worker before the fault.
+ */
+__attribute__((no_sanitize("undefined"))) static int
+testmod_fault(struct triad_req *req, const char *p)
+{
+	static volatile int zero, seven = 7;
+	volatile int *null = NULL;
+
+	if (strcmp(p, "/segv") == 0)
+		*null = 1;
+	else if (strcmp(p, "/fpe") == 0)
+		return triad_resp_printf(req, "%d\n", seven / zero);
+	else if (strcmp(p, "/abort") == 0)
+		abort();
+	else if (strcmp(p, "/streamcrash") == 0) {
+		triad_resp_printf(req, "part 0\n");
+		triad_resp_flush(req);
+		raise(SIGSEGV);
+	}
+	return -1;
+}
+
 /* Routes on the last segment, so any app prefix reaches the same tests. */
 static int
 testmod_handle(struct triad_req *req)
@@ -98,6 +124,9 @@ testmod_handle(struct triad_req *req)
 		return triad_resp_printf(req, "%d\n", (int)getpid());
 	if (strcmp(p, "/fail") == 0)
 		return -1;
+	if (strcmp(p, "/segv") == 0 || strcmp(p, "/fpe") == 0 ||
+	    strcmp(p, "/abort") == 0 || strcmp(p, "/streamcrash") == 0)
+		return testmod_fault(req, p);
 	triad_resp_status(req, 404);
 	return triad_resp_printf(req, "no such test route\n");
 }
