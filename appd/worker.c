@@ -304,9 +304,12 @@ worker_module(const char *app)
 		log_warnx("module %s: init failed", path);
 		return 3;
 	}
-	if (getenv(DIRECT_ENV_FDS) != NULL)
-		direct_serve(app, m);	/* the app's own listeners */
-	else
+	if (getenv(DIRECT_ENV_FDS) != NULL) {
+		/* The app's own listeners; unusable settings are a failure
+		   (the master backs off), not a clean end. */
+		if (direct_serve(app, m) == -1)
+			return 3;
+	} else
 		worker_serve(m, worker_env_u64("TRIAD_APPD_MAX_BODY", 1 << 20),
 		    worker_env_u64("TRIAD_APPD_MAX_RESPONSE", 64 << 20));
 	if (m->fini != NULL)
