@@ -297,33 +297,19 @@ static const struct hconn_async_ops direct_body_ops = {
 static int
 direct_body_start(struct hconn *c, struct hreq *hr)
 {
-	const struct http1_msg *m = hr->msg;
-	struct http1_limits lim = c->hs->limits;
 	struct direct_body *d;
 
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->head = malloc(m->head_len)) == NULL ||
-	    (d->body = evbuffer_new()) == NULL) {
+	    (d->body = evbuffer_new()) == NULL ||
+	    respond_hold(c, hr, D.max_body, &d->hr, &d->msg, &d->head,
+	    &d->b) == -1) {
 		if (d != NULL)
 			direct_body_free(d);
 		hconn_error(c, hr, 503);
 		return 0;
 	}
-	memcpy(d->head, m->base, m->head_len);
-	d->msg = *m;
-	d->msg.base = d->head;
-	d->hr = *hr;
-	d->hr.msg = &d->msg;
 	d->c = c;
-	evbuffer_drain(hconn_input(c), m->head_len);
-	lim.max_body = D.max_body;
-	http1_body_init(&d->b, &d->msg, &lim);
 	hconn_async(c, &direct_body_ops, d);
-	if ((m->flags & HTTP1_F_EXPECT_CONTINUE)) {
-		evbuffer_add(hconn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
-		    25);
-		sio_flush(c->bev, 0);
-	}
 	direct_body_step(d);
 	return 1;
 }

@@ -224,35 +224,21 @@ appd_req_abort(void *arg)
 static int
 appd_req_start(struct hconn *c, struct hreq *r, const struct appd_app *a)
 {
-	const struct http1_msg *m = r->msg;
-	struct http1_limits lim = c->hs->limits;
 	struct appd_req *q;
 
 	if ((q = calloc(1, sizeof(*q))) == NULL ||
-	    (q->head = malloc(m->head_len)) == NULL ||
 	    (q->body = evbuffer_new()) == NULL ||
-	    (q->out = evbuffer_new()) == NULL) {
+	    (q->out = evbuffer_new()) == NULL ||
+	    respond_hold(c, r, a->client_max_body_size, &q->req, &q->msg,
+	    &q->head, &q->qbody) == -1) {
 		if (q != NULL)
 			appd_req_free(q);
 		hconn_error(c, r, 503);
 		return 0;
 	}
-	memcpy(q->head, m->base, m->head_len);
-	q->msg = *m;
-	q->msg.base = q->head;
-	q->req = *r;
-	q->req.msg = &q->msg;
 	q->c = c;
 	q->app = a;
-	evbuffer_drain(hconn_input(c), m->head_len);
-	lim.max_body = a->client_max_body_size;
-	http1_body_init(&q->qbody, &q->msg, &lim);
 	hconn_async(c, &appd_req_async_ops, q);
-	if ((m->flags & HTTP1_F_EXPECT_CONTINUE) && m->body != HTTP1_BODY_NONE) {
-		evbuffer_add(hconn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
-		    25);
-		sio_flush(c->bev, c->tls);
-	}
 	appd_req_body(q);
 	return 1;
 }

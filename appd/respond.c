@@ -2,6 +2,7 @@
  * respond.c: appd's HTTP answers (see respond.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 #include "hconn.h"
 #include "http1.h"
 #include "respond.h"
+#include "sio.h"
 #include "util.h"
 
 #define RESPOND_HEAD_MAX	(CGIHEAD_MAX + 1024)
@@ -136,6 +138,32 @@ respond_error_page(struct hconn *c, struct hreq *r, int status)
 	if (hconn_send_head(c, &out) == 0 && !r->head_only) {
 		evbuffer_add(hconn_output(c), body, (size_t)n);
 		r->bytes = (uint64_t)n;
+	}
+	return 0;
+}
+
+int
+respond_hold(struct hconn *c, const struct hreq *r, uint64_t max_body,
+    struct hreq *req, struct http1_msg *msg, char **head,
+    struct http1_body *body)
+{
+	const struct http1_msg *m = r->msg;
+	struct http1_limits lim = c->hs->limits;
+
+	if ((*head = malloc(m->head_len)) == NULL)
+		return -1;
+	memcpy(*head, m->base, m->head_len);
+	*msg = *m;
+	msg->base = *head;
+	*req = *r;
+	req->msg = msg;
+	evbuffer_drain(hconn_input(c), m->head_len);
+	lim.max_body = max_body;
+	http1_body_init(body, msg, &lim);
+	if ((m->flags & HTTP1_F_EXPECT_CONTINUE) && m->body != HTTP1_BODY_NONE) {
+		evbuffer_add(hconn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
+		    25);
+		sio_flush(c->bev, c->tls);
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@ struct evbuffer;
 struct hconn;
 struct hreq;
 struct http1_body;
+struct http1_msg;
 
 /* respond_skip_field: 1 for a field appd frames itself or hop-by-hop. */
 int	respond_skip_field(const char *name, size_t nlen);
@@ -41,6 +42,16 @@ void	respond_end(struct hconn *, struct hreq *, int chunked);
 void	respond_reject(struct hconn *, struct hreq *, int64_t retry_after);
 /* respond_error_page: appd's error pages, JSON (hconn_ops.error_page). */
 int	respond_error_page(struct hconn *, struct hreq *, int status);
+/*
+ * respond_hold: takes request r off the connection's input so that its
+ * body can be read before it runs: its head is copied into *head
+ * (malloc'ed; *msg and *req point into it), drained from the input, the
+ * decoder *body made for at most max_body bytes, and "100 Continue" sent
+ * when the client asked. 0, or -1 when out of memory (nothing changed).
+ */
+int	respond_hold(struct hconn *, const struct hreq *r, uint64_t max_body,
+	    struct hreq *req, struct http1_msg *msg, char **head,
+	    struct http1_body *body);
 /*
  * respond_body_read: decodes what in holds of a request body into out
  * (bounded by b's limits). Returns 1 when the body is complete, 0 when

@@ -291,6 +291,22 @@ class AppdDirectTest(triadtest.TestCase):
         self.assertEqual(r.status(), 200)
         self.assertIn(b"body=5:hello", r.data)
 
+    def test_expect_100_continue(self):
+        s = socket.create_connection(("127.0.0.1", self.tport), timeout=5)
+        s.sendall(b"POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                  b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+        self.assertEqual(s.recv(64), b"HTTP/1.1 100 Continue\r\n\r\n")
+        s.sendall(b"abc")
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 OK"), data)
+        self.assertTrue(data.endswith(b"body=3:abc"), data)
+
     # ---- hostile clients ----
 
     def test_smuggling_forms_refused(self):
