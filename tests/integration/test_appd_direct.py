@@ -621,6 +621,11 @@ class AppdDirectTest(triadtest.TestCase):
         self.assertEqual(res["bad"], [])
         self.assertGreater(res["ok"], 50)
         self.wait_workers("t", 2)
+        # The workers now are the new generation's, with its settings.
+        for _ in range(4):
+            pid = int(self.t("/t/pid").body)
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                self.assertIn(b"MARK=four\0", f.read())
         st = http.get("http://127.0.0.1:%d/status" % self.status).json()
         self.assertGreaterEqual(st["generation"], 4)
 
