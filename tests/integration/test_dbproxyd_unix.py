@@ -4,19 +4,17 @@
 the same host by its socket: no TCP stack between dbproxyd and the server
 (cheaper per query, see docs/BENCHMARKS.md).  The pools log in over the
 socket, the monitor checks over it (Connector/C's local connection), and
-routing, prepared statements (Connector/C client), the monitor's verdicts
-and a refused socket behave as over TCP.
+routing, prepared statements (Connector/C client, sysbench), the monitor's
+verdicts and a socket where no server listens behave as over TCP.
 """
 
 import os
-import re
-import subprocess
 
 import triadtest
 from triadtest import http
 from triadtest.mariadb import MariaDBError
+import test_dbproxyd_stmt
 from test_dbproxyd_route import DbproxydCase, Wire
-from test_dbproxyd_stmt import CLIENT
 
 
 class UnixBackendTest(DbproxydCase):
@@ -48,17 +46,6 @@ class UnixBackendTest(DbproxydCase):
         finally:
             w.close()
 
-    def test_prepared_statements(self):
-        r = subprocess.run([CLIENT, str(self.port), "app", "apppw",
-                            "triadtest"], capture_output=True, timeout=120)
-        out = r.stdout.decode()
-        self.assertEqual(r.returncode, 0, out + r.stderr.decode() +
-                         self.d.log_tail(30))
-        self.assertIn("ALL OK", out)
-        ids = [int(x) for x in re.findall(r"server_id (\d+)", out)]
-        self.assertTrue(set(ids[:20]) <= {101, 102}, ids)
-        self.assertEqual(ids[20:], [100, 100])
-
     def test_monitor_over_the_socket(self):
         self.db.stop_sql_thread(0)
         try:
@@ -67,6 +54,14 @@ class UnixBackendTest(DbproxydCase):
         finally:
             self.db.start_sql_thread(0)
         self.d.wait_log(r"replica1 \(unix:.*\): broken -> up")
+
+
+class UnixStmtTest(test_dbproxyd_stmt.StmtTest):
+    """Prepared statements (Connector/C client, sysbench) with every
+    server reached over its socket."""
+
+    def address(self, server):
+        return "unix:" + server.socket
 
 
 class UnixBackendMissingTest(DbproxydCase):
