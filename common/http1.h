@@ -265,6 +265,13 @@ int	http1_write_request_line(struct http1_out *out, const char *method,
 /* "<name>: <value>\r\n". */
 int	http1_write_header(struct http1_out *out, const char *name,
 	    size_t name_len, const char *value, size_t value_len);
+/*
+ * http1_write_field: field i of m, a message the parser filled, whose
+ * name and value it checked already (a proxy copying fields need not
+ * check them again).
+ */
+int	http1_write_field(struct http1_out *out, const struct http1_msg *m,
+	    uint32_t i);
 /* "<name>: <decimal>\r\n" (Content-Length). */
 int	http1_write_header_u64(struct http1_out *out, const char *name,
 	    size_t name_len, uint64_t value);

@@ -229,6 +229,20 @@ http1_write_header(struct http1_out *out, const char *name, size_t name_len,
 	return http1_out_pieces(out, v, 4);
 }
 
+int
+http1_write_field(struct http1_out *out, const struct http1_msg *m,
+    uint32_t i)
+{
+	const struct http1_header *h = &m->headers[i];
+	struct iovec v[4];
+
+	v[0] = http1_iov(m->base + h->name.off, h->name.len);
+	v[1] = http1_iov(": ", 2);
+	v[2] = http1_iov(m->base + h->value.off, h->value.len);
+	v[3] = http1_iov("\r\n", 2);
+	return http1_out_pieces(out, v, 4);
+}
+
 /* value in base 10 or 16 at the end of buf; returns the first digit. */
 static char *
 http1_utoa(char *end, uint64_t value, unsigned int base)

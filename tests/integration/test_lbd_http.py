@@ -32,13 +32,14 @@ webd:
     - {{ host: h1, name: s2, listen: {p2} }}
 lbd:
   on: [h1]
-  listen: {port}
+  listen: [{port}, "[::1]:{port6}"]
   status: {status}
   workers: 1
   mode: http
   servers: webd
   http_request_timeout: 1s
   access_log: access.log
+  trusted_proxies: 127.0.0.2/32
 """
 
 
@@ -48,12 +49,12 @@ class LbdHttpEchoTest(triadtest.TestCase):
     def setUpClass(cls):
         assert os.access(LBD, os.X_OK), LBD + " is not built"
         cls.dir = triadtest.tempdir("lbd-http")
-        cls.port, cls.status, p1, p2 = triadtest.free_ports(4)
+        cls.port, cls.status, p1, p2, cls.port6 = triadtest.free_ports(5)
         cls.echo = [HttpServer(p1, "s1"), HttpServer(p2, "s2")]
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
             f.write(ECHO_TOPOLOGY.format(port=cls.port, status=cls.status,
-                                         p1=p1, p2=p2))
+                                         p1=p1, p2=p2, port6=cls.port6))
         cls.d = triadtest.Daemon(
             [LBD, "-f", "-c", conf, "--host", "h1"],
             health_url="http://127.0.0.1:%d/health" % cls.status).start()
@@ -131,6 +132,52 @@ class LbdHttpEchoTest(triadtest.TestCase):
         self.assertEqual(h["x-forwarded-for"], "127.0.0.1")
         self.assertEqual(h["forwarded"], "for=127.0.0.1;proto=http")
         self.assertEqual(h["x-forwarded-proto"], "http")
+
+    def echoed_headers(self, family, src, dst, extra=b""):
+        """GET /h from src to dst (addresses of family) through lbd, with
+        Connection: close; returns the headers the server received."""
+        def factory(host, port, timeout):
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.settimeout(timeout)
+            s.bind((src, 0))
+            s.connect((dst, port))
+            return s
+        res = http.raw_exchange(dst, self.port6 if family ==
+                                socket.AF_INET6 else self.port,
+                                b"GET /h HTTP/1.1\r\nHost: a\r\n" + extra +
+                                b"Connection: close\r\n\r\n",
+                                sock_factory=factory)
+        p = http.parse_response(res.data)
+        self.assertIsNotNone(p, res.data[:200])
+        self.assertEqual(p[0], 200)
+        return json.loads(p[3])["headers"]
+
+    def test_forwarding_headers_from_a_trusted_proxy(self):
+        # 127.0.0.2 is a trusted proxy: its chains are kept and extended.
+        h = self.echoed_headers(
+            socket.AF_INET, "127.0.0.2", "127.0.0.1",
+            b"X-Forwarded-For: 198.51.100.7, 203.0.113.4\r\n"
+            b"Forwarded: for=198.51.100.7;proto=https\r\n"
+            b"X-Forwarded-Proto: https\r\n")
+        self.assertEqual(h["x-forwarded-for"],
+                         "198.51.100.7, 203.0.113.4, 127.0.0.2")
+        self.assertEqual(h["x-real-ip"], "203.0.113.4")
+        self.assertEqual(h["x-forwarded-proto"], "https")
+        self.assertEqual(h["forwarded"],
+                         "for=198.51.100.7;proto=https, "
+                         "for=127.0.0.2;proto=http")
+        # The same from an untrusted address: only what lbd saw.
+        h = self.echoed_headers(
+            socket.AF_INET, "127.0.0.3", "127.0.0.1",
+            b"Forwarded: for=198.51.100.7\r\n")
+        self.assertEqual(h["forwarded"], "for=127.0.0.3;proto=http")
+
+    def test_forwarded_for_an_ipv6_client(self):
+        if not socket.has_ipv6:
+            self.skipTest("no IPv6")
+        h = self.echoed_headers(socket.AF_INET6, "::1", "::1")
+        self.assertEqual(h["forwarded"], 'for="[::1]";proto=http')
+        self.assertEqual(h["x-forwarded-for"], "::1")
 
     def test_smuggling_never_reaches_a_server_as_two(self):
         before = sum(len(e.requests) for e in self.echo)
