@@ -2,8 +2,9 @@
 
 A C client built with Connector/C (tests/support/dbp_client.c) prepares,
 executes with new values, sends long data, resets and closes statements,
-inside and outside a transaction, then changes user; sysbench oltp_read_write, which uses
-prepared statements, must run with no error through dbproxyd.
+inside and outside a transaction, then changes user; sysbench
+oltp_read_write, which uses prepared statements, must run with no error
+through dbproxyd.  BusyPollStmtTest runs the same with busy polling.
 """
 
 import os
