@@ -118,7 +118,9 @@ static const struct cfg_key dbp_keys[] = {
 	  "anything runnable) this many microseconds before it sleeps: "
 	  "no wake-up for a command or answer that comes within it, at the "
 	  "cost of CPU time. 0: off. For hosts with spare cores, or where "
-	  "waking an idle CPU is slow (virtual machines)." },
+	  "waking an idle CPU is slow (virtual machines). Use fewer "
+	  "workers than CPUs with it: a polling worker on every CPU takes "
+	  "them from the servers and clients beside it." },
 	{ .name = "replica_weight", .type = CFG_INT, .def = "1", .min = 1,
 	  .max = 1000, .off = K(replica_weight),
 	  .help = "Weight of every replica in the least-outstanding choice." },
