@@ -20,6 +20,7 @@
 
 #define DBP_IO_READ	(64 * 1024)	/* bytes reserved per read */
 #define DBP_IO_SOON_MAX	(64 * 1024)	/* more queued: flush at once */
+#define DBP_IO_YIELDED_US 5		/* a yield this long ran another task */
 
 struct dbp_io_batch {
 	TAILQ_HEAD(, dbp_io)	 ios;	/* to flush at the pass's end */
@@ -209,20 +210,28 @@ dbp_io_batch_run(evutil_socket_t fd, short ev, void *arg)
 
 /* Busy poll: the loop polls again without sleeping (a zero timer makes
    epoll_wait return at once) until spin_us passed without a read; each
-   turn yields the CPU to whatever else is runnable on it. */
+   turn yields the CPU to whatever else is runnable on it. A yield that
+   gave the CPU away (it returned late) ends the spinning until the next
+   read: the CPU has other work, so polling would only take from it, and
+   it will not halt, which is what polling saves. */
 static void
 dbp_io_spin(evutil_socket_t fd, short ev, void *arg)
 {
 	static const struct timeval zero = { 0, 0 };
 	struct dbp_io_batch *b = arg;
+	uint64_t now = util_now_us();
 
 	(void)fd;
 	(void)ev;
-	if (util_now_us() - b->last_read_us > (uint64_t)b->spin_us) {
+	if (now - b->last_read_us > (uint64_t)b->spin_us) {
 		b->spinning = 0;
 		return;
 	}
 	sched_yield();
+	if (util_now_us() - now > DBP_IO_YIELDED_US) {
+		b->spinning = 0;
+		return;
+	}
 	evtimer_add(b->spin, &zero);
 }
 
