@@ -25,6 +25,7 @@
 #include "direct_sig.h"
 #include "hconn.h"
 #include "http1.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
 #include "modapi.h"
@@ -654,16 +655,10 @@ direct_loop_init(void)
 {
 	struct metrics *reg = metrics_new("appd_worker");
 	struct timeval tv = { 0, DIRECT_ALOG_MS * 1000 };
-	struct event_config *cfg;
 	size_t i;
 
 	/* epoll with libevent's changelist, as the lifecycle's loops. */
-	if ((cfg = event_config_new()) == NULL)
-		return -1;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	D.base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
-	if (D.base == NULL || pipe2(D.stop_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+	if ((D.base = lc_worker_base_new()) == NULL || pipe2(D.stop_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
 		return -1;
 	atomic_init(&D.gen.refs, 1U << 30);	/* never freed */
 	D.gen.conf = &D;

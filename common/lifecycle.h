@@ -145,6 +145,12 @@ int	lc_parse_args(int argc, char **argv, const char *name,
 /* Accessors for the daemon's callbacks. */
 const struct lc_opts	*lc_opts(struct lifecycle *);
 struct event_base	*lc_base(struct lifecycle *);	/* main loop */
+/*
+ * lc_worker_base_new: an event base made as the workers' are (epoll with
+ * libevent's changelist; see lifecycle_worker.c), for a process that runs
+ * hconn in a loop of its own (appd's direct workers). NULL on failure.
+ */
+struct event_base	*lc_worker_base_new(void);
 struct metrics		*lc_metrics(struct lifecycle *);
 struct status		*lc_status(struct lifecycle *);
 struct lc_gen		*lc_current(struct lifecycle *);	/* no ref */

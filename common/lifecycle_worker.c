@@ -100,8 +100,8 @@ lc_worker_main(void *arg)
  * from the loop (net_listener.c). A descriptor closed and reused in one
  * turn is handled by libevent (MOD, then ADD on ENOENT).
  */
-static struct event_base *
-lc_worker_base(void)
+struct event_base *
+lc_worker_base_new(void)
 {
 	struct event_config *cfg;
 	struct event_base *base;
@@ -124,7 +124,7 @@ lc_worker_spawn(struct lifecycle *lc, struct lc_worker *w, unsigned id,
 	w->id = id;
 	w->gen = lc_gen_ref(gen);
 	atomic_init(&w->gen_id, gen->id);
-	if ((w->base = lc_worker_base()) == NULL)
+	if ((w->base = lc_worker_base_new()) == NULL)
 		return -1;
 	if (pthread_create(&w->thread, NULL, lc_worker_main, w) != 0) {
 		event_base_free(w->base);
