@@ -16,8 +16,9 @@
 #include "util.h"
 
 struct dbp_monitor {
-	struct dbproxyd_conf		 cc;	/* its own copy: generations
-						   come and go */
+	struct dbproxyd_conf		 cc;	/* its own copy, servers array
+						   included: generations come
+						   and go */
 	const struct dbproxyd_conf	*c;	/* &cc */
 	MYSQL				**conns;	/* per server */
 	pthread_t			 thread;
@@ -285,6 +286,19 @@ dbp_monitor_main(void *arg)
 	return NULL;
 }
 
+/* Frees what dbp_monitor_start allocated (its thread gone or never
+   started). */
+static void
+dbp_monitor_free(struct dbp_monitor *m)
+{
+	free(m->cc.monitor_user);
+	explicit_bzero(m->cc.monitor_password, strlen(m->cc.monitor_password));
+	free(m->cc.monitor_password);
+	free(m->cc.servers);
+	free(m->conns);
+	free(m);
+}
+
 struct dbp_monitor *
 dbp_monitor_start(const struct dbproxyd_conf *c, char **cause)
 {
@@ -296,7 +310,11 @@ dbp_monitor_start(const struct dbproxyd_conf *c, char **cause)
 	m->cc.monitor_interval_ms = c->monitor_interval_ms;
 	m->cc.monitor_timeout_ms = c->monitor_timeout_ms;
 	m->cc.max_replication_lag_ms = c->max_replication_lag_ms;
-	m->cc.servers = c->servers;	/* the process's (server.c) */
+	/* The servers are the process's (server.c), but c->servers, the
+	   array of pointers, is the first generation's: freed once a good
+	   reload retires it. Hence a copy of the array. */
+	m->cc.servers = xcalloc(c->nservers, sizeof(*m->cc.servers));
+	memcpy(m->cc.servers, c->servers, c->nservers * sizeof(*c->servers));
 	m->cc.nservers = c->nservers;
 	m->c = &m->cc;
 	m->conns = xcalloc(c->nservers, sizeof(*m->conns));
@@ -304,8 +322,9 @@ dbp_monitor_start(const struct dbproxyd_conf *c, char **cause)
 	pthread_cond_init(&m->cond, NULL);
 	if ((e = pthread_create(&m->thread, NULL, dbp_monitor_main, m)) != 0) {
 		xasprintf(cause, "monitor thread: %s", strerror(e));
-		free(m->conns);
-		free(m);
+		pthread_mutex_destroy(&m->mtx);
+		pthread_cond_destroy(&m->cond);
+		dbp_monitor_free(m);
 		return NULL;
 	}
 	return m;
@@ -323,11 +342,7 @@ dbp_monitor_stop(struct dbp_monitor *m)
 	pthread_join(m->thread, NULL);
 	pthread_mutex_destroy(&m->mtx);
 	pthread_cond_destroy(&m->cond);
-	free(m->cc.monitor_user);
-	explicit_bzero(m->cc.monitor_password, strlen(m->cc.monitor_password));
-	free(m->cc.monitor_password);
-	free(m->conns);
-	free(m);
+	dbp_monitor_free(m);
 }
 
 void

@@ -209,7 +209,10 @@ dbp_setup(struct lifecycle *lc, char **cause)
 }
 
 /* The generation's servers become the process's (first load), or take
-   the process's place (reload with the same list). 0 or -1, *cause. */
+   the process's place (reload with the same list). 0 or -1, *cause.
+   Only the structs are shared: the array c->servers stays the
+   generation's and goes with it, so a thread that outlives the
+   generation (the monitor) keeps its own array. */
 static int
 dbp_adopt_servers(struct dbproxyd_conf *c, char **cause)
 {

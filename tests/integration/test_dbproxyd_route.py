@@ -11,6 +11,7 @@ bad logins.
 import hashlib
 import json
 import os
+import re
 import socket
 import ssl
 import struct
@@ -486,6 +487,9 @@ class RouteTest(DbproxydCase):
         nw.close()
         self.assertEqual(w.query("SELECT @kept")[0], [(b"1",)])
         w.close()
+        # Its last session gone, generation 1 is freed: the monitor must
+        # go on with the servers, not with that generation's array.
+        self.wait_monitor_past_gen1()
         with open(self.conf, "w") as f:
             f.write(text.replace('replicas: ["127.0.0.1:%d", ' %
                                  self.db.servers[1].port, "replicas: ["))
@@ -494,6 +498,20 @@ class RouteTest(DbproxydCase):
         self.d.wait_log("reload failed", since=mark)
         self.assertIn("list of servers changed", self.d.log_text())
         self.assertIn(self.server_id(), (101, 102))
+
+    def wait_monitor_past_gen1(self):
+        """No session left (generation 1 freed with its last), then two
+        more rounds of checks: a monitor reading freed memory crashes
+        there (ASan: every time)."""
+        def idle():
+            m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+            return re.search(r"^triad_dbproxyd_sessions_active 0$", m,
+                             re.M) is not None
+        poll_until(idle, 20.0, "no client session left")
+        checks = self.state()["primary"]["checks"]
+        poll_until(lambda: self.state()["primary"]["checks"] >= checks + 2,
+                   20.0, "two more checks by the monitor")
+        self.assertTrue(self.d.running(), self.d.log_tail(40))
 
     def test_status_page(self):
         self.server_id()
