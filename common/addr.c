@@ -173,6 +173,18 @@ addr_port(const struct net_addr *a)
 }
 
 int
+addr_set_port(struct net_addr *a, uint16_t port)
+{
+	if (a->ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
+	else if (a->ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
+	else
+		return -1;
+	return 0;
+}
+
+int
 addr_equal(const struct net_addr *a, const struct net_addr *b)
 {
 	char x[NET_ADDR_STRLEN], y[NET_ADDR_STRLEN];

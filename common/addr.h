@@ -38,6 +38,8 @@ int	addr_parse_host(const char *host, uint16_t port, struct net_addr *out,
 const char *addr_format(const struct net_addr *a, char *buf, size_t size);
 /* addr_port: the port of an inet address, 0 for unix. */
 uint16_t addr_port(const struct net_addr *a);
+/* addr_set_port: a's port becomes port; -1 (a unchanged) for unix. */
+int	addr_set_port(struct net_addr *a, uint16_t port);
 /* addr_equal: same family, address and port (or path). */
 int	addr_equal(const struct net_addr *, const struct net_addr *);
 

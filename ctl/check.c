@@ -144,6 +144,7 @@ ctl_check_routes(const struct ctl_site *site, struct cfg_errors *errs)
 	const struct topo_daemon *d;
 	const struct cfg_node *list, *to;
 	struct cfg_mark at;
+	char *why = NULL;
 	size_t i;
 
 	if (site->webd == NULL || !site->topo->daemons[TOPO_WEBD].present)
@@ -151,16 +152,27 @@ ctl_check_routes(const struct ctl_site *site, struct cfg_errors *errs)
 	list = cfg_node_get(cfg_node_get(site->doc->root, "webd"), "routes");
 	r = site->webd->routes.v;
 	for (i = 0; i < site->webd->routes.n; i++) {
-		if (r[i].to == NULL || strchr(r[i].to, ':') != NULL ||
-		    ctl_site_daemon_index(r[i].to) == -1)
-			continue;	/* an address: webd checks it */
-		d = topo_daemon(site->topo, r[i].to);
-		if (d != NULL && d->present && d->ninst > 0)
+		if (r[i].to == NULL)
 			continue;
 		memset(&at, 0, sizeof(at));
 		if (list != NULL && i < list->nkids && (to =
 		    cfg_node_get(list->kids[i], "to")) != NULL)
 			at = to->mark;
+		if (strchr(r[i].to, ':') != NULL) {
+			/* An address or daemon:port: as webd resolves it. */
+			if (webd_route_resolve(site->topo, r[i].to, NULL,
+			    &why) == -1) {
+				ctl_check_error(site, errs, at,
+				    "webd.routes[%zu].to: %s", i, why);
+				free(why);
+			}
+			continue;
+		}
+		if (ctl_site_daemon_index(r[i].to) == -1)
+			continue;
+		d = topo_daemon(site->topo, r[i].to);
+		if (d != NULL && d->present && d->ninst > 0)
+			continue;
 		ctl_check_error(site, errs, at, "webd.routes[%zu].to: no "
 		    "instance of '%s' in the topology", i, r[i].to);
 	}

@@ -65,7 +65,10 @@ static const struct cfg_key webd_route_keys[] = {
 	  .help = "Only for this Host (default: any)." },
 	{ .name = "to", .type = CFG_STRING, .def = "appd",
 	  .off = offsetof(struct webd_route, to),
-	  .help = "Upstream: a daemon of the topology (appd) or an address." },
+	  .help = "Upstream: a daemon of the topology (appd: every instance's "
+	  "listen), a daemon and a port (appd:8093: every instance's host at "
+	  "that port, such as an appd module app's own listen), or an "
+	  "address." },
 	{ .name = "balance", .type = CFG_ENUM, .names = webd_balance_names,
 	  .def = "roundrobin", .off = offsetof(struct webd_route, balance),
 	  .help = "How requests spread over the upstream's servers." },
@@ -205,17 +208,106 @@ webd_conf_open(struct webd_conf *c, const char *conf_path, char **cause)
 }
 
 /*
- * Each route's upstream group: every instance of a daemon of the topology
- * ("appd"), or one address. Errors name the route.
+ * "daemon:port" names every instance of a daemon of the topology at that
+ * port of its host's address: an appd module app's own listen, served by
+ * its workers without appd's master. Returns the daemon, with *port 0
+ * when the port is not 1..65535; NULL when to is not of that form (an
+ * address, then).
+ */
+static const struct topo_daemon *
+webd_route_daemon_port(const struct topology *topo, const char *to,
+    uint16_t *port)
+{
+	const struct topo_daemon *d;
+	const char *colon = strrchr(to, ':');
+	char name[TOPO_NAME_MAX + 1], *end;
+	unsigned long v;
+
+	if (colon == NULL || colon == to || (size_t)(colon - to) > TOPO_NAME_MAX)
+		return NULL;
+	memcpy(name, to, (size_t)(colon - to));
+	name[colon - to] = '\0';
+	if ((d = topo_daemon(topo, name)) == NULL)
+		return NULL;
+	errno = 0;
+	v = strtoul(colon + 1, &end, 10);
+	*port = colon[1] >= '0' && colon[1] <= '9' && *end == '\0' &&
+	    errno == 0 && v >= 1 && v <= 65535 ? (uint16_t)v : 0;
+	return d;
+}
+
+/* Every instance of d at port (its host's address); the count added. */
+static int
+webd_route_instances(const struct topo_daemon *d, uint16_t port,
+    struct upstream_group *g)
+{
+	struct net_addr a;
+	size_t k;
+	int n = 0;
+
+	for (k = 0; k < d->ninst; k++) {
+		a = d->inst[k].host_addr;
+		if (addr_set_port(&a, port) == 0) {
+			if (g != NULL)
+				upstream_group_add(g, d->inst[k].name, &a, 1, 0);
+			n++;
+		}
+	}
+	return n;
+}
+
+int
+webd_route_resolve(const struct topology *topo, const char *to,
+    struct upstream_group *g, char **why)
+{
+	const struct topo_daemon *d;
+	struct net_addr a;
+	char *err = NULL;
+	uint16_t port;
+	size_t k;
+	int n = 0;
+
+	if ((d = topo_daemon(topo, to)) != NULL && d->present) {
+		for (k = 0; k < d->ninst; k++)
+			if (d->inst[k].nlisten > 0) {
+				if (g != NULL)
+					upstream_group_add(g, d->inst[k].name,
+					    &d->inst[k].listen[0], 1, 0);
+				n++;
+			}
+		if (n == 0)
+			xasprintf(why, "no %s instance listens", to);
+	} else if ((d = webd_route_daemon_port(topo, to, &port)) != NULL) {
+		if (port == 0)
+			xasprintf(why, "'%s': the port must be 1..65535", to);
+		else if (!d->present)
+			xasprintf(why, "'%s': no %s section in the topology", to,
+			    d->name);
+		else if ((n = webd_route_instances(d, port, g)) == 0)
+			xasprintf(why, "'%s': no %s instance with an IP address",
+			    to, d->name);
+	} else if (addr_parse(to, NULL, &a, &err) == 0) {
+		if (g != NULL)
+			upstream_group_add(g, to, &a, 1, 0);
+		n = 1;
+	} else {
+		xasprintf(why, "'%s' is neither a daemon of the topology nor "
+		    "an address (%s)", to, err);
+		free(err);
+	}
+	return n > 0 ? n : -1;
+}
+
+/*
+ * Each route's upstream group (webd_route_resolve). Errors name the
+ * route.
  */
 static int
 webd_conf_routes(struct webd_conf *c, const char *conf_path, char **cause)
 {
 	struct webd_route *rt = c->routes.v;
-	const struct topo_daemon *d;
-	struct net_addr a;
-	char *err = NULL;
-	size_t i, k;
+	char *why = NULL;
+	size_t i;
 
 	for (i = 0; i < c->routes.n; i++) {
 		rt[i].index = i;
@@ -223,24 +315,11 @@ webd_conf_routes(struct webd_conf *c, const char *conf_path, char **cause)
 		    (enum upstream_algo)rt[i].balance,
 		    (int)c->upstream_max_fails,
 		    (uint64_t)c->upstream_fail_timeout_ms);
-		if ((d = topo_daemon(c->topo, rt[i].to)) != NULL && d->present) {
-			for (k = 0; k < d->ninst; k++)
-				if (d->inst[k].nlisten > 0)
-					upstream_group_add(rt[i].group,
-					    d->inst[k].name, &d->inst[k].listen[0],
-					    1, 0);
-			if (rt[i].group->nservers == 0) {
-				xasprintf(cause, "%s: route %s: no %s instance "
-				    "listens", conf_path, rt[i].prefix, rt[i].to);
-				return -1;
-			}
-		} else if (addr_parse(rt[i].to, NULL, &a, &err) == 0)
-			upstream_group_add(rt[i].group, rt[i].to, &a, 1, 0);
-		else {
-			xasprintf(cause, "%s: route %s: 'to: %s' is neither a "
-			    "daemon of the topology nor an address (%s)",
-			    conf_path, rt[i].prefix, rt[i].to, err);
-			free(err);
+		if (webd_route_resolve(c->topo, rt[i].to, rt[i].group,
+		    &why) == -1) {
+			xasprintf(cause, "%s: route %s: %s", conf_path,
+			    rt[i].prefix, why);
+			free(why);
 			return -1;
 		}
 	}

@@ -120,4 +120,14 @@ struct webd_worker {
 extern struct webd_metrics webd_metrics;
 extern struct metrics *webd_registry;
 
+/*
+ * webd_route_resolve: the servers a route's `to` names in topo, added to
+ * g (NULL: only checked, as triadctl check does): every instance of a
+ * daemon ("appd": its first listen), every instance's host at a port
+ * ("appd:8093"), or one address. Returns their count, or -1 with *why
+ * (no file or route in it).
+ */
+int	 webd_route_resolve(const struct topology *topo, const char *to,
+	    struct upstream_group *g, char **why);
+
 #endif

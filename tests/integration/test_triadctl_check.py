@@ -197,6 +197,32 @@ class TriadctlCheckTest(triadtest.TestCase):
             "16:28: webd.routes[0].to: no instance of 'appd' in the "
             "topology"])
 
+    def test_route_to_daemon_port(self):
+        # "appd:8093": every appd instance's host at that port (a module
+        # app's own listen); the same resolution as webd's.
+        route = "    - { prefix: /api/, to: appd }"
+        text = BASE.replace(route, '    - { prefix: /api/, to: "appd:8093" }')
+        path, r = self.check_text(text)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertErrors(BASE.replace(
+            route, '    - { prefix: /api/, to: "appd:0" }'), [
+            "16:28: webd.routes[0].to: 'appd:0': the port must be "
+            "1..65535"])
+        self.assertErrors(BASE.replace(
+            route, '    - { prefix: /api/, to: "appd:80x" }'), [
+            "16:28: webd.routes[0].to: 'appd:80x': the port must be "
+            "1..65535"])
+        self.assertErrors(BASE.replace(
+            route, '    - { prefix: /api/, to: "apd:8093" }'), [
+            "16:28: webd.routes[0].to: 'apd:8093' is neither a daemon of "
+            "the topology nor an address ('apd' is not a numeric IPv4 or "
+            "IPv6 address)"])
+        text = BASE.replace("appd:\n  on: [h1, h2]\n  listen: 8091\n", "") \
+            .replace(route, '    - { prefix: /api/, to: "appd:8093" }')
+        self.assertErrors(text, [
+            "16:28: webd.routes[0].to: 'appd:8093': no appd section in the "
+            "topology"])
+
     def test_daemon_schemas_are_strict(self):
         # Each daemon's own keys are read with its own schema.
         text = BASE.replace("  mode: http\n", "  mode: http\n  balence: x\n") \

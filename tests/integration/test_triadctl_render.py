@@ -149,8 +149,9 @@ class TriadctlRenderTest(triadtest.TestCase):
             rules = f.read()
         self.assertIn("ip daddr { 10.231.0.11, 10.231.0.10 } tcp dport "
                       "{ 80, 443 } accept", rules)
-        self.assertIn("ip saddr @hosts4 tcp dport { 8081, 8091, 6033, 3306 } "
-                      "accept", rules)
+        # 8093: the foobar app's own listen (webd's route to "appd:8093").
+        self.assertIn("ip saddr @hosts4 tcp dport { 8081, 8091, 8093, 6033, "
+                      "3306 } accept", rules)
         self.assertIn("ip saddr @admin4 tcp dport { 9080, 9081, 9091, 9033, "
                       "22 } accept", rules)
         self.assertIn("elements = { 10.231.1.0/24 }", rules)

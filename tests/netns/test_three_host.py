@@ -30,7 +30,7 @@ from triadtest.site import Site
 
 TOPOLOGIES = os.path.join(triadtest.source_dir(), "etc", "topologies")
 VIP = "10.231.0.10"
-INTERNAL_PORTS = (3306, 6033, 8081, 8091, 9080, 9081, 9091, 9033)
+INTERNAL_PORTS = (3306, 6033, 8081, 8091, 8093, 9080, 9081, 9091, 9033)
 
 
 def reachable(host, addr, port, timeout=1.5):
