@@ -208,13 +208,35 @@ dbp_setup(struct lifecycle *lc, char **cause)
 	return 0;
 }
 
-/* The generation's servers become the process's (first load), or take
-   the process's place (reload with the same list). 0 or -1, *cause.
-   Only the structs are shared: the array c->servers stays the
-   generation's and goes with it, so a thread that outlives the
-   generation (the monitor) keeps its own array. */
+/* A reload may not change the list of servers (pools, the monitor and
+   their counts belong to the process). 0, or -1 with *cause. */
 static int
-dbp_adopt_servers(struct dbproxyd_conf *c, char **cause)
+dbp_servers_check(const struct dbproxyd_conf *c, char **cause)
+{
+	size_t i;
+
+	if (dbp_servers == NULL)
+		return 0;
+	if (c->nservers != dbp_nservers)
+		goto changed;
+	for (i = 0; i < c->nservers; i++)
+		if (!addr_equal(&c->servers[i]->addr, &dbp_servers[i]->addr))
+			goto changed;
+	return 0;
+changed:
+	xasprintf(cause, "the list of servers changed: restart dbproxyd to "
+	    "use it");
+	return -1;
+}
+
+/* The generation's servers become the process's (first load), or take
+   the process's place (reload, after dbp_servers_check and once nothing
+   else can fail, so that a refused reload changes nothing). Only the
+   structs are shared: the array c->servers stays the generation's and
+   goes with it, so a thread that outlives the generation (the monitor)
+   keeps its own array. */
+static void
+dbp_adopt_servers(struct dbproxyd_conf *c)
 {
 	size_t i;
 
@@ -223,24 +245,14 @@ dbp_adopt_servers(struct dbproxyd_conf *c, char **cause)
 		memcpy(dbp_servers, c->servers, c->nservers * sizeof(*c->servers));
 		dbp_nservers = c->nservers;
 		c->servers_shared = 1;
-		return 0;
+		return;
 	}
-	if (c->nservers != dbp_nservers)
-		goto changed;
-	for (i = 0; i < c->nservers; i++)
-		if (!addr_equal(&c->servers[i]->addr, &dbp_servers[i]->addr))
-			goto changed;
 	for (i = 0; i < c->nservers; i++) {
 		dbp_servers[i]->weight = c->servers[i]->weight;
 		free(c->servers[i]);
 		c->servers[i] = dbp_servers[i];
 	}
 	c->servers_shared = 1;
-	return 0;
-changed:
-	xasprintf(cause, "the list of servers changed: restart dbproxyd to "
-	    "use it");
-	return -1;
 }
 
 /* Start and reload: the servers, the monitor (once) and the listeners
@@ -258,16 +270,19 @@ dbp_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 		    c->self->name);
 		return -1;
 	}
-	if (dbp_adopt_servers(c, cause) == -1)
+	if (dbp_servers_check(c, cause) == -1)
 		return -1;
+	/* TCP: a socket per worker; a Unix path once, shared (listeners.c). */
+	if (listeners_prepare(&c->lsn, c->self->listen, NULL,
+	    c->self->nlisten, oc != NULL ? oc->self->listen : NULL,
+	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
+	    &c->inherit, cause) == -1)
+		return -1;
+	dbp_adopt_servers(c);
 	if (dbp_monitor == NULL &&
 	    (dbp_monitor = dbp_monitor_start(c, cause)) == NULL)
 		return -1;
-	/* TCP: a socket per worker; a Unix path once, shared (listeners.c). */
-	return listeners_prepare(&c->lsn, c->self->listen, NULL,
-	    c->self->nlisten, oc != NULL ? oc->self->listen : NULL,
-	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
-	    &c->inherit, cause);
+	return 0;
 }
 
 /* This worker's listeners: its own TCP sockets, a dup of each Unix one. */
