@@ -136,6 +136,37 @@ ctl_check_lb_servers(const struct ctl_site *site, struct cfg_errors *errs)
 #endif
 
 #ifdef CTL_HAVE_WEBD
+/*
+ * A route to "appd:PORT" (it resolved) must name a port appd serves on:
+ * an app's own listen, or appd's listen. Nothing listening there would
+ * make every request of the route a 502.
+ */
+static void
+ctl_check_route_port(const struct ctl_site *site, struct cfg_errors *errs,
+    struct cfg_mark at, size_t i, const char *to)
+{
+	const struct topo_daemon *d = &site->topo->daemons[TOPO_APPD];
+	struct cfg_mark marks[64];
+	uint16_t ports[64];
+	size_t n, k, l;
+	long port;
+
+	if (strncmp(to, "appd:", 5) != 0 || !d->present)
+		return;
+	port = strtol(to + 5, NULL, 10);
+	n = ctl_site_app_ports(site, ports, marks, 64);
+	for (k = 0; k < n; k++)
+		if (ports[k] == port)
+			return;
+	for (k = 0; k < d->ninst; k++)
+		for (l = 0; l < d->inst[k].nlisten; l++)
+			if (addr_port(&d->inst[k].listen[l]) == port)
+				return;
+	ctl_check_error(site, errs, at, "webd.routes[%zu].to: nothing of "
+	    "appd listens on port %ld (an app's own listen, or appd's)", i,
+	    port);
+}
+
 /* A webd route to a daemon (not an address) needs that daemon to run. */
 static void
 ctl_check_routes(const struct ctl_site *site, struct cfg_errors *errs)
@@ -165,7 +196,9 @@ ctl_check_routes(const struct ctl_site *site, struct cfg_errors *errs)
 				ctl_check_error(site, errs, at,
 				    "webd.routes[%zu].to: %s", i, why);
 				free(why);
-			}
+			} else
+				ctl_check_route_port(site, errs, at, i,
+				    r[i].to);
 			continue;
 		}
 		if (ctl_site_daemon_index(r[i].to) == -1)

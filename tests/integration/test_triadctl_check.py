@@ -201,9 +201,14 @@ class TriadctlCheckTest(triadtest.TestCase):
         # "appd:8093": every appd instance's host at that port (a module
         # app's own listen); the same resolution as webd's.
         route = "    - { prefix: /api/, to: appd }"
-        text = BASE.replace(route, '    - { prefix: /api/, to: "appd:8093" }')
+        text = BASE.replace(route, '    - { prefix: /api/, to: "appd:8091" }')
         path, r = self.check_text(text)
         self.assertEqual(r.returncode, 0, r.stderr)
+        # A port nothing of appd listens on: every request would be a 502.
+        self.assertErrors(BASE.replace(
+            route, '    - { prefix: /api/, to: "appd:8093" }'), [
+            "16:28: webd.routes[0].to: nothing of appd listens on port 8093 "
+            "(an app's own listen, or appd's)"])
         self.assertErrors(BASE.replace(
             route, '    - { prefix: /api/, to: "appd:0" }'), [
             "16:28: webd.routes[0].to: 'appd:0': the port must be "
