@@ -43,7 +43,7 @@ dbp_route_replica(const struct dbp_session *s)
 		if (!dbp_route_usable(srv))
 			continue;
 		load = (int64_t)(atomic_load(&srv->outstanding) + 1) * 1000 /
-		    srv->weight;
+		    atomic_load_explicit(&srv->weight, memory_order_relaxed);
 		if (load < best || (load == best && (int)i == s->replica)) {
 			best = load;
 			pick = (int)i;

@@ -33,7 +33,7 @@ struct dbp_server {
 	struct net_addr		 addr;
 	enum dbp_role		 role;
 	int			 index;		/* in conf->servers */
-	int			 weight;
+	_Atomic int		 weight;	/* a reload sets it */
 	_Atomic int		 state;		/* enum dbp_state */
 	_Atomic int		 read_only;	/* @@read_only, -1 unknown */
 	_Atomic int64_t		 lag_s;		/* -1: unknown or NULL */

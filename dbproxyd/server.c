@@ -248,7 +248,8 @@ dbp_adopt_servers(struct dbproxyd_conf *c)
 		return;
 	}
 	for (i = 0; i < c->nservers; i++) {
-		dbp_servers[i]->weight = c->servers[i]->weight;
+		atomic_store(&dbp_servers[i]->weight,
+		    atomic_load(&c->servers[i]->weight));
 		free(c->servers[i]);
 		c->servers[i] = dbp_servers[i];
 	}
