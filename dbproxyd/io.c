@@ -171,24 +171,18 @@ dbp_io_packet(struct dbp_io *io, uint8_t *seq, const void *payload,
 	dbp_io_flush(io);
 }
 
+/* dbp_frames' sink for an evbuffer. */
+static void
+dbp_io_put(void *arg, const void *p, size_t n)
+{
+	evbuffer_add(arg, p, n);
+}
+
 void
 dbp_io_packet_add(struct dbp_io *io, uint8_t *seq, const void *payload,
     size_t len)
 {
-	const uint8_t *p = payload;
-	uint8_t hdr[DBP_HDR];
-	size_t n;
-
-	for (;;) {
-		n = len > DBP_FRAME_MAX ? DBP_FRAME_MAX : len;
-		dbp_hdr_put(hdr, n, (*seq)++);
-		evbuffer_add(io->out, hdr, sizeof(hdr));
-		evbuffer_add(io->out, p, n);
-		p += n;
-		len -= n;
-		if (n < DBP_FRAME_MAX)
-			break;
-	}
+	dbp_frames(seq, payload, len, dbp_io_put, io->out);
 }
 
 /* The end of a loop pass: every io asked for flushes once. */

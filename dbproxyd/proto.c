@@ -182,7 +182,8 @@ dbp_wr_nulstr(struct dbp_wr *w, const char *s)
 }
 
 void
-dbp_frame(struct dbp_wr *out, uint8_t *seq, const void *payload, size_t len)
+dbp_frames(uint8_t *seq, const void *payload, size_t len,
+    void (*put)(void *arg, const void *, size_t), void *arg)
 {
 	const uint8_t *p = payload;
 	uint8_t hdr[DBP_HDR];
@@ -191,13 +192,26 @@ dbp_frame(struct dbp_wr *out, uint8_t *seq, const void *payload, size_t len)
 	for (;;) {
 		n = len > DBP_FRAME_MAX ? DBP_FRAME_MAX : len;
 		dbp_hdr_put(hdr, n, (*seq)++);
-		dbp_wr_bytes(out, hdr, sizeof(hdr));
-		dbp_wr_bytes(out, p, n);
+		put(arg, hdr, sizeof(hdr));
+		put(arg, p, n);
 		p += n;
 		len -= n;
 		if (n < DBP_FRAME_MAX)
 			break;
 	}
+}
+
+/* dbp_frames' sink for a dbp_wr. */
+static void
+dbp_wr_put(void *arg, const void *p, size_t n)
+{
+	dbp_wr_bytes(arg, p, n);
+}
+
+void
+dbp_frame(struct dbp_wr *out, uint8_t *seq, const void *payload, size_t len)
+{
+	dbp_frames(seq, payload, len, dbp_wr_put, out);
 }
 
 void

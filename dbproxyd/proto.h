@@ -188,6 +188,12 @@ void	dbp_wr_nulstr(struct dbp_wr *, const char *);
  */
 void	dbp_frame(struct dbp_wr *out, uint8_t *seq, const void *payload,
 	    size_t len);
+/*
+ * dbp_frames: the same framing for any sink: put(arg, bytes, n) is
+ * called with each frame's header, then its part of payload.
+ */
+void	dbp_frames(uint8_t *seq, const void *payload, size_t len,
+	    void (*put)(void *arg, const void *, size_t), void *arg);
 /* dbp_hdr_put: the header of a frame of n (<= DBP_FRAME_MAX) bytes. */
 void	dbp_hdr_put(uint8_t hdr[DBP_HDR], size_t n, uint8_t seq);
 /* dbp_frame_hdr: a frame header's payload length and sequence id. */
