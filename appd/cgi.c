@@ -29,6 +29,7 @@
 #include "pool.h"
 #include "proc.h"
 #include "request.h"
+#include "sio.h"
 #include "util.h"
 
 #define CGI_HOLD	65536
@@ -310,12 +311,7 @@ cgi_timeout(evutil_socket_t fd, short ev, void *arg)
 void
 cgi_reading(struct appd_cgi *g, int on)
 {
-	if (g->out == NULL)
-		return;
-	if (on)
-		bufferevent_enable(g->out, EV_READ);
-	else
-		bufferevent_disable(g->out, EV_READ);
+	sio_reading(g->out, NULL, on);
 }
 
 void

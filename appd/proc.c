@@ -32,6 +32,7 @@
 #include "pool.h"
 #include "proc.h"
 #include "request.h"
+#include "sio.h"
 #include "util.h"
 
 #define PROC_STDERR_MAX	2048
@@ -100,12 +101,7 @@ proc_set_reader(struct appd_proc *p, void (*readcb)(struct bufferevent *,
 void
 proc_reading(struct appd_proc *p, int on)
 {
-	if (p->bev == NULL)
-		return;
-	if (on)
-		bufferevent_enable(p->bev, EV_READ);
-	else
-		bufferevent_disable(p->bev, EV_READ);
+	sio_reading(p->bev, NULL, on);
 }
 
 void

@@ -47,12 +47,7 @@ static void hconn_process(struct hconn *);
 static void
 hconn_reading(struct hconn *c, int on)
 {
-	if (c->rd != NULL)
-		sio_rd_set(c->rd, on);
-	else if (on)
-		bufferevent_enable(c->bev, EV_READ);
-	else
-		bufferevent_disable(c->bev, EV_READ);
+	sio_reading(c->bev, c->rd, on);
 }
 
 /* Counts r and hands it to the daemon's access log. */
@@ -262,10 +257,26 @@ hconn_fatal_status(int status)
 }
 
 void
-hconn_error(struct hconn *c, struct hreq *r, int status)
+hconn_reply(struct hconn *c, struct hreq *r, int status, const char *fields,
+    const char *body, size_t n)
 {
 	struct http1_out out;
-	char buf[1024], body[256];
+	char buf[1024];
+
+	hconn_head(c, r, &out, buf, sizeof(buf), status);
+	if (fields != NULL)
+		http1_out_add(&out, fields, strlen(fields));
+	http1_write_header_u64(&out, "Content-Length", 14, (uint64_t)n);
+	if (hconn_send_head(c, &out) == 0 && !r->head_only) {
+		evbuffer_add(bufferevent_get_output(c->bev), body, n);
+		r->bytes = (uint64_t)n;
+	}
+}
+
+void
+hconn_error(struct hconn *c, struct hreq *r, int status)
+{
+	char body[256];
 	const char *reason = http1_reason_phrase(status);
 	int n;
 
@@ -277,18 +288,11 @@ hconn_error(struct hconn *c, struct hreq *r, int status)
 		n = snprintf(body, sizeof(body), "<html><head><title>%d %s"
 		    "</title></head><body><h1>%d %s</h1></body></html>\n",
 		    status, reason ? reason : "", status, reason ? reason : "");
-		hconn_head(c, r, &out, buf, sizeof(buf), status);
-		http1_out_add(&out, "Content-Type: text/html; charset=utf-8"
-		    "\r\n", 40);
-		if (status == 405)
-			http1_out_add(&out, "Allow: GET, HEAD\r\n", 18);
-		http1_write_header_u64(&out, "Content-Length", 14,
-		    (uint64_t)n);
-		if (hconn_send_head(c, &out) == 0 && !r->head_only) {
-			evbuffer_add(bufferevent_get_output(c->bev), body,
-			    (size_t)n);
-			r->bytes = (uint64_t)n;
-		}
+		hconn_reply(c, r, status, status == 405 ?
+		    "Content-Type: text/html; charset=utf-8\r\n"
+		    "Allow: GET, HEAD\r\n" :
+		    "Content-Type: text/html; charset=utf-8\r\n", body,
+		    (size_t)n);
 	}
 	if (r->close) {
 		hconn_set_state(c, HCONN_CLOSING);

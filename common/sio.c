@@ -329,6 +329,19 @@ sio_rd_set(struct sio_rd *r, int on)
 }
 
 void
+sio_reading(struct bufferevent *bev, struct sio_rd *rd, int on)
+{
+	if (rd != NULL)
+		sio_rd_set(rd, on);
+	else if (bev == NULL)
+		return;
+	else if (on)
+		bufferevent_enable(bev, EV_READ);
+	else
+		bufferevent_disable(bev, EV_READ);
+}
+
+void
 sio_rd_start(struct sio_rd *r)
 {
 	r->on = 1;

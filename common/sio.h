@@ -66,6 +66,12 @@ void	sio_rd_free(struct sio_rd *);
 /* sio_rd_set: reading on or off (bufferevent_enable/disable EV_READ). */
 void	sio_rd_set(struct sio_rd *, int on);
 /*
+ * sio_reading: reading on or off for whoever owns bev: through rd when
+ * there is one, else libevent's EV_READ of bev. Neither (a bufferevent
+ * already gone) is a no-op.
+ */
+void	sio_reading(struct bufferevent *bev, struct sio_rd *rd, int on);
+/*
  * sio_rd_start: reading on, with a read at once, before the loop says the
  * socket is readable: a new connection's request is usually there
  * already, and one answered before reading is needed again never costs
