@@ -108,37 +108,25 @@ void
 respond_reject(struct hconn *c, struct hreq *r, int64_t retry_after)
 {
 	static const char body[] = "{\"error\":\"overloaded, retry later\"}\n";
-	struct http1_out out;
-	char buf[512];
+	char fields[80];
 
 	r->tc = "sQ";
-	hconn_head(c, r, &out, buf, sizeof(buf), 503);
-	http1_out_add(&out, "Content-Type: application/json\r\n", 32);
-	http1_write_header_u64(&out, "Retry-After", 11, (uint64_t)retry_after);
-	http1_write_header_u64(&out, "Content-Length", 14, sizeof(body) - 1);
-	if (hconn_send_head(c, &out) == 0 && !r->head_only) {
-		evbuffer_add(hconn_output(c), body, sizeof(body) - 1);
-		r->bytes = sizeof(body) - 1;
-	}
+	snprintf(fields, sizeof(fields), "Content-Type: application/json\r\n"
+	    "Retry-After: %lld\r\n", (long long)retry_after);
+	hconn_reply(c, r, 503, fields, body, sizeof(body) - 1);
 }
 
 int
 respond_error_page(struct hconn *c, struct hreq *r, int status)
 {
-	struct http1_out out;
-	char buf[1024], body[200];
+	char body[200];
 	const char *reason = http1_reason_phrase(status);
 	int n;
 
 	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"status\":%d}\n",
 	    reason ? reason : "error", status);
-	hconn_head(c, r, &out, buf, sizeof(buf), status);
-	http1_out_add(&out, "Content-Type: application/json\r\n", 32);
-	http1_write_header_u64(&out, "Content-Length", 14, (uint64_t)n);
-	if (hconn_send_head(c, &out) == 0 && !r->head_only) {
-		evbuffer_add(hconn_output(c), body, (size_t)n);
-		r->bytes = (uint64_t)n;
-	}
+	hconn_reply(c, r, status, "Content-Type: application/json\r\n", body,
+	    (size_t)n);
 	return 0;
 }
 

@@ -172,6 +172,14 @@ void	hconn_error(struct hconn *, struct hreq *, int status);
    Connection); add fields to out, then hconn_send_head. */
 void	hconn_head(struct hconn *, struct hreq *, struct http1_out *out,
 	    char *buf, size_t size, int status);
+/*
+ * hconn_reply: a whole small answer made here: the head (hconn_head),
+ * fields (whole "Name: value\r\n" lines, Content-Type among them; may be
+ * NULL), Content-Length, then body (n bytes) unless the request was HEAD.
+ * r->bytes counts the body sent.
+ */
+void	hconn_reply(struct hconn *, struct hreq *, int status,
+	    const char *fields, const char *body, size_t n);
 /* hconn_send_head: ends the head and queues it. 0, or -1 if it failed. */
 int	hconn_send_head(struct hconn *, struct http1_out *);
 struct evbuffer *hconn_output(struct hconn *);

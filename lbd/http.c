@@ -71,19 +71,13 @@ lb_http_redirect(struct hconn *c, struct hreq *r)
 static void
 lb_http_too_many(struct hconn *c, struct hreq *r, uint64_t retry_after)
 {
-	struct http1_out out;
-	char buf[1024];
 	static const char body[] = "<html><body><h1>429 Too Many Requests"
 	    "</h1></body></html>\n";
+	char fields[80];
 
-	hconn_head(c, r, &out, buf, sizeof(buf), 429);
-	http1_write_header_u64(&out, "Retry-After", 11, retry_after);
-	http1_out_add(&out, "Content-Type: text/html\r\n", 25);
-	http1_write_header_u64(&out, "Content-Length", 14, sizeof(body) - 1);
-	if (hconn_send_head(c, &out) == 0 && !r->head_only) {
-		evbuffer_add(hconn_output(c), body, sizeof(body) - 1);
-		r->bytes = sizeof(body) - 1;
-	}
+	snprintf(fields, sizeof(fields), "Retry-After: %llu\r\n"
+	    "Content-Type: text/html\r\n", (unsigned long long)retry_after);
+	hconn_reply(c, r, 429, fields, body, sizeof(body) - 1);
 	r->tc = "PT";	/* the proxy refused it: tarpit-like, as HAProxy */
 }
 
