@@ -639,6 +639,13 @@ dbp_command_done(struct dbp_session *s)
 	case DBP_STEP_GTID_GET:
 		s->capture = 0;
 		dbp_command_cap_text(s, s->gtid, sizeof(s->gtid));
+		/* No GTID on a connection that answered: it never wrote to the
+		   binary log (CREATE TABLE IF NOT EXISTS of a table that is
+		   there, an UPDATE that matched no row), so no replica has
+		   anything to wait for. Keeping `wrote` would send every later
+		   read of the session to the primary. */
+		if (s->resp.err == 0 && s->gtid[0] == '\0')
+			s->wrote = 0;
 		dbp_session_ready(s);
 		break;
 	case DBP_STEP_GTID_WAIT:

@@ -745,6 +745,21 @@ class ReadYourWritesGtidTest(DbproxydCase):
         m = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
         self.assertRegex(m, r"gtid_waits_total [5-9]")
 
+    def test_a_write_with_no_binlog_event_keeps_reads_on_replicas(self):
+        """A no-op write (no GTID) leaves nothing to wait for.
+
+        appd's workers open each connection with CREATE TABLE IF NOT
+        EXISTS; on a table that is there it writes no binlog event, and
+        the session's reads must still go to the replicas."""
+        w = Wire(self.port)
+        try:
+            w.query("CREATE TABLE IF NOT EXISTS triadtest.t (id INT)")
+            w.query("UPDATE triadtest.t SET v = 'x' WHERE id < 0")
+            for _ in range(4):
+                self.assertIn(w.value("SELECT @@server_id"), (101, 102))
+        finally:
+            w.close()
+
     def test_timeout_falls_back_to_primary(self):
         self.db.lag_replica(0, 30)
         self.db.lag_replica(1, 30)
