@@ -471,7 +471,6 @@ hconn_proxy_header(struct hconn *c)
 static void
 hconn_process(struct hconn *c)
 {
-	struct evbuffer *out = bufferevent_get_output(c->bev);
 	int n;
 
 	if (c->proxy_hdr && hconn_proxy_header(c) != 0)
@@ -483,7 +482,7 @@ hconn_process(struct hconn *c)
 		if (c->state == HCONN_CLOSING ||
 		    c->state == HCONN_PROXY)
 			break;
-		if (evbuffer_get_length(out) > HCONN_OUT_HIGH &&
+		if (sio_pending(c->bev, c->tls) > HCONN_OUT_HIGH &&
 		    sio_flush(c->bev, c->tls) > HCONN_OUT_HIGH) {
 			hconn_set_state(c, HCONN_BLOCKED);
 			hconn_reading(c, 0);
@@ -496,14 +495,14 @@ hconn_process(struct hconn *c)
 	sio_flush(c->bev, c->tls);
 	if (c->state == HCONN_CLOSING) {
 		hconn_reading(c, 0);
-		if (evbuffer_get_length(out) == 0)
+		if (sio_pending(c->bev, c->tls) == 0)
 			hconn_close(c, "done");
 		return;
 	}
 	/* The idle clock starts once the last response is sent: a long
 	   download is watched by the send timeout, not the idle one. */
 	if (c->state == HCONN_IDLE)
-		hconn_timer(c, evbuffer_get_length(out) == 0 ?
+		hconn_timer(c, sio_pending(c->bev, c->tls) == 0 ?
 		    c->hs->keepalive_timeout_ms : 0);
 	if (n == HCONN_PIPELINE_BATCH)	/* let other connections run */
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
@@ -534,7 +533,7 @@ hconn_writecb(struct bufferevent *bev, void *arg)
 
 	sio_drained(bev, c->tls);
 	if (c->state == HCONN_CLOSING) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		if (sio_pending(bev, c->tls) == 0)
 			hconn_close(c, "done");
 		return;
 	}
@@ -634,7 +633,9 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	hconn_set_state(c, HCONN_IDLE);
 	wt.tv_sec = (time_t)(c->hs->send_timeout_ms / 1000);
 	wt.tv_usec = (suseconds_t)(c->hs->send_timeout_ms % 1000) * 1000;
-	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	/* Under TLS the socket's: the filter's timer would run idle too. */
+	bufferevent_set_timeouts(tls ? bufferevent_get_underlying(bev) : bev,
+	    NULL, &wt);
 	bufferevent_setcb(c->bev, hconn_readcb, hconn_writecb,
 	    hconn_eventcb, c);
 	/* Reading stays on, also while a request is proxied, up to a bound
@@ -752,7 +753,7 @@ hconn_finish(struct hconn *c, struct hreq *r)
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		bufferevent_trigger(c->bev, EV_READ,
 		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-	else if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	else if (sio_pending(c->bev, c->tls) == 0)
 		hconn_timer(c, c->hs->keepalive_timeout_ms);
 }
 

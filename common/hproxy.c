@@ -34,6 +34,15 @@
 #define HPROXY_HEAD_MAX	(64 * 1024)
 
 /*
+ * A response is as long as its server makes it: the body limit is the
+ * client's (max_body_size on requests), never the server's. The other
+ * limits are http1's defaults (0 means default).
+ */
+static const struct http1_limits hproxy_response_limits = {
+	.max_body = UINT64_MAX,
+};
+
+/*
  * What a server connection keeps across requests (upstream_conn.user):
  * its bufferevent and the bufferevent's reader (common/sio).
  */
@@ -487,7 +496,7 @@ hproxy_response_body(struct hproxy *p)
 
 	while (!http1_body_done(&p->rbody) &&
 	    (len = evbuffer_get_length(in)) > 0) {
-		if (evbuffer_get_length(out) > HPROXY_HIGH &&
+		if (sio_pending(p->c->bev, p->c->tls) > HPROXY_HIGH &&
 		    sio_flush(p->c->bev, p->c->tls) > HPROXY_HIGH) {
 			sio_rd_set(p->urd, 0);
 			return HTTP1_AGAIN;
@@ -562,7 +571,7 @@ hproxy_upstream_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		evbuffer_drain(in, p->rmsg.head_len);
-		http1_body_init(&p->rbody, &p->rmsg, NULL);
+		http1_body_init(&p->rbody, &p->rmsg, &hproxy_response_limits);
 	}
 	rc = hproxy_response_body(p);
 	if (rc == HTTP1_DONE)
@@ -737,7 +746,8 @@ hproxy_send(struct hproxy *p)
 		    UPSTREAM_ABORT);
 		return;
 	}
-	http1_parser_init(&p->rparser, HTTP1_RESPONSE, NULL);
+	http1_parser_init(&p->rparser, HTTP1_RESPONSE,
+	    &hproxy_response_limits);
 	http1_parser_set_request_method(&p->rparser, p->msg.method);
 	if (hproxy_request_head(p, bufferevent_get_output(p->ubev)) == -1) {
 		hproxy_fail(p, 431, "request head too large",
@@ -893,8 +903,14 @@ hproxy_client_drained(void *arg)
 {
 	struct hproxy *p = arg;
 
-	if (p->ubev != NULL && p->head_sent)
-		sio_rd_set(p->urd, 1);
+	if (p->ubev == NULL || !p->head_sent)
+		return;
+	sio_rd_set(p->urd, 1);
+	/* What came before the pause waits in the input: the socket may
+	   never be readable again (the server sent its last bytes). */
+	if (evbuffer_get_length(bufferevent_get_input(p->ubev)) > 0)
+		bufferevent_trigger(p->ubev, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void

@@ -46,6 +46,27 @@ sio_socket(struct bufferevent *bev, int tls)
 	return tls ? bufferevent_get_underlying(bev) : bev;
 }
 
+/*
+ * The socket under a TLS filter emptied its output from libevent's write
+ * callback (sio had left it bytes): the filter's write callback runs, as
+ * a plain socket's would. The filter alone calls it only when its own
+ * output moved into the socket's, so its owner would never hear that
+ * the socket drained (back-pressure never lifted, a closing connection
+ * never closed). Emptied by sio_flush itself (EV_WRITE off), no call.
+ */
+static void
+sio_under_drained(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct bufferevent *bev = arg;
+	struct bufferevent *s = bufferevent_get_underlying(bev);
+
+	if (info->n_deleted > 0 && evbuffer_get_length(out) == 0 &&
+	    s != NULL && (bufferevent_get_enabled(s) & EV_WRITE))
+		bufferevent_trigger(bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
+}
+
 void
 sio_init(struct bufferevent *bev, int tls)
 {
@@ -53,6 +74,24 @@ sio_init(struct bufferevent *bev, int tls)
 
 	if (s != NULL && evbuffer_get_length(bufferevent_get_output(s)) == 0)
 		bufferevent_disable(s, EV_WRITE);
+	if (s == NULL || s == bev)
+		return;
+	/* A filter: its EV_WRITE off too (sio_seal), and told of drains. */
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+	(void)evbuffer_add_cb(bufferevent_get_output(s), sio_under_drained,
+	    bev);
+}
+
+size_t
+sio_pending(struct bufferevent *bev, int tls)
+{
+	struct bufferevent *s = sio_socket(bev, tls);
+	size_t len = evbuffer_get_length(bufferevent_get_output(bev));
+
+	if (s != NULL && s != bev)
+		len += evbuffer_get_length(bufferevent_get_output(s));
+	return len;
 }
 
 /*
@@ -89,6 +128,29 @@ sio_may_stop(struct bufferevent *bev, int tls)
 	return ssl != NULL && SSL_is_init_finished(ssl);
 }
 
+/*
+ * A TLS filter encrypts each addition to its output at once, one record
+ * per evbuffer_add: a response head and its body would be two records (an
+ * AEAD pass, 22 bytes of overhead and an SSL_write each). So once the
+ * handshake is done the filter's EV_WRITE stays off (sio_init), bytes
+ * pile up in its output, and here the small ones are made one chain and
+ * sealed as one record: EV_WRITE on runs the filter's writing, then off.
+ * It stays on only while the filter could not take everything (OpenSSL
+ * wants to read first), so that libevent goes on when it can.
+ */
+static void
+sio_seal(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (evbuffer_get_length(out) == 0)
+		return;
+	(void)sio_coalesce(bev);
+	bufferevent_enable(bev, EV_WRITE);
+	if (evbuffer_get_length(out) == 0 && sio_may_stop(bev, 1))
+		bufferevent_disable(bev, EV_WRITE);
+}
+
 size_t
 sio_flush(struct bufferevent *bev, int tls)
 {
@@ -98,6 +160,8 @@ sio_flush(struct bufferevent *bev, int tls)
 
 	if (s == NULL)
 		return sio_coalesce(bev);
+	if (s != bev)
+		sio_seal(bev);
 	out = bufferevent_get_output(s);
 	if ((len = evbuffer_get_length(out)) > 0) {
 		/* A bufferevent freezes the start of its output so that only
@@ -121,8 +185,12 @@ sio_flush(struct bufferevent *bev, int tls)
 void
 sio_drained(struct bufferevent *bev, int tls)
 {
-	if (!tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
+	struct bufferevent *s = sio_socket(bev, tls);
+
+	if (s != NULL && (bufferevent_get_enabled(s) & EV_WRITE) &&
+	    evbuffer_get_length(bufferevent_get_output(s)) == 0 &&
+	    sio_may_stop(bev, tls))
+		bufferevent_disable(s, EV_WRITE);
 }
 
 static void sio_rd_arm(struct sio_rd *);

@@ -12,10 +12,13 @@
  * on its own write and reports it through the event callback, so callers
  * keep one error path.
  *
- * TLS connections are OpenSSL filters over a plain socket bufferevent:
- * the filter encrypts into the socket bufferevent's output as soon as
- * bytes are added, and sio writes that output the same way (after the
- * handshake, which libevent drives). A TLS socket bufferevent (OpenSSL on
+ * TLS connections are OpenSSL filters over a plain socket bufferevent.
+ * After the handshake (which libevent drives) the filter's EV_WRITE is
+ * off too: bytes wait in its output until sio_flush seals them, one
+ * record for a small answer, into the socket bufferevent's output, which
+ * sio writes the same way. Timeouts of writing belong on the socket
+ * bufferevent (the filter's own timer would run even with nothing to
+ * send). A TLS socket bufferevent (OpenSSL on
  * the descriptor) is left to libevent; sio_flush only makes its small
  * output one chain, so that it leaves as one record and one write(2).
  *
@@ -38,8 +41,16 @@ void	sio_init(struct bufferevent *bev, int tls);
  * BEV_OPT_DEFER_CALLBACKS).
  */
 size_t	sio_flush(struct bufferevent *bev, int tls);
-/* sio_drained: from the write callback: EV_WRITE off once output is empty. */
+/*
+ * sio_drained: from the write callback: the socket's EV_WRITE off once
+ * its output is empty. Under a TLS filter (after sio_init) the write
+ * callback also runs when the socket's output empties, as on a plain
+ * socket.
+ */
 void	sio_drained(struct bufferevent *bev, int tls);
+/* sio_pending: bytes bev was given that the kernel has not taken yet
+   (under a TLS filter: the filter's and the socket's). */
+size_t	sio_pending(struct bufferevent *bev, int tls);
 
 /*
  * sio_rd: the read side of a plain socket bufferevent, without libevent's

@@ -205,5 +205,146 @@ class LbdTlsResumeTest(triadtest.TestCase):
         self.assertTrue(self.get(sess, ssl.TLSVersion.TLSv1_2)[0])
 
 
+SLOW_TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on: [ {{ host: h1, name: s1, listen: {p1} }} ]
+lbd:
+  on: [h1]
+  listen: {port}
+  tls_listen: {tport}
+  status: {status}
+  workers: 1
+  mode: http
+  servers: webd
+  client_timeout: 1s
+  server_timeout: 10s
+  certificates:
+    - {{ cert: a.pem, key: a.key }}
+"""
+
+
+class LbdTlsSlowServerTest(triadtest.TestCase):
+    """client_timeout bounds the client's slowness, not the server's: an
+    HTTPS answer that the server takes longer than client_timeout to make
+    (within server_timeout) still reaches the client, as over HTTP; a
+    client that does not read its answer is cut off, and big answers go
+    whole, over HTTP and HTTPS."""
+
+    DELAY = 2.5
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = triadtest.tempdir("lbd-tls-slow")
+        make_cert(cls.dir, "a", "a.test")
+        cls.port, cls.tport, cls.status, p1 = triadtest.free_ports(4)
+
+        def answer(srv, req):
+            if " /slow" in req.line:
+                time.sleep(cls.DELAY)
+            if " /huge" in req.line:
+                return 200, b"z" * (32 << 20)
+            if " /bigchunked" in req.line:
+                return 200, b"y" * (8 << 20), "chunked"
+            if " /big" in req.line:
+                return 200, b"x" * (8 << 20)
+            return 200, b"done"
+        cls.origin = HttpServer(p1, "s1", answer=answer)
+        conf = os.path.join(cls.dir, "triad.yaml")
+        with open(conf, "w") as f:
+            f.write(SLOW_TOPOLOGY.format(port=cls.port, tport=cls.tport,
+                                         status=cls.status, p1=p1))
+        cls.d = triadtest.Daemon(
+            [LBD, "-f", "-c", conf, "--host", "h1"],
+            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.d.stop()
+        cls.origin.kill()
+        if rc != 0:
+            raise AssertionError("lbd exited with %s" % rc)
+
+    def test_slow_answer_reaches_the_client(self):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.dir,
+                                                             "a.pem"))
+        for scheme, port, wrap in (("http", self.port, None),
+                                   ("https", self.tport, ctx)):
+            def factory(host, p, timeout, wrap=wrap):
+                sock = socket.create_connection((host, p), timeout=timeout)
+                if wrap is None:
+                    return sock
+                return wrap.wrap_socket(sock, server_hostname="a.test")
+            # A first answer, so the connection has written before the
+            # slow one (the timer of the last write must not cut it).
+            for path in ("/fast", "/slow"):
+                t0 = time.monotonic()
+                r = http.get("http://127.0.0.1:%d%s" % (port, path),
+                             timeout=10, sock_factory=factory)
+                self.assertEqual((r.status, r.body), (200, b"done"),
+                                 (scheme, path))
+            self.assertGreaterEqual(time.monotonic() - t0, self.DELAY - 0.1)
+
+    def test_big_answer_whole_with_and_without_keepalive(self):
+        """8 MiB answers (a server's body has no size limit), with a
+        length or chunked, over HTTP and through the TLS filter's
+        back-pressure; a closing connection sends all before it goes."""
+        urls = ["http://a.test:%d/big" % self.port,
+                "http://a.test:%d/bigchunked" % self.port,
+                "https://a.test:%d/big" % self.tport,
+                "https://a.test:%d/bigchunked" % self.tport]
+        for url in urls:
+            for extra in ([], ["-H", "Connection: close"],
+                          ["--limit-rate", "8M"]):
+                out = subprocess.run(
+                    ["curl", "-sS", "--max-time", "20", "--cacert",
+                     os.path.join(self.dir, "a.pem"), "--resolve",
+                     "a.test:%d:127.0.0.1" % self.tport, "--resolve",
+                     "a.test:%d:127.0.0.1" % self.port, "-o", "-", "-w",
+                     "\n%{http_code}"] + extra + [url],
+                    capture_output=True, timeout=30)
+                self.assertEqual(out.returncode, 0, (url, extra,
+                                                     out.stderr))
+                body, code = out.stdout.rsplit(b"\n", 1)
+                self.assertEqual((code, len(body)), (b"200", 8 << 20),
+                                 (url, extra))
+                self.assertEqual(body.count(body[:1]), 8 << 20)
+
+    def test_client_that_does_not_read_is_cut_off(self):
+        """A client that stops reading is let go after client_timeout,
+        and meanwhile lbd holds a bounded part of the answer, not all."""
+        def rss_kib():
+            with open("/proc/%d/status" % self.d.popen.pid) as f:
+                return int([x for x in f if x.startswith("VmRSS")][0]
+                           .split()[1])
+
+        def active():
+            return http.metric(self.status, "triad_lbd_connections_active")
+        ctx = ssl.create_default_context(cafile=os.path.join(self.dir,
+                                                             "a.pem"))
+        before = rss_kib()
+        raw = socket.create_connection(("127.0.0.1", self.tport), timeout=10)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        tls = ctx.wrap_socket(raw, server_hostname="a.test")
+        try:
+            tls.sendall(b"GET /huge HTTP/1.1\r\nHost: a.test\r\n\r\n")
+            triadtest.proc.poll_until(lambda: active() >= 1, 5,
+                                      "the connection is counted")
+            # The kernel's buffers fill, nothing moves for 1s: closed.
+            peak = [0]
+
+            def gone():
+                peak[0] = max(peak[0], rss_kib())
+                return active() == 0
+            triadtest.proc.poll_until(gone, 10,
+                                      "lbd lets the stalled client go")
+            # Of 32 MiB, the kernel took a few; lbd held no more than a
+            # few hundred KiB at a time (back-pressure on the server).
+            self.assertLess(peak[0] - before, 4096)
+        finally:
+            tls.close()
+
 if __name__ == "__main__":
     triadtest.main()

@@ -102,8 +102,18 @@ class _Handler(socketserver.StreamRequestHandler):
         req = Request(line.decode("latin-1").strip(), headers, body)
         with self.server.lock:
             self.server.requests.append(req)
-        status, out = self.server.answer(self.server, req)
+        got = self.server.answer(self.server, req)
+        status, out = got[:2]
         reason = http.client.responses.get(status, "Unknown").encode()
+        if len(got) > 2 and got[2] == "chunked":
+            # (status, body, "chunked"): the body in 64 KiB chunks.
+            self.wfile.write(b"HTTP/1.1 %d %s\r\nTransfer-Encoding: "
+                             b"chunked\r\n\r\n" % (status, reason))
+            for i in range(0, len(out), 65536):
+                part = out[i:i + 65536]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+            return True
         self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n\r\n%s"
                          % (status, reason, len(out), out))
         return True
