@@ -145,15 +145,14 @@ static void
 ctl_check_route_port(const struct ctl_site *site, struct cfg_errors *errs,
     struct cfg_mark at, size_t i, const char *to)
 {
-	const struct topo_daemon *d = &site->topo->daemons[TOPO_APPD];
+	const struct topo_daemon *d;
 	struct cfg_mark marks[64];
-	uint16_t ports[64];
+	uint16_t ports[64], port;
 	size_t n, k, l;
-	long port;
 
-	if (strncmp(to, "appd:", 5) != 0 || !d->present)
+	d = webd_route_daemon_port(site->topo, to, &port);
+	if (d != &site->topo->daemons[TOPO_APPD] || !d->present || port == 0)
 		return;
-	port = strtol(to + 5, NULL, 10);
 	n = ctl_site_app_ports(site, ports, marks, 64);
 	for (k = 0; k < n; k++)
 		if (ports[k] == port)
@@ -163,8 +162,8 @@ ctl_check_route_port(const struct ctl_site *site, struct cfg_errors *errs,
 			if (addr_port(&d->inst[k].listen[l]) == port)
 				return;
 	ctl_check_error(site, errs, at, "webd.routes[%zu].to: nothing of "
-	    "appd listens on port %ld (an app's own listen, or appd's)", i,
-	    port);
+	    "appd listens on port %u (an app's own listen, or appd's)", i,
+	    (unsigned)port);
 }
 
 /* A webd route to a daemon (not an address) needs that daemon to run. */

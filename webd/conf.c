@@ -207,14 +207,8 @@ webd_conf_open(struct webd_conf *c, const char *conf_path, char **cause)
 	    cause);
 }
 
-/*
- * "daemon:port" names every instance of a daemon of the topology at that
- * port of its host's address: an appd module app's own listen, served by
- * its workers without appd's master. Returns the daemon, with *port 0
- * when the port is not 1..65535; NULL when to is not of that form (an
- * address, then).
- */
-static const struct topo_daemon *
+/* See webd.h. */
+const struct topo_daemon *
 webd_route_daemon_port(const struct topology *topo, const char *to,
     uint16_t *port)
 {

@@ -129,5 +129,14 @@ extern struct metrics *webd_registry;
  */
 int	 webd_route_resolve(const struct topology *topo, const char *to,
 	    struct upstream_group *g, char **why);
+/*
+ * webd_route_daemon_port: "daemon:port" names every instance of a daemon
+ * of the topology at that port of its host's address (an appd module
+ * app's own listen, served by its workers without appd's master).
+ * Returns the daemon, with *port 0 when the port is not 1..65535; NULL
+ * when to is not of that form (an address, then).
+ */
+const struct topo_daemon *webd_route_daemon_port(const struct topology *topo,
+	    const char *to, uint16_t *port);
 
 #endif
