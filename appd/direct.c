@@ -253,6 +253,8 @@ direct_body_step(struct direct_body *d)
 	struct hconn *c = d->c;
 	int rc = respond_body_read(&d->b, hconn_input(c), d->body);
 
+	/* The client must keep sending its body (send_timeout). */
+	hconn_async_deadline(c, rc == 0 ? c->hs->send_timeout_ms : 0);
 	if (rc == 0) {
 		hconn_read(c, 1);
 		return;
@@ -288,10 +290,26 @@ direct_body_abort(void *arg)
 	direct_body_free(arg);
 }
 
+/* The client stalled mid-body (nothing ran yet): 408 and close. */
+static void
+direct_body_timeout(void *arg)
+{
+	struct direct_body *d = arg;
+	struct hconn *c = d->c;
+
+	hconn_read(c, 0);
+	d->hr.close = 1;
+	d->hr.tc = "cD";
+	hconn_error(c, &d->hr, 408);
+	hconn_finish(c, &d->hr);
+	direct_body_free(d);
+}
+
 static const struct hconn_async_ops direct_body_ops = {
 	.read = direct_body_read,
 	.drained = direct_body_drained,
 	.abort = direct_body_abort,
+	.timeout = direct_body_timeout,
 };
 
 /* Keeps the head (the input moves on) and reads the body first. */

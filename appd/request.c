@@ -31,12 +31,14 @@
 static void	appd_req_client_read(void *);
 static void	appd_req_client_drained(void *);
 static void	appd_req_abort(void *);
+static void	appd_req_client_timeout(void *);
 static void	appd_req_source(struct appd_req *, int);
 
 static const struct hconn_async_ops appd_req_async_ops = {
 	.read = appd_req_client_read,
 	.drained = appd_req_client_drained,
 	.abort = appd_req_abort,
+	.timeout = appd_req_client_timeout,
 };
 
 void
@@ -170,6 +172,8 @@ appd_req_body(struct appd_req *q)
 {
 	int rc = respond_body_read(&q->qbody, hconn_input(q->c), q->body);
 
+	/* The client must keep sending its body (send_timeout). */
+	hconn_async_deadline(q->c, rc == 0 ? q->c->hs->send_timeout_ms : 0);
 	if (rc == -1) {
 		q->req.close = 1;
 		appd_req_fail(q, q->qbody.err_status, "CD");
@@ -177,6 +181,16 @@ appd_req_body(struct appd_req *q)
 		appd_req_submit(q);
 	else
 		hconn_read(q->c, 1);
+}
+
+/* The client stalled mid-body (nothing ran yet): 408 and close. */
+static void
+appd_req_client_timeout(void *arg)
+{
+	struct appd_req *q = arg;
+
+	q->req.close = 1;
+	appd_req_fail(q, 408, "cD");
 }
 
 static void

@@ -179,6 +179,10 @@ hconn_timeout(evutil_socket_t fd, short ev, void *arg)
 	struct hreq r = { .tc = HCONN_TC_CLIENT_TIMEOUT };
 
 	metric_inc(c->w->m->timeouts);
+	if (c->state == HCONN_PROXY && c->async_ops->timeout != NULL) {
+		c->async_ops->timeout(c->async);
+		return;
+	}
 	if (c->state != HCONN_HEAD) {
 		hconn_close(c, c->state == HCONN_IDLE ?
 		    "keep-alive timeout" : "timeout");
@@ -730,6 +734,12 @@ hconn_async(struct hconn *c, const struct hconn_async_ops *ops, void *arg)
 	c->async_ops = ops;
 	c->async = arg;
 	hconn_set_state(c, HCONN_PROXY);
+}
+
+void
+hconn_async_deadline(struct hconn *c, int64_t ms)
+{
+	hconn_timer(c, ms);
 }
 
 void

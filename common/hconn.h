@@ -92,6 +92,10 @@ struct hconn_async_ops {
 	void	(*read)(void *);	/* the client sent more (a body) */
 	void	(*drained)(void *);	/* the client took our output */
 	void	(*abort)(void *);	/* the connection is closing */
+	/* Optional: the client let hconn_async_deadline pass; the owner
+	   answers (408 when nothing was answered yet) and finishes. NULL:
+	   the connection closes (abort). */
+	void	(*timeout)(void *);
 };
 
 struct hconn_ops {
@@ -194,6 +198,13 @@ struct evbuffer *hconn_input(struct hconn *);
 void	hconn_read(struct hconn *, int on);
 /* hconn_async: the request went away (to arg, driven by ops). */
 void	hconn_async(struct hconn *, const struct hconn_async_ops *, void *);
+/*
+ * hconn_async_deadline: while a request is taken away and its body is
+ * read, the client must send more within ms (restarted at each call; 0:
+ * no deadline): a client that stalls mid-body is a client timeout, not
+ * the server's (nginx's client_body_timeout, HAProxy's timeout client).
+ */
+void	hconn_async_deadline(struct hconn *, int64_t ms);
 /*
  * hconn_finish: the request r taken away is over (response queued, or
  * failed): log it, then the next request or the close. Deferred to the

@@ -83,9 +83,13 @@ static void hproxy_connect(struct hproxy *);
 static void hproxy_client_read(void *);
 static void hproxy_client_drained(void *);
 static void hproxy_abort(void *);
+static void hproxy_client_timeout(void *);
 
 static const struct hconn_async_ops hproxy_async_ops = {
-	hproxy_client_read, hproxy_client_drained, hproxy_abort,
+	.read = hproxy_client_read,
+	.drained = hproxy_client_drained,
+	.abort = hproxy_abort,
+	.timeout = hproxy_client_timeout,
 };
 
 /* A field name and its length, for lookups without strlen. */
@@ -422,7 +426,8 @@ hproxy_request_body(struct hproxy *p)
 	    (len = evbuffer_get_length(in)) > 0) {
 		if (evbuffer_get_length(out) > HPROXY_HIGH &&
 		    sio_flush(p->ubev, 0) > HPROXY_HIGH) {
-			hconn_read(p->c, 0);
+			hconn_read(p->c, 0);	/* the server is slow, */
+			hconn_async_deadline(p->c, 0);	/* not the client */
 			return;
 		}
 		len = MINIMUM(len, HPROXY_CHUNK);
@@ -440,10 +445,13 @@ hproxy_request_body(struct hproxy *p)
 			break;
 	}
 	sio_flush(p->ubev, 0);
-	if (http1_body_done(&p->qbody))
+	if (http1_body_done(&p->qbody)) {
 		hconn_read(p->c, 0);
-	else
+		hconn_async_deadline(p->c, 0);
+	} else {
 		hconn_read(p->c, 1);
+		hconn_async_deadline(p->c, p->c->hs->send_timeout_ms);
+	}
 }
 
 /* The response head, rewritten for the client. */
@@ -911,6 +919,23 @@ hproxy_client_drained(void *arg)
 	if (evbuffer_get_length(bufferevent_get_input(p->ubev)) > 0)
 		bufferevent_trigger(p->ubev, EV_READ,
 		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* The client stalled in the middle of its body: 408 (if nothing was
+   answered yet) and close; the server's connection, mid-request, goes. */
+static void
+hproxy_client_timeout(void *arg)
+{
+	struct hproxy *p = arg;
+
+	log_info("%s: the client sent nothing of its body for %lld ms",
+	    p->c->client, (long long)p->c->hs->send_timeout_ms);
+	hproxy_release(p, UPSTREAM_ABORT);
+	p->r->tc = "cD";
+	p->r->close = 1;
+	if (!p->head_sent)
+		hconn_error(p->c, p->r, 408);
+	hproxy_done(p);
 }
 
 static void

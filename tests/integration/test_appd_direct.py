@@ -37,6 +37,7 @@ appd:
   workers: {workers}
   access_log: access.log
   header_timeout: 1s
+  send_timeout: 2s
   max_header_size: 4k
   apps:
     - name: m
@@ -290,6 +291,24 @@ class AppdDirectTest(triadtest.TestCase):
                               b"close\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
         self.assertEqual(r.status(), 200)
         self.assertIn(b"body=5:hello", r.data)
+
+    def test_client_stalled_mid_body_gets_408(self):
+        """A body that stops coming: 408 after send_timeout (2s), the
+        connection closed, nothing run; the worker serves on."""
+        s = socket.create_connection(("127.0.0.1", self.tport), timeout=10)
+        t0 = time.monotonic()
+        s.sendall(b"POST /t/echo HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 100\r\n\r\n0123456789")
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 408 "), data[:60])
+        self.assertLess(time.monotonic() - t0, 6)
+        self.assertEqual(self.t("/t/hello").status, 200)
 
     def test_expect_100_continue(self):
         s = socket.create_connection(("127.0.0.1", self.tport), timeout=5)

@@ -29,6 +29,7 @@ appd:
   status: {status}
   workers: {workers}
   access_log: access.log
+  send_timeout: 2s
   apps:
     - name: t
       routes: [/t/]
@@ -146,6 +147,24 @@ class AppdModuleTest(triadtest.TestCase):
         r = http.raw_exchange("127.0.0.1", self.port, req)
         self.assertEqual(r.status(), 200)
         self.assertIn(b"body=11:hello world", r.data)
+
+    def test_client_stalled_mid_body_gets_408(self):
+        """Through the master: a body that stops coming gets 408 after
+        send_timeout (2s) and a close; no worker is taken."""
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        t0 = time.monotonic()
+        s.sendall(b"POST /t/echo HTTP/1.1\r\nHost: x\r\n"
+                  b"Content-Length: 100\r\n\r\n0123456789")
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        s.close()
+        self.assertTrue(data.startswith(b"HTTP/1.1 408 "), data[:60])
+        self.assertLess(time.monotonic() - t0, 6)
+        self.assertEqual(self.get("/t/hello").status, 200)
 
     def test_body_over_limit_413(self):
         r = http.post(self.base + "/t/echo", b"x" * 5000)

@@ -292,6 +292,47 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
                                  (scheme, path))
             self.assertGreaterEqual(time.monotonic() - t0, self.DELAY - 0.1)
 
+    def test_client_stalled_mid_body_gets_408(self):
+        """A body that stops coming is the client's timeout (408 after
+        client_timeout), not the server's (504 after
+        server_timeout); a body that trickles within it goes through."""
+        ctx = ssl.create_default_context(cafile=os.path.join(self.dir,
+                                                             "a.pem"))
+        for port, wrap in ((self.port, None), (self.tport, ctx)):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=8)
+            if wrap is not None:
+                sock = wrap.wrap_socket(sock, server_hostname="a.test")
+            t0 = time.monotonic()
+            sock.sendall(b"POST /stall HTTP/1.1\r\nHost: a.test\r\n"
+                         b"Content-Length: 100\r\n\r\n0123456789")
+            got = b""
+            while True:
+                b = sock.recv(4096)
+                if not b:
+                    break
+                got += b
+            took = time.monotonic() - t0
+            sock.close()
+            self.assertTrue(got.startswith(b"HTTP/1.1 408 "), got[:60])
+            self.assertLess(took, 5, "408 after client_timeout (1s), "
+                            "not server_timeout (10s)")
+            # Trickling: 10 bytes every 0.4s, each within client_timeout.
+            sock = socket.create_connection(("127.0.0.1", port), timeout=8)
+            if wrap is not None:
+                sock = wrap.wrap_socket(sock, server_hostname="a.test")
+            sock.sendall(b"POST /trickle HTTP/1.1\r\nHost: a.test\r\n"
+                         b"Content-Length: 50\r\n\r\n")
+            for _ in range(5):
+                time.sleep(0.4)
+                sock.sendall(b"0123456789")
+            got = sock.recv(4096)
+            sock.close()
+            self.assertTrue(got.startswith(b"HTTP/1.1 200 "), got[:60])
+        self.d.wait_log(r"sent nothing of its body for 1000 ms", timeout=5)
+        bodies = [len(r.body) for r in self.origin.requests
+                  if r.line.startswith("POST /trickle")]
+        self.assertEqual(bodies, [50, 50])
+
     def test_big_answer_whole_with_and_without_keepalive(self):
         """8 MiB answers (a server's body has no size limit), with a
         length or chunked, over HTTP and through the TLS filter's
