@@ -71,6 +71,7 @@ static struct direct {
 	struct lc_worker		 lw;
 	struct hconn_worker		 hw;
 	struct hconn_metrics		 hm;
+	struct metrics			*reg;	/* hm's, for the worker's life */
 	struct hconn_settings		 hs;
 	struct cidr_list		 trusted;
 	char				*routes[DIRECT_MAX_ROUTES];
@@ -671,7 +672,6 @@ direct_fds_env(void)
 static int
 direct_loop_init(void)
 {
-	struct metrics *reg = metrics_new("appd_worker");
 	struct timeval tv = { 0, DIRECT_ALOG_MS * 1000 };
 	size_t i;
 
@@ -683,7 +683,8 @@ direct_loop_init(void)
 	D.lw.base = D.base;
 	D.lw.gen = &D.gen;
 	D.lw.id = 1;
-	hconn_metrics_init(&D.hm, reg);
+	D.reg = metrics_new("appd_worker");
+	hconn_metrics_init(&D.hm, D.reg);
 	D.hw.lc = &D.lw;
 	D.hw.ops = &direct_hconn_ops;
 	D.hw.m = &D.hm;

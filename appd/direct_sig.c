@@ -129,6 +129,8 @@ dsig_term(int sig)
 		(void)!write(dsig_stop_fd, "T", 1);
 }
 
+static void	*dsig_stack;
+
 int
 dsig_init(struct sb_slot *slot, const char *app, int stop_fd)
 {
@@ -143,8 +145,11 @@ dsig_init(struct sb_slot *slot, const char *app, int stop_fd)
 	for (i = 0; app[i] != '\0' && i + 1 < sizeof(dsig_app); i++)
 		dsig_app[i] = app[i];
 	dsig_app[i] = '\0';
-	if ((st.ss_sp = malloc(DSIG_STACK)) == NULL)
+	/* Kept for the worker's life (the kernel holds it; so do we, so
+	   that it is not counted a leak at exit). */
+	if (dsig_stack == NULL && (dsig_stack = malloc(DSIG_STACK)) == NULL)
 		return -1;
+	st.ss_sp = dsig_stack;
 	st.ss_size = DSIG_STACK;
 	st.ss_flags = 0;
 	if (sigaltstack(&st, NULL) == -1)
