@@ -7,6 +7,8 @@
  * high-water mark; past it the connection stops reading until the client
  * has taken enough (back-pressure).
  */
+#include <sys/socket.h>
+
 #include <arpa/inet.h>
 
 #include <stdio.h>
@@ -39,6 +41,7 @@
 #define HCONN_IN_SLACK		(64 * 1024)	/* input kept past a head */
 #define HCONN_READ_MAX		(64 * 1024)
 #define HCONN_TLS_RAW_HIGH	(64 * 1024)	/* records not yet decrypted */
+#define HCONN_LINGER_MS		2000	/* at most, after the last answer */
 
 static void hconn_process(struct hconn *);
 
@@ -67,7 +70,7 @@ static const char *
 hconn_state_name(enum hconn_state s)
 {
 	static const char *const names[] = { "idle", "head", "discard",
-	    "blocked", "proxy", "closing" };
+	    "blocked", "proxy", "closing", "linger" };
 
 	return names[s];
 }
@@ -146,7 +149,7 @@ hconn_close(struct hconn *c, const char *why)
 	if (w->ops->closed != NULL)
 		w->ops->closed(c);
 	event_free(c->timer);
-	if (c->tls)
+	if (c->tls && !c->tls_shut)
 		hconn_tls_shutdown(c->bev);
 	sio_rd_free(c->rd);
 	sio_rd_free(c->trd);
@@ -156,6 +159,41 @@ hconn_close(struct hconn *c, const char *why)
 	free(c);
 	metric_add(w->m->conns_active, -1);
 	lc_worker_conn_close(w->lc);
+}
+
+static void hconn_timer(struct hconn *, int64_t);
+
+/*
+ * The last answer is sent. A client that may still be sending (the rest
+ * of a body we did not read, after an error that closes) would get a
+ * reset from a close with its bytes unread, and a reset can destroy our
+ * answer before it reads it (a 413 seen as "connection reset"). So, as
+ * nginx's lingering close: shut for writing (the FIN follows the answer),
+ * read and drop what comes, and close at its EOF or after
+ * HCONN_LINGER_MS. Otherwise close now.
+ */
+static void
+hconn_done(struct hconn *c)
+{
+	if (!c->linger || c->eof) {
+		hconn_close(c, "done");
+		return;
+	}
+	if (c->tls) {
+		hconn_tls_shutdown(c->bev);
+		c->tls_shut = 1;
+	}
+	if (shutdown(c->fd, SHUT_WR) == -1) {
+		hconn_close(c, "done");
+		return;
+	}
+	hconn_set_state(c, HCONN_LINGER);
+	c->paused = 0;
+	hconn_reading(c, 1);
+	hconn_timer(c, HCONN_LINGER_MS);
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		evbuffer_drain(bufferevent_get_input(c->bev),
+		    evbuffer_get_length(bufferevent_get_input(c->bev)));
 }
 
 /* Arms the connection timer for ms from now (0: disarm). */
@@ -178,6 +216,10 @@ hconn_timeout(evutil_socket_t fd, short ev, void *arg)
 	struct hconn *c = arg;
 	struct hreq r = { .tc = HCONN_TC_CLIENT_TIMEOUT };
 
+	if (c->state == HCONN_LINGER) {
+		hconn_close(c, "lingered");
+		return;
+	}
 	metric_inc(c->w->m->timeouts);
 	if (c->state == HCONN_PROXY && c->async_ops->timeout != NULL) {
 		c->async_ops->timeout(c->async);
@@ -301,6 +343,7 @@ hconn_error(struct hconn *c, struct hreq *r, int status)
 	if (r->close) {
 		hconn_set_state(c, HCONN_CLOSING);
 		hconn_reading(c, 0);
+		c->linger = 1;	/* the rest of the request may be coming */
 	}
 }
 
@@ -372,6 +415,7 @@ hconn_after(struct hconn *c, struct hreq *r)
 	if (c->state == HCONN_CLOSING)
 		return;
 	if (r->close) {
+		c->linger |= msg->body != HTTP1_BODY_NONE;
 		hconn_set_state(c, HCONN_CLOSING);
 		return;
 	}
@@ -500,7 +544,7 @@ hconn_process(struct hconn *c)
 	if (c->state == HCONN_CLOSING) {
 		hconn_reading(c, 0);
 		if (sio_pending(c->bev, c->tls) == 0)
-			hconn_close(c, "done");
+			hconn_done(c);
 		return;
 	}
 	/* The idle clock starts once the last response is sent: a long
@@ -517,6 +561,11 @@ hconn_readcb(struct bufferevent *bev, void *arg)
 {
 	struct hconn *c = arg;
 
+	if (c->state == HCONN_LINGER) {
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
 	if (c->state != HCONN_PROXY) {
 		hconn_process(c);
 		return;
@@ -538,7 +587,7 @@ hconn_writecb(struct bufferevent *bev, void *arg)
 	sio_drained(bev, c->tls);
 	if (c->state == HCONN_CLOSING) {
 		if (sio_pending(bev, c->tls) == 0)
-			hconn_close(c, "done");
+			hconn_done(c);
 		return;
 	}
 	if (c->state == HCONN_PROXY) {
@@ -560,6 +609,10 @@ hconn_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what == BEV_EVENT_CONNECTED) {	/* a TLS handshake is done */
 		sio_init(bev, c->tls);
+		return;
+	}
+	if (c->state == HCONN_LINGER) {
+		hconn_close(c, "done, lingered");
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
@@ -752,6 +805,7 @@ hconn_finish(struct hconn *c, struct hreq *r)
 	sio_flush(c->bev, c->tls);
 	if (r->close || c->eof || c->state == HCONN_CLOSING ||
 	    !hconn_keepalive(c, r->msg)) {
+		c->linger |= r->msg != NULL && r->msg->body != HTTP1_BODY_NONE;
 		hconn_set_state(c, HCONN_CLOSING);
 		hconn_reading(c, 0);
 		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
@@ -774,7 +828,7 @@ hconn_close_idle(struct hconn_worker *w)
 
 	for (c = w->conns; c != NULL; c = next) {
 		next = c->next;
-		if (c->state == HCONN_IDLE)
+		if (c->state == HCONN_IDLE || c->state == HCONN_LINGER)
 			hconn_close(c, "stopping");
 	}
 }

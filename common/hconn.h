@@ -37,6 +37,7 @@ enum hconn_state {
 	HCONN_BLOCKED,	/* output is full: stop reading */
 	HCONN_PROXY,	/* a request is away (hconn_async) */
 	HCONN_CLOSING,	/* send what is queued, then close */
+	HCONN_LINGER,	/* sent and shut for writing: drain, then close */
 };
 
 /* Why a request or connection ended, as in HAProxy's termination codes:
@@ -152,6 +153,8 @@ struct hconn {
 	unsigned		 requests;
 	int			 paused;	/* hconn_read(c, 0): hold input */
 	int			 eof;		/* the client ended while paused */
+	int			 linger;	/* it may still be sending */
+	int			 tls_shut;	/* close_notify was sent */
 	const struct hconn_async_ops *async_ops;
 	void			*async;
 };

@@ -67,6 +67,7 @@ struct hproxy {
 	struct http1_parser	 rparser;
 	struct http1_body	 rbody;
 	int			 head_sent;
+	int			 salvaged;	/* hproxy_salvage ran */
 	int			 dechunk;
 	int			 tries;
 	struct upstream_key	 key;
@@ -640,6 +641,27 @@ hproxy_idempotent(const struct http1_msg *m)
 	}
 }
 
+/*
+ * A write to the server failed before its answer came: a server may
+ * answer early (413 to a body it will not take) and close, and a close
+ * with unread bytes is a reset, which fails our write before we read
+ * the answer. What it sent is still in the socket: read it once (the
+ * read callback forwards an answer found there) rather than say 502.
+ * The rest of the client's body stays unread (hproxy_complete closes the
+ * client's connection after). 1 if the read was made (p may be gone).
+ */
+static int
+hproxy_salvage(struct hproxy *p, short what)
+{
+	if (p->salvaged || p->head_sent || !(what & BEV_EVENT_WRITING))
+		return 0;
+	p->salvaged = 1;
+	hconn_read(p->c, 0);
+	hconn_async_deadline(p->c, 0);
+	sio_rd_start(p->urd);
+	return 1;
+}
+
 static void
 hproxy_upstream_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -650,6 +672,8 @@ hproxy_upstream_event(struct bufferevent *bev, short what, void *arg)
 		hproxy_fail(p, 504, "read timeout", UPSTREAM_FAILED);
 		return;
 	}
+	if (hproxy_salvage(p, what))
+		return;
 	if ((what & BEV_EVENT_EOF) && p->head_sent &&
 	    http1_body_eof(&p->rbody) == HTTP1_DONE) {
 		hproxy_response_body(p);

@@ -221,6 +221,7 @@ lbd:
   servers: webd
   client_timeout: 1s
   server_timeout: 10s
+  max_body_size: 6m
   certificates:
     - {{ cert: a.pem, key: a.key }}
 """
@@ -251,7 +252,11 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
             if " /big" in req.line:
                 return 200, b"x" * (8 << 20)
             return 200, b"done"
-        cls.origin = HttpServer(p1, "s1", answer=answer)
+        def early(srv, req):
+            if " /refuse" in req.line:
+                return 413, b"too big for me"
+            return None
+        cls.origin = HttpServer(p1, "s1", answer=answer, early=early)
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
             f.write(SLOW_TOPOLOGY.format(port=cls.port, tport=cls.tport,
@@ -332,6 +337,31 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
         bodies = [len(r.body) for r in self.origin.requests
                   if r.line.startswith("POST /trickle")]
         self.assertEqual(bodies, [50, 50])
+
+    def test_early_answers_are_heard(self):
+        """An answer before the body is read reaches the client, over
+        HTTP and HTTPS, every time: a server's 413 sent before it reads
+        and closes (a reset, which used to fail lbd's write: 502), and
+        lbd's own 413 past max_body_size (its close with the body unread
+        reset the client before it read the answer; lbd now lingers)."""
+        got = {}
+        for url, size in (("http://a.test:%d/refuse" % self.port, 4),
+                          ("https://a.test:%d/refuse" % self.tport, 4),
+                          ("http://a.test:%d/limit" % self.port, 8),
+                          ("https://a.test:%d/limit" % self.tport, 8)):
+            body = b"x" * (size << 20)
+            for _ in range(5):
+                out = subprocess.run(
+                    ["curl", "-sS", "--max-time", "10", "--cacert",
+                     os.path.join(self.dir, "a.pem"), "--resolve",
+                     "a.test:%d:127.0.0.1" % self.tport, "--resolve",
+                     "a.test:%d:127.0.0.1" % self.port, "-H", "Expect:",
+                     "--data-binary", "@-", "-w", " %{http_code}", url],
+                    input=body, capture_output=True, timeout=30)
+                k = out.stdout.decode(errors="replace")[-3:]
+                k += " " + url.split("/")[-1]
+                got[k] = got.get(k, 0) + 1
+        self.assertEqual(got, {"413 refuse": 10, "413 limit": 10})
 
     def test_big_answer_whole_with_and_without_keepalive(self):
         """8 MiB answers (a server's body has no size limit), with a

@@ -71,8 +71,14 @@ class TestServer(socketserver.ThreadingTCPServer):
 
 
 class HttpServer(TestServer):
-    def __init__(self, port, name, answer=echo_answer):
+    """answer(server, req) -> (status, body) or (status, body, "chunked"),
+    after the body is read. early(server, req), if given, is asked first,
+    with the head only (req.body None): a (status, body) it returns is
+    sent at once and the connection closed, the body unread (a server's
+    413), which makes the close a reset."""
+    def __init__(self, port, name, answer=echo_answer, early=None):
         self.answer = answer
+        self.early = early
         self.requests = []
         self.lock = threading.Lock()
         super().__init__(port, name, _Handler)
@@ -98,6 +104,17 @@ class _Handler(socketserver.StreamRequestHandler):
                 break
             k, v = h.decode("latin-1").split(":", 1)
             headers[k.strip().lower()] = v.strip()
+        if self.server.early is not None:
+            got = self.server.early(self.server, Request(
+                line.decode("latin-1").strip(), headers, None))
+            if got is not None:
+                self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n"
+                                 b"Connection: close\r\n\r\n%s" % (
+                                     got[0], http.client.responses.get(
+                                         got[0], "Unknown").encode(),
+                                     len(got[1]), got[1]))
+                self.connection.close()
+                return False
         body = self.rfile.read(int(headers.get("content-length", "0")))
         req = Request(line.decode("latin-1").strip(), headers, body)
         with self.server.lock:
