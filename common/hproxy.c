@@ -392,22 +392,30 @@ hproxy_count_error(struct hproxy *p)
 	    "server.", labels));
 }
 
+/* The request ends early: the server's connection released as how, the
+   client's closed after status (when no response byte went yet). */
+static void
+hproxy_end(struct hproxy *p, int status, const char *tc,
+    enum upstream_outcome how)
+{
+	hproxy_release(p, how);
+	p->r->tc = tc;
+	p->r->close = 1;
+	if (!p->head_sent)
+		hconn_error(p->c, p->r, status);
+	hproxy_done(p);
+}
+
 /* A failure before any byte of the response: an error status. */
 static void
 hproxy_fail(struct hproxy *p, int status, const char *why,
     enum upstream_outcome how)
 {
-	struct hconn *c = p->c;
-
-	log_warnx("%s: upstream %s: %s", c->client,
+	log_warnx("%s: upstream %s: %s", p->c->client,
 	    p->srv != NULL ? p->srv->name : p->pc->label, why);
 	hproxy_count_error(p);
-	hproxy_release(p, how);
-	p->r->tc = status == 504 ? "sH" : status == 503 ? "sQ" : "SC";
-	p->r->close = 1;
-	if (!p->head_sent)
-		hconn_error(c, p->r, status);
-	hproxy_done(p);
+	hproxy_end(p, status,
+	    status == 504 ? "sH" : status == 503 ? "sQ" : "SC", how);
 }
 
 /*
@@ -954,12 +962,7 @@ hproxy_client_timeout(void *arg)
 
 	log_info("%s: the client sent nothing of its body for %lld ms",
 	    p->c->client, (long long)p->c->hs->send_timeout_ms);
-	hproxy_release(p, UPSTREAM_ABORT);
-	p->r->tc = "cD";
-	p->r->close = 1;
-	if (!p->head_sent)
-		hconn_error(p->c, p->r, 408);
-	hproxy_done(p);
+	hproxy_end(p, 408, "cD", UPSTREAM_ABORT);
 }
 
 static void
