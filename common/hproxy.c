@@ -454,13 +454,15 @@ hproxy_request_body(struct hproxy *p)
 			break;
 	}
 	sio_flush(p->ubev, 0);
-	if (http1_body_done(&p->qbody)) {
+	if (http1_body_done(&p->qbody))
 		hconn_read(p->c, 0);
-		hconn_async_deadline(p->c, 0);
-	} else {
+	else
 		hconn_read(p->c, 1);
-		hconn_async_deadline(p->c, p->c->hs->send_timeout_ms);
-	}
+	/* A request without a body (most) never armed the deadline: no
+	   timer call per request for it. */
+	if (p->msg.body != HTTP1_BODY_NONE)
+		hconn_async_deadline(p->c, http1_body_done(&p->qbody) ? 0 :
+		    p->c->hs->send_timeout_ms);
 }
 
 /* The response head, rewritten for the client. */
