@@ -247,7 +247,25 @@ direct_body_free(struct direct_body *d)
 	free(d);
 }
 
-/* The body is whole (or failed): run, answer, next request. */
+/* The body is over: run it (status 0) or answer status and close;
+   then the next request. */
+static void
+direct_body_end(struct direct_body *d, int status, const char *tc)
+{
+	struct hconn *c = d->c;
+
+	hconn_read(c, 0);
+	if (status != 0) {
+		d->hr.close = 1;
+		d->hr.tc = tc;
+		hconn_error(c, &d->hr, status);
+	} else
+		direct_run(c, &d->hr, &d->msg, d->body);
+	hconn_finish(c, &d->hr);
+	direct_body_free(d);
+}
+
+/* More of the body: wait for the rest, or end. */
 static void
 direct_body_step(struct direct_body *d)
 {
@@ -256,19 +274,12 @@ direct_body_step(struct direct_body *d)
 
 	/* The client must keep sending its body (send_timeout). */
 	hconn_async_deadline(c, rc == 0 ? c->hs->send_timeout_ms : 0);
-	if (rc == 0) {
+	if (rc == 0)
 		hconn_read(c, 1);
-		return;
-	}
-	hconn_read(c, 0);
-	if (rc == -1) {
-		d->hr.close = 1;
-		d->hr.tc = HCONN_TC_CLIENT_ABORT;
-		hconn_error(c, &d->hr, d->b.err_status);
-	} else
-		direct_run(c, &d->hr, &d->msg, d->body);
-	hconn_finish(c, &d->hr);
-	direct_body_free(d);
+	else if (rc == -1)
+		direct_body_end(d, d->b.err_status, HCONN_TC_CLIENT_ABORT);
+	else
+		direct_body_end(d, 0, NULL);
 }
 
 /* The client sent more of the body. */
@@ -295,15 +306,7 @@ direct_body_abort(void *arg)
 static void
 direct_body_timeout(void *arg)
 {
-	struct direct_body *d = arg;
-	struct hconn *c = d->c;
-
-	hconn_read(c, 0);
-	d->hr.close = 1;
-	d->hr.tc = "cD";
-	hconn_error(c, &d->hr, 408);
-	hconn_finish(c, &d->hr);
-	direct_body_free(d);
+	direct_body_end(arg, 408, "cD");
 }
 
 static const struct hconn_async_ops direct_body_ops = {
