@@ -120,7 +120,8 @@ hconn_tls_shutdown(struct bufferevent *bev)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 
-	if (ssl != NULL && SSL_is_init_finished(ssl)) {
+	if (ssl != NULL && SSL_is_init_finished(ssl) &&
+	    !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN)) {	/* once */
 		(void)SSL_shutdown(ssl);
 		(void)sio_flush(bev, 1);	/* the alert, through the filter */
 	}
@@ -149,7 +150,7 @@ hconn_close(struct hconn *c, const char *why)
 	if (w->ops->closed != NULL)
 		w->ops->closed(c);
 	event_free(c->timer);
-	if (c->tls && !c->tls_shut)
+	if (c->tls)
 		hconn_tls_shutdown(c->bev);
 	sio_rd_free(c->rd);
 	sio_rd_free(c->trd);
@@ -162,6 +163,15 @@ hconn_close(struct hconn *c, const char *why)
 }
 
 static void hconn_timer(struct hconn *, int64_t);
+
+/* Lingering: whatever the client sent is dropped. */
+static void
+hconn_drop_input(struct hconn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
 
 /*
  * The last answer is sent. A client that may still be sending (the rest
@@ -179,10 +189,8 @@ hconn_done(struct hconn *c)
 		hconn_close(c, "done");
 		return;
 	}
-	if (c->tls) {
+	if (c->tls)
 		hconn_tls_shutdown(c->bev);
-		c->tls_shut = 1;
-	}
 	if (shutdown(c->fd, SHUT_WR) == -1) {
 		hconn_close(c, "done");
 		return;
@@ -191,9 +199,7 @@ hconn_done(struct hconn *c)
 	c->paused = 0;
 	hconn_reading(c, 1);
 	hconn_timer(c, HCONN_LINGER_MS);
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-		evbuffer_drain(bufferevent_get_input(c->bev),
-		    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	hconn_drop_input(c);
 }
 
 /* Arms the connection timer for ms from now (0: disarm). */
@@ -562,8 +568,7 @@ hconn_readcb(struct bufferevent *bev, void *arg)
 	struct hconn *c = arg;
 
 	if (c->state == HCONN_LINGER) {
-		evbuffer_drain(bufferevent_get_input(bev),
-		    evbuffer_get_length(bufferevent_get_input(bev)));
+		hconn_drop_input(c);
 		return;
 	}
 	if (c->state != HCONN_PROXY) {

@@ -154,7 +154,6 @@ struct hconn {
 	int			 paused;	/* hconn_read(c, 0): hold input */
 	int			 eof;		/* the client ended while paused */
 	int			 linger;	/* it may still be sending */
-	int			 tls_shut;	/* close_notify was sent */
 	const struct hconn_async_ops *async_ops;
 	void			*async;
 };
