@@ -93,6 +93,22 @@ class _Handler(socketserver.StreamRequestHandler):
         except (OSError, ValueError):
             pass        # a proxy that gave up mid-request
 
+    def _answer(self, status, out, fields=b"", chunked=False):
+        """One response: with Content-Length, or chunked in 64 KiB
+        chunks; fields are extra header lines."""
+        reason = http.client.responses.get(status, "Unknown").encode()
+        if not chunked:
+            self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n%s"
+                             b"\r\n%s" % (status, reason, len(out), fields,
+                                           out))
+            return
+        self.wfile.write(b"HTTP/1.1 %d %s\r\nTransfer-Encoding: chunked"
+                         b"\r\n%s\r\n" % (status, reason, fields))
+        for i in range(0, len(out), 65536):
+            part = out[i:i + 65536]
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0\r\n\r\n")
+
     def _one(self):
         line = self.rfile.readline()
         if not line:
@@ -108,11 +124,7 @@ class _Handler(socketserver.StreamRequestHandler):
             got = self.server.early(self.server, Request(
                 line.decode("latin-1").strip(), headers, None))
             if got is not None:
-                self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n"
-                                 b"Connection: close\r\n\r\n%s" % (
-                                     got[0], http.client.responses.get(
-                                         got[0], "Unknown").encode(),
-                                     len(got[1]), got[1]))
+                self._answer(got[0], got[1], b"Connection: close\r\n")
                 self.connection.close()
                 return False
         body = self.rfile.read(int(headers.get("content-length", "0")))
@@ -120,17 +132,6 @@ class _Handler(socketserver.StreamRequestHandler):
         with self.server.lock:
             self.server.requests.append(req)
         got = self.server.answer(self.server, req)
-        status, out = got[:2]
-        reason = http.client.responses.get(status, "Unknown").encode()
-        if len(got) > 2 and got[2] == "chunked":
-            # (status, body, "chunked"): the body in 64 KiB chunks.
-            self.wfile.write(b"HTTP/1.1 %d %s\r\nTransfer-Encoding: "
-                             b"chunked\r\n\r\n" % (status, reason))
-            for i in range(0, len(out), 65536):
-                part = out[i:i + 65536]
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
-            self.wfile.write(b"0\r\n\r\n")
-            return True
-        self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n\r\n%s"
-                         % (status, reason, len(out), out))
+        self._answer(got[0], got[1], chunked=len(got) > 2 and
+                     got[2] == "chunked")
         return True
