@@ -151,18 +151,13 @@ class AppdModuleTest(triadtest.TestCase):
     def test_client_stalled_mid_body_gets_408(self):
         """Through the master: a body that stops coming gets 408 after
         send_timeout (2s) and a close; no worker is taken."""
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
         t0 = time.monotonic()
-        s.sendall(b"POST /t/echo HTTP/1.1\r\nHost: x\r\n"
-                  b"Content-Length: 100\r\n\r\n0123456789")
-        data = b""
-        while True:
-            b = s.recv(4096)
-            if not b:
-                break
-            data += b
-        s.close()
-        self.assertTrue(data.startswith(b"HTTP/1.1 408 "), data[:60])
+        r = http.raw_exchange("127.0.0.1", self.port,
+                              b"POST /t/echo HTTP/1.1\r\nHost: x\r\n"
+                              b"Content-Length: 100\r\n\r\n0123456789",
+                              timeout=10)
+        self.assertTrue(r.data.startswith(b"HTTP/1.1 408 "), r.data[:60])
+        self.assertTrue(r.closed, r)
         self.assertLess(time.monotonic() - t0, 6)
         self.assertEqual(self.get("/t/hello").status, 200)
 

@@ -277,16 +277,18 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
         if rc != 0:
             raise AssertionError("lbd exited with %s" % rc)
 
-    def test_slow_answer_reaches_the_client(self):
+    def both(self):
+        """(scheme, port, sock_factory) for lbd's HTTP and HTTPS ports."""
         ctx = ssl.create_default_context(cafile=os.path.join(self.dir,
                                                              "a.pem"))
-        for scheme, port, wrap in (("http", self.port, None),
-                                   ("https", self.tport, ctx)):
-            def factory(host, p, timeout, wrap=wrap):
-                sock = socket.create_connection((host, p), timeout=timeout)
-                if wrap is None:
-                    return sock
-                return wrap.wrap_socket(sock, server_hostname="a.test")
+
+        def tls(host, port, timeout):
+            sock = socket.create_connection((host, port), timeout=timeout)
+            return ctx.wrap_socket(sock, server_hostname="a.test")
+        return (("http", self.port, None), ("https", self.tport, tls))
+
+    def test_slow_answer_reaches_the_client(self):
+        for scheme, port, factory in self.both():
             # A first answer, so the connection has written before the
             # slow one (the timer of the last write must not cut it).
             for path in ("/fast", "/slow"):
@@ -301,30 +303,19 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
         """A body that stops coming is the client's timeout (408 after
         client_timeout), not the server's (504 after
         server_timeout); a body that trickles within it goes through."""
-        ctx = ssl.create_default_context(cafile=os.path.join(self.dir,
-                                                             "a.pem"))
-        for port, wrap in ((self.port, None), (self.tport, ctx)):
-            sock = socket.create_connection(("127.0.0.1", port), timeout=8)
-            if wrap is not None:
-                sock = wrap.wrap_socket(sock, server_hostname="a.test")
+        for scheme, port, factory in self.both():
             t0 = time.monotonic()
-            sock.sendall(b"POST /stall HTTP/1.1\r\nHost: a.test\r\n"
-                         b"Content-Length: 100\r\n\r\n0123456789")
-            got = b""
-            while True:
-                b = sock.recv(4096)
-                if not b:
-                    break
-                got += b
+            r = http.raw_exchange(
+                "127.0.0.1", port, b"POST /stall HTTP/1.1\r\nHost: a.test"
+                b"\r\nContent-Length: 100\r\n\r\n0123456789", timeout=8,
+                sock_factory=factory)
             took = time.monotonic() - t0
-            sock.close()
-            self.assertTrue(got.startswith(b"HTTP/1.1 408 "), got[:60])
+            self.assertTrue(r.data.startswith(b"HTTP/1.1 408 "),
+                            (scheme, r.data[:60]))
             self.assertLess(took, 5, "408 after client_timeout (1s), "
                             "not server_timeout (10s)")
             # Trickling: 10 bytes every 0.4s, each within client_timeout.
-            sock = socket.create_connection(("127.0.0.1", port), timeout=8)
-            if wrap is not None:
-                sock = wrap.wrap_socket(sock, server_hostname="a.test")
+            sock = http.connect("127.0.0.1", port, 8, sock_factory=factory)
             sock.sendall(b"POST /trickle HTTP/1.1\r\nHost: a.test\r\n"
                          b"Content-Length: 50\r\n\r\n")
             for _ in range(5):
@@ -332,7 +323,8 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
                 sock.sendall(b"0123456789")
             got = sock.recv(4096)
             sock.close()
-            self.assertTrue(got.startswith(b"HTTP/1.1 200 "), got[:60])
+            self.assertTrue(got.startswith(b"HTTP/1.1 200 "),
+                            (scheme, got[:60]))
         self.d.wait_log(r"sent nothing of its body for 1000 ms", timeout=5)
         bodies = [len(r.body) for r in self.origin.requests
                   if r.line.startswith("POST /trickle")]
