@@ -78,6 +78,7 @@ direct_bind(struct appd_conf *c, const struct appd_conf *old, char **cause)
 			o.backlog = v[i].queue > 0 ? (int)MINIMUM(v[i].queue,
 			    65535) : 1;
 			o.no_reuseport = 1;	/* one queue, all workers */
+			o.delayed_ack = 1;	/* HTTP */
 			if ((fd = direct_bound(old, &v[i].laddrs[k])) >= 0) {
 				fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 				/* The backlog follows a changed queue. */

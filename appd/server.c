@@ -111,6 +111,7 @@ appd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	}
 	if (direct_bind(c, oc, cause) == -1)
 		return -1;
+	c->lsn.delayed_ack = 1;		/* HTTP (net_listen_opts) */
 	return listeners_prepare(&c->lsn, c->self->listen, NULL,
 	    c->self->nlisten, oc != NULL ? oc->self->listen : NULL,
 	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,

@@ -433,9 +433,23 @@ hconn_after(struct hconn *c, struct hreq *r)
 		hconn_set_state(c, HCONN_IDLE);
 }
 
+/* Is msg's whole body (if any) in the input already? */
+static int
+hconn_body_here(struct hconn *c, const struct http1_msg *msg)
+{
+	size_t len = evbuffer_get_length(bufferevent_get_input(c->bev));
+
+	if (msg->body == HTTP1_BODY_NONE)
+		return 1;
+	return msg->body == HTTP1_BODY_LENGTH &&
+	    len - msg->head_len >= msg->content_length;
+}
+
 /*
  * One head from the input: AGAIN when incomplete, DONE after a response,
- * ERROR when the connection is closing.
+ * ERROR when the connection is closing. While more of the request is
+ * awaited, the client's data is acknowledged at once (net_quickack: the
+ * listener delays ACKs).
  */
 static enum http1_rc
 hconn_one(struct hconn *c)
@@ -455,12 +469,16 @@ hconn_one(struct hconn *c)
 	}
 	len = MINIMUM(len, (size_t)c->hs->limits.max_head + 2);
 	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-	if ((rc = http1_parse_head(&c->parser, msg, p, len)) == HTTP1_AGAIN)
+	if ((rc = http1_parse_head(&c->parser, msg, p, len)) == HTTP1_AGAIN) {
+		net_quickack(c->fd);
 		return HTTP1_AGAIN;
+	}
 	if (rc == HTTP1_ERROR) {
 		hconn_bad_request(c);
 		return HTTP1_ERROR;
 	}
+	if (!hconn_body_here(c, msg))
+		net_quickack(c->fd);
 	memset(&r, 0, sizeof(r));
 	r.msg = msg;
 	r.t_start_us = util_now_us();
@@ -813,6 +831,12 @@ hconn_finish(struct hconn *c, struct hreq *r)
 		c->linger |= r->msg != NULL && r->msg->body != HTTP1_BODY_NONE;
 		hconn_set_state(c, HCONN_CLOSING);
 		hconn_reading(c, 0);
+		/* The caller still holds c, so the close waits for the write
+		   callback; the FIN need not. Sent with the answer, as
+		   HAProxy does, it spares a client that read the answer and
+		   closed first a segment and a TIME_WAIT. */
+		if (!c->linger && !c->tls && sio_pending(c->bev, 0) == 0)
+			(void)shutdown(c->fd, SHUT_WR);
 		bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
 		    BEV_TRIG_DEFER_CALLBACKS);
 		return;

@@ -45,10 +45,17 @@ listeners_one(struct listeners *l, const struct net_addr *addrs,
     const struct net_listen_opts *opts, size_t n, size_t i, char **cause)
 {
 	const struct net_addr *a = &addrs[i % n];
+	struct net_listen_opts o;
 	int fd;
 
-	if (a->ss.ss_family != AF_UNIX || i < n)
-		return net_listen(a, opts != NULL ? &opts[i % n] : NULL, cause);
+	if (a->ss.ss_family != AF_UNIX || i < n) {
+		if (opts != NULL)
+			o = opts[i % n];
+		else
+			memset(&o, 0, sizeof(o));
+		o.delayed_ack |= l->delayed_ack;
+		return net_listen(a, &o, cause);
+	}
 	if ((fd = fcntl(l->fds[i % n], F_DUPFD_CLOEXEC, 0)) == -1)
 		xasprintf(cause, "dup of a unix listener: %s", strerror(errno));
 	return fd;

@@ -18,6 +18,8 @@ struct listeners {
 	int		*fds;		/* [worker][address], -1 once taken */
 	size_t		 naddrs;
 	unsigned	 nworkers;
+	int		 delayed_ack;	/* set before prepare: on every
+					   socket (net_listen_opts) */
 };
 
 /* listeners_same: the same addresses in the same order. */

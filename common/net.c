@@ -139,7 +139,16 @@ net_listen(const struct net_addr *a, const struct net_listen_opts *opts,
 			unlink(path);
 		return net_close_fail(fd);
 	}
+	/* Best effort: an optimisation, never a reason to refuse. */
+	if (o->delayed_ack && family != AF_UNIX)
+		(void)net_setopt(fd, IPPROTO_TCP, TCP_QUICKACK, 0);
 	return fd;
+}
+
+void
+net_quickack(int fd)
+{
+	(void)net_setopt(fd, IPPROTO_TCP, TCP_QUICKACK, 1);
 }
 
 int

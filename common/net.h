@@ -31,6 +31,7 @@ struct net_listen_opts {
 	int	defer_accept;	/* TCP_DEFER_ACCEPT seconds (client speaks first) */
 	int	freebind;	/* 1: IP_FREEBIND, bind an address not (yet) on
 				   this host: a VIP that keepalived may move here */
+	int	delayed_ack;	/* 1: TCP_QUICKACK off, see below */
 };
 
 /*
@@ -41,9 +42,20 @@ struct net_listen_opts {
  * not a socket is an error; the file gets opts->mode. opts may be NULL.
  * Returns the fd, or -1 with *cause ("bind 127.0.0.1:80: Address already
  * in use"), which the caller frees.
+ *
+ * delayed_ack is for protocols where the client speaks and the server
+ * answers at once (HTTP): Linux acknowledges a new connection's first
+ * data at once, a segment of its own, unless quick acks are off on the
+ * listening socket after listen(2) (accepted sockets inherit it); the
+ * ACK then rides on the answer. A server that waits for more of the
+ * client's data must call net_quickack, or a client whose Nagle holds
+ * its next segment until that ACK waits for the delayed-ACK timer.
  */
 int	net_listen(const struct net_addr *a, const struct net_listen_opts *opts,
 	    char **cause);
+/* net_quickack: acknowledge fd's data at once again (and what is due
+   now): more of the peer's data is awaited. Best effort. */
+void	net_quickack(int fd);
 
 /*
  * The accept callback: fd is a connected, non-blocking, close-on-exec

@@ -213,6 +213,7 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 {
 	struct lb_conf *c = gen->conf;
 	const struct lb_conf *oc = old != NULL ? old->conf : NULL;
+	size_t i;
 	int same;
 
 	if (c->naddrs == 0) {
@@ -235,6 +236,12 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	/* Same addresses, TLS split and mode: the workers keep theirs. */
 	same = oc != NULL && oc->mode == c->mode && oc->naddrs == c->naddrs &&
 	    memcmp(c->addr_tls, oc->addr_tls, c->naddrs) == 0;
+	/* Plain HTTP: the client speaks, lbd answers (net_listen_opts).
+	   Not TLS: a resumed TLS 1.2 handshake ends with the client's
+	   flight, which nothing of ours would acknowledge. */
+	for (i = 0; i < c->naddrs; i++)
+		c->addr_opts[i].delayed_ack = c->mode == LB_MODE_HTTP &&
+		    !c->addr_tls[i];
 	return listeners_prepare(&c->lsn, c->addrs, c->addr_opts, c->naddrs,
 	    same ? oc->addrs : NULL, same ? oc->naddrs : 0,
 	    gen->settings.workers, &c->inherit, cause);

@@ -78,6 +78,21 @@ class LbdHttpEchoTest(triadtest.TestCase):
         self.assertEqual(r.status(), 200, r.data)
         self.assertIn(b'"line": "GET /half HTTP/1.1"', r.data)
 
+    def test_split_head_and_body_are_acknowledged_at_once(self):
+        # lbd's listener delays ACKs so that the answer carries them. A
+        # client whose Nagle holds its next chunk until the last is
+        # acknowledged must not wait for the delayed-ACK timer (40 ms or
+        # more) while lbd waits for the rest of a head, or for a body
+        # that the server is waiting for. 20 ms leaves half the timer
+        # to a loaded machine.
+        for chunks in ([b"GET /split HTTP/1.1\r\n",
+                        b"Host: x\r\nConnection: close\r\n\r\n"],
+                       [b"POST /split HTTP/1.1\r\nHost: x\r\n"
+                        b"Content-Length: 5\r\nConnection: close\r\n\r\n",
+                        b"hello"]):
+            secs = http.split_send_seconds("127.0.0.1", self.port, chunks)
+            self.assertLess(secs, 0.020, chunks)
+
     def test_pooled_connection_closed_by_server_is_dropped(self):
         # Pool a connection to each server, then have both servers close
         # them while idle: lbd must notice and open new ones, with no

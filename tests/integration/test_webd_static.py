@@ -287,6 +287,18 @@ class WebdStaticTest(triadtest.TestCase):
         self.assertEqual(res.data.count(b"HTTP/1.1 200 OK"), 2)
         self.assertNotIn(b"HTTP/1.1 400", res.data)
 
+    def test_split_head_is_acknowledged_at_once(self):
+        # webd's listener delays ACKs so that the answer carries them. A
+        # client whose Nagle holds the rest of its head until the first
+        # part is acknowledged must not wait for the delayed-ACK timer
+        # (40 ms or more): an incomplete head is acknowledged at once.
+        # 20 ms leaves half of the timer to a loaded machine.
+        secs = http.split_send_seconds(
+            "127.0.0.1", self.port,
+            [b"GET /small.bin HTTP/1.1\r\n",
+             b"Host: x\r\nConnection: close\r\n\r\n"])
+        self.assertLess(secs, 0.020)
+
     def test_slowloris(self):
         s = socket.create_connection(("127.0.0.1", self.port), 5)
         s.sendall(b"GET / HTTP/1.1\r\n")

@@ -178,6 +178,27 @@ def raw_exchange(host, port, data, timeout=5.0, half_close=False,
         s.close()
 
 
+def split_send_seconds(host, port, chunks, rounds=5, **kw):
+    """The median seconds of rounds raw_exchanges of chunks, each on a new
+    connection with Nagle on (no TCP_NODELAY, as create_connection makes
+    it), so a later small chunk leaves only once the earlier ones are
+    acknowledged. Every answer must be a whole response that closes.
+
+    A server whose listener delays ACKs (net_listen_opts.delayed_ack) and
+    that does not acknowledge at once while it waits for the rest makes
+    each exchange wait for Linux's delayed-ACK timer: 40 ms or more. This
+    measures that stall; it says nothing about speed.
+    """
+    times = []
+    for _ in range(rounds):
+        t0 = time.monotonic()
+        r = raw_exchange(host, port, chunks, **kw)
+        times.append(time.monotonic() - t0)
+        if not r.closed or r.status() is None:
+            raise AssertionError("no whole answer: %r" % (r,))
+    return sorted(times)[len(times) // 2]
+
+
 def _read_all(s, deadline, max_bytes):
     buf = bytearray()
     while len(buf) < max_bytes:
