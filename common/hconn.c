@@ -240,7 +240,7 @@ hconn_timeout(evutil_socket_t fd, short ev, void *arg)
 	r.t_start_us = util_now_us();
 	hconn_error(c, &r, 408);
 	hconn_log(c, &r);
-	if (sio_flush(c->bev, c->tls) == 0)
+	if (sio_flush(c->bev, c->sio) == 0)
 		hconn_close(c, "header timeout");
 }
 
@@ -555,7 +555,7 @@ hconn_process(struct hconn *c)
 		    c->state == HCONN_PROXY)
 			break;
 		if (sio_pending(c->bev, c->tls) > HCONN_OUT_HIGH &&
-		    sio_flush(c->bev, c->tls) > HCONN_OUT_HIGH) {
+		    sio_flush(c->bev, c->sio) > HCONN_OUT_HIGH) {
 			hconn_set_state(c, HCONN_BLOCKED);
 			hconn_reading(c, 0);
 			return;
@@ -564,7 +564,7 @@ hconn_process(struct hconn *c)
 			break;
 	}
 	/* The answers of this batch leave now, in one write. */
-	sio_flush(c->bev, c->tls);
+	sio_flush(c->bev, c->sio);
 	if (c->state == HCONN_CLOSING) {
 		hconn_reading(c, 0);
 		if (sio_pending(c->bev, c->tls) == 0)
@@ -699,6 +699,7 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	c->bev = bev;
 	c->fd = bufferevent_getfd(tls ? bufferevent_get_underlying(bev) : bev);
 	c->tls = tls;
+	c->sio = tls ? SIO_TLS : 0;
 	c->w = w;
 	c->gen = lc_gen_ref(w->lc->gen);
 	c->conf = c->gen->conf;
@@ -825,7 +826,7 @@ hconn_finish(struct hconn *c, struct hreq *r)
 	c->requests++;
 	c->paused = 0;
 	hconn_log(c, r);
-	sio_flush(c->bev, c->tls);
+	sio_flush(c->bev, c->sio);
 	if (r->close || c->eof || c->state == HCONN_CLOSING ||
 	    !hconn_keepalive(c, r->msg)) {
 		c->linger |= r->msg != NULL && r->msg->body != HTTP1_BODY_NONE;

@@ -148,6 +148,9 @@ struct hconn {
 	struct http1_body	 body;
 	enum hconn_state	 state;
 	int			 tls;		/* accepted on a TLS listener */
+	int			 sio;		/* sio_flush's flags for bev:
+						   SIO_TLS, and SIO_FILES once
+						   a file segment went in */
 	unsigned		 admit_flags;	/* the daemon's (admit) */
 	int			 proxy_hdr;	/* a PROXY header is expected */
 	unsigned		 requests;

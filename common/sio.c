@@ -3,7 +3,6 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 
 #include <openssl/ssl.h>
 
+#include "evsock.h"
 #include "sio.h"
 
 #define SIO_COALESCE_MAX	(16 * 1024)	/* one TLS record's worth */
@@ -152,8 +152,9 @@ sio_seal(struct bufferevent *bev)
 }
 
 size_t
-sio_flush(struct bufferevent *bev, int tls)
+sio_flush(struct bufferevent *bev, int flags)
 {
+	int tls = flags & SIO_TLS;
 	struct bufferevent *s = sio_socket(bev, tls);
 	struct evbuffer *out;
 	size_t len;
@@ -168,7 +169,10 @@ sio_flush(struct bufferevent *bev, int tls)
 		   it drains it; it writes the same way (unfreeze, write,
 		   freeze). Bytes leave in order whoever writes them. */
 		evbuffer_unfreeze(out, 1);
-		(void)evbuffer_write(out, bufferevent_getfd(s));
+		if ((flags & SIO_FILES) && s == bev)
+			(void)evbuffer_write(out, bufferevent_getfd(s));
+		else
+			(void)evsock_send(bufferevent_getfd(s), out);
 		evbuffer_freeze(out, 1);
 		len = evbuffer_get_length(out);
 	}
@@ -247,46 +251,6 @@ sio_rd_end(struct sio_rd *r, short what)
 }
 
 /*
- * One read of at most want bytes into in's reserved space: recv(2) when
- * the space is one extent (the usual case), readv(2) across two.
- * Returns what read(2) would; the bytes are committed.
- */
-static ssize_t
-sio_rd_once(int fd, struct evbuffer *in, size_t want)
-{
-	struct evbuffer_iovec v[2];
-	ssize_t n;
-	int nv;
-
-	if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2)) <= 0) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if (v[0].iov_len >= want || nv == 1) {
-		nv = 1;
-		if (v[0].iov_len > want)
-			v[0].iov_len = want;
-		n = recv(fd, v[0].iov_base, v[0].iov_len, 0);
-	} else {
-		if (v[1].iov_len > want - v[0].iov_len)
-			v[1].iov_len = want - v[0].iov_len;
-		n = readv(fd, (struct iovec *)v, 2);
-	}
-	if (n <= 0)
-		return n;
-	if ((size_t)n <= v[0].iov_len) {
-		v[0].iov_len = (size_t)n;
-		nv = 1;
-	} else
-		v[1].iov_len = (size_t)n - v[0].iov_len;
-	if (evbuffer_commit_space(in, v, nv) == -1) {
-		errno = ENOMEM;
-		return -1;
-	}
-	return n;
-}
-
-/*
  * One read, then the owner's callbacks. Returns 1 when nothing was there
  * (EAGAIN: no callback ran), 0 otherwise. The callbacks run with busy set,
  * so that a sio_rd_free from inside them only marks the reader dead.
@@ -309,7 +273,7 @@ sio_rd_pull(struct sio_rd *r)
 	/* The bufferevent freezes its input's end so that only it adds
 	   there; it reads the same way (unfreeze, read, freeze). */
 	evbuffer_unfreeze(in, 0);
-	n = sio_rd_once(bufferevent_getfd(r->bev), in, want);
+	n = evsock_recv(bufferevent_getfd(r->bev), in, want);
 	evbuffer_freeze(in, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	    errno == EINTR))

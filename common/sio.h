@@ -35,12 +35,17 @@ struct bufferevent;
    only through sio_flush from now on. */
 void	sio_init(struct bufferevent *bev, int tls);
 /*
- * sio_flush: writes what bev's output holds (one writev or sendfile);
- * leaves the rest to libevent. Returns the bytes still queued. Callbacks
- * of bev may not run from inside it (a TLS filter must be made with
+ * sio_flush: writes what bev's output holds (one sendmsg(2), see
+ * common/evsock.h); leaves the rest to libevent. flags: SIO_TLS when bev
+ * is an OpenSSL bufferevent (the tls of the other calls), SIO_FILES when
+ * its output may hold file segments, which only libevent's writer sends
+ * (sendfile). Returns the bytes still queued. Callbacks of bev may not
+ * run from inside it (a TLS filter must be made with
  * BEV_OPT_DEFER_CALLBACKS).
  */
-size_t	sio_flush(struct bufferevent *bev, int tls);
+#define SIO_TLS		1
+#define SIO_FILES	2
+size_t	sio_flush(struct bufferevent *bev, int flags);
 /*
  * sio_drained: from the write callback: the socket's EV_WRITE off once
  * its output is empty. Under a TLS filter (after sio_init) the write

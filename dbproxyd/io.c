@@ -1,7 +1,6 @@
 /*
  * io.c: sockets without bufferevents (see io.h).
  */
-#include <sys/uio.h>
 
 #include <errno.h>
 #include <sched.h>
@@ -13,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "evsock.h"
 #include "io.h"
 #include "net.h"
 #include "proto.h"
@@ -130,7 +130,7 @@ void
 dbp_io_flush(struct dbp_io *io)
 {
 	struct evbuffer *wire = io->ssl != NULL ? io->raw : io->out;
-	int n;
+	ssize_t n;
 
 	if (io->connecting || io->failed)
 		return;
@@ -139,7 +139,7 @@ dbp_io_flush(struct dbp_io *io)
 		return;
 	}
 	while (evbuffer_get_length(wire) > 0) {
-		n = evbuffer_write(wire, io->fd);
+		n = evsock_send(io->fd, wire);
 		if (n > 0)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -366,8 +366,6 @@ static void
 dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
 {
 	struct dbp_io *io = arg;
-	struct evbuffer_iovec v[2];
-	int nv;
 	ssize_t n;
 
 	(void)ev;
@@ -376,17 +374,10 @@ dbp_io_readable(evutil_socket_t fd, short ev, void *arg)
 			io->on_read(io, io->arg);
 		return;
 	}
-	nv = evbuffer_reserve_space(io->in, DBP_IO_READ, v, 2);
-	n = readv(fd, (struct iovec *)v, nv);
-	if (n > 0) {
-		if ((size_t)n <= v[0].iov_len)
-			v[0].iov_len = (size_t)n, nv = 1;
-		else
-			v[1].iov_len = (size_t)n - v[0].iov_len;
-		evbuffer_commit_space(io->in, v, nv);
+	n = evsock_recv(fd, io->in, DBP_IO_READ);
+	if (n > 0)
 		dbp_io_spin_kick(io->batch);
-	} else {
-		evbuffer_commit_space(io->in, v, 0);
+	else {
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			return;
 		io->on_event(io, n == 0 ? DBP_IO_EOF : DBP_IO_ERROR, io->arg);
