@@ -252,8 +252,7 @@ class DbproxydCase(triadtest.TestCase):
         return "127.0.0.1:%d" % server.port
 
     def tearDown(self):
-        rc = self.d.stop()
-        self.assertEqual(rc, 0, self.d.log_tail(40))
+        self.d.stop_clean()
 
     def state(self):
         st = http.get("http://127.0.0.1:%d/status" % self.status).json()

@@ -79,10 +79,11 @@ class LbdHealthTest(triadtest.TestCase):
             health_url="http://127.0.0.1:%d/health" % self.status).start()
 
     def tearDown(self):
-        rc = self.d.stop()
-        for s in self.servers:
-            s.kill()
-        self.assertEqual(rc, 0, self.d.log_tail(30))
+        try:
+            self.d.stop_clean()
+        finally:
+            for s in self.servers:
+                s.kill()
 
     def who(self, n):
         return [http.get("http://127.0.0.1:%d/" % self.port).body.decode()

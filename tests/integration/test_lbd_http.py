@@ -61,11 +61,11 @@ class LbdHttpEchoTest(triadtest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.d.stop()
-        for e in cls.echo:
-            e.kill()
-        if rc != 0:
-            raise AssertionError("lbd exited with %s" % rc)
+        try:
+            cls.d.stop_clean()
+        finally:
+            for e in cls.echo:
+                e.kill()
 
     def metric(self, name):
         return http.metric(self.status, "triad_lbd_" + name)
@@ -296,10 +296,11 @@ class LbdHttpFailoverTest(triadtest.TestCase):
             health_url="http://127.0.0.1:%d/health" % self.status).start()
 
     def tearDown(self):
-        rc = self.lbd.stop()
-        for w in self.webd:
-            w.stop()
-        self.assertEqual(rc, 0, self.lbd.log_tail(40))
+        try:
+            self.lbd.stop_clean()
+        finally:
+            for w in self.webd:
+                w.stop()
 
     def load(self, seconds, results):
         """Bounded load: keep-alive GETs on 4 threads for `seconds`."""

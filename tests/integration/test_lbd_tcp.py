@@ -81,10 +81,11 @@ class LbdTcpTest(triadtest.TestCase):
             health_url="http://127.0.0.1:%d/health" % self.status).start()
 
     def tearDown(self):
-        rc = self.d.stop()
-        for s in self.servers:
-            s.kill()
-        self.assertEqual(rc, 0, self.d.log_tail(40))
+        try:
+            self.d.stop_clean()
+        finally:
+            for s in self.servers:
+                s.kill()
 
     def write(self, backup, balance="roundrobin"):
         with open(self.conf, "w") as f:

@@ -80,11 +80,11 @@ class WebdOptionsTest(triadtest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.d.stop()
-        cls.up.shutdown()
-        cls.up.server_close()
-        if rc != 0:
-            raise AssertionError("webd exited with %s" % rc)
+        try:
+            cls.d.stop_clean()
+        finally:
+            cls.up.shutdown()
+            cls.up.server_close()
 
     def test_single_page_fallback(self):
         r = http.get(self.base + "/some/client/route")

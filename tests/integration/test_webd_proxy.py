@@ -159,14 +159,14 @@ class WebdProxyTest(triadtest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rcs = [(d, d.stop()) for d in (cls.d, cls.d2)]
-        for u in cls.up + [cls.slow_up]:
-            u.kill()
-        # A clean exit: under ASan a leak or error makes this non-zero.
-        for d, rc in rcs:
-            if rc != 0:
-                raise AssertionError("%s exited with %s:\n%s"
-                                     % (d.name, rc, d.log_tail(80)))
+        try:
+            cls.d.stop_clean()
+        finally:
+            try:
+                cls.d2.stop_clean()
+            finally:
+                for u in cls.up + [cls.slow_up]:
+                    u.kill()
 
     def test_forwarded_headers(self):
         r = http.get(self.base + "/api/echo?x=1", headers={

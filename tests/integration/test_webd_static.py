@@ -92,11 +92,7 @@ class WebdStaticTest(triadtest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        # A clean exit: under ASan a leak or error makes this non-zero.
-        rc = cls.d.stop()
-        if rc != 0:
-            raise AssertionError("webd exited with %s:\n%s"
-                                 % (rc, cls.d.log_tail(80)))
+        cls.d.stop_clean()
 
     def get(self, path, **kw):
         return http.get(self.base + path, **kw)

@@ -164,6 +164,15 @@ class Daemon:
         self._stopped()
         return self.returncode
 
+    def stop_clean(self, timeout=10.0):
+        """stop(), and raise AssertionError, with the log's tail, unless
+        the daemon exited with 0: under ASan a leak or an error makes the
+        exit code non-zero, so a class's tearDown catches them."""
+        rc = self.stop(timeout)
+        if rc != 0:
+            raise AssertionError("%s exited with %s:\n%s"
+                                 % (self.name, rc, self.log_tail(80)))
+
     def kill(self):
         """SIGKILL the daemon and its group now (a crash, for fault tests)."""
         if self.popen is None:

@@ -178,6 +178,23 @@ def raw_exchange(host, port, data, timeout=5.0, half_close=False,
         s.close()
 
 
+def check_stalled_body(tc, host, port, path, deadline=6.0, host_header="x",
+                       **kw):
+    """A request whose body stops coming (10 of 100 bytes, then silence):
+    tc (a TestCase) asserts that the server answers 408 and closes within
+    deadline seconds, which the server's body timeout must be well under.
+    kw goes to raw_exchange (sock_factory for TLS)."""
+    t0 = time.monotonic()
+    r = raw_exchange(host, port,
+                     b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " +
+                     host_header.encode() + b"\r\n"
+                     b"Content-Length: 100\r\n\r\n0123456789",
+                     timeout=deadline + 4, **kw)
+    tc.assertTrue(r.data.startswith(b"HTTP/1.1 408 "), r.data[:60])
+    tc.assertTrue(r.closed, r)
+    tc.assertLess(time.monotonic() - t0, deadline)
+
+
 def split_send_seconds(host, port, chunks, rounds=5, **kw):
     """The median seconds of rounds raw_exchanges of chunks, each on a new
     connection with Nagle on (no TCP_NODELAY, as create_connection makes
