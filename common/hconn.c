@@ -446,10 +446,20 @@ hconn_body_here(struct hconn *c, const struct http1_msg *msg)
 }
 
 /*
+ * More of the request is awaited: the client's data is acknowledged at
+ * once (net_quickack), since plain HTTP listeners delay ACKs. TLS ones do
+ * not, so nothing is asked there.
+ */
+static void
+hconn_awaits(struct hconn *c)
+{
+	if (!c->tls)
+		net_quickack(c->fd);
+}
+
+/*
  * One head from the input: AGAIN when incomplete, DONE after a response,
- * ERROR when the connection is closing. While more of the request is
- * awaited, the client's data is acknowledged at once (net_quickack: the
- * listener delays ACKs).
+ * ERROR when the connection is closing.
  */
 static enum http1_rc
 hconn_one(struct hconn *c)
@@ -470,7 +480,7 @@ hconn_one(struct hconn *c)
 	len = MINIMUM(len, (size_t)c->hs->limits.max_head + 2);
 	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 	if ((rc = http1_parse_head(&c->parser, msg, p, len)) == HTTP1_AGAIN) {
-		net_quickack(c->fd);
+		hconn_awaits(c);
 		return HTTP1_AGAIN;
 	}
 	if (rc == HTTP1_ERROR) {
@@ -478,7 +488,7 @@ hconn_one(struct hconn *c)
 		return HTTP1_ERROR;
 	}
 	if (!hconn_body_here(c, msg))
-		net_quickack(c->fd);
+		hconn_awaits(c);
 	memset(&r, 0, sizeof(r));
 	r.msg = msg;
 	r.t_start_us = util_now_us();
