@@ -23,7 +23,6 @@
 #include "proc.h"
 #include "request.h"
 #include "respond.h"
-#include "sio.h"
 #include "util.h"
 
 #define REQ_OUT_HIGH	(256 * 1024)
@@ -102,7 +101,7 @@ appd_req_head(struct appd_req *q, const struct cgihead *h,
 		return -1;
 	q->streaming = !complete;
 	if (q->streaming)	/* the head goes out now, the body follows */
-		sio_flush(q->c->bev, q->c->sio);
+		hconn_flush(q->c);
 	return 0;
 }
 
@@ -114,7 +113,7 @@ appd_req_data(struct appd_req *q, struct evbuffer *from, size_t len)
 		return;		/* hconn_finish writes a whole answer */
 	/* Streaming: out now; a slow client stops the app's side until the
 	   client caught up (the drained callback). */
-	if (sio_flush(q->c->bev, q->c->sio) > REQ_OUT_HIGH && !q->paused) {
+	if (hconn_flush(q->c) > REQ_OUT_HIGH && !q->paused) {
 		q->paused = 1;
 		appd_req_source(q, 0);
 	}

@@ -12,7 +12,6 @@
 #include "hconn.h"
 #include "http1.h"
 #include "respond.h"
-#include "sio.h"
 #include "util.h"
 
 #define RESPOND_HEAD_MAX	(CGIHEAD_MAX + 1024)
@@ -151,7 +150,7 @@ respond_hold(struct hconn *c, const struct hreq *r, uint64_t max_body,
 	if ((m->flags & HTTP1_F_EXPECT_CONTINUE) && m->body != HTTP1_BODY_NONE) {
 		evbuffer_add(hconn_output(c), "HTTP/1.1 100 Continue\r\n\r\n",
 		    25);
-		sio_flush(c->bev, c->sio);
+		hconn_flush(c);
 	}
 	return 0;
 }

@@ -240,7 +240,7 @@ hconn_timeout(evutil_socket_t fd, short ev, void *arg)
 	r.t_start_us = util_now_us();
 	hconn_error(c, &r, 408);
 	hconn_log(c, &r);
-	if (sio_flush(c->bev, c->sio) == 0)
+	if (hconn_flush(c) == 0)
 		hconn_close(c, "header timeout");
 }
 
@@ -565,7 +565,7 @@ hconn_process(struct hconn *c)
 		    c->state == HCONN_PROXY)
 			break;
 		if (sio_pending(c->bev, c->tls) > HCONN_OUT_HIGH &&
-		    sio_flush(c->bev, c->sio) > HCONN_OUT_HIGH) {
+		    hconn_flush(c) > HCONN_OUT_HIGH) {
 			hconn_set_state(c, HCONN_BLOCKED);
 			hconn_reading(c, 0);
 			return;
@@ -574,7 +574,7 @@ hconn_process(struct hconn *c)
 			break;
 	}
 	/* The answers of this batch leave now, in one write. */
-	sio_flush(c->bev, c->sio);
+	hconn_flush(c);
 	if (c->state == HCONN_CLOSING) {
 		hconn_reading(c, 0);
 		if (sio_pending(c->bev, c->tls) == 0)
@@ -609,6 +609,13 @@ hconn_readcb(struct bufferevent *bev, void *arg)
 	/* Still proxying and still wanting bytes, but the client ended. */
 	if (c->eof && c->state == HCONN_PROXY && !c->paused)
 		hconn_close(c, "client closed mid-request");
+}
+
+size_t
+hconn_flush(struct hconn *c)
+{
+	return sio_flush(c->bev, (c->tls ? SIO_TLS : 0) |
+	    (c->files ? SIO_FILES : 0));
 }
 
 /* Output drained below the low-water mark (empty). */
@@ -709,7 +716,6 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	c->bev = bev;
 	c->fd = bufferevent_getfd(tls ? bufferevent_get_underlying(bev) : bev);
 	c->tls = tls;
-	c->sio = tls ? SIO_TLS : 0;
 	c->w = w;
 	c->gen = lc_gen_ref(w->lc->gen);
 	c->conf = c->gen->conf;
@@ -836,7 +842,7 @@ hconn_finish(struct hconn *c, struct hreq *r)
 	c->requests++;
 	c->paused = 0;
 	hconn_log(c, r);
-	sio_flush(c->bev, c->sio);
+	hconn_flush(c);
 	if (r->close || c->eof || c->state == HCONN_CLOSING ||
 	    !hconn_keepalive(c, r->msg)) {
 		c->linger |= r->msg != NULL && r->msg->body != HTTP1_BODY_NONE;

@@ -148,9 +148,8 @@ struct hconn {
 	struct http1_body	 body;
 	enum hconn_state	 state;
 	int			 tls;		/* accepted on a TLS listener */
-	int			 sio;		/* sio_flush's flags for bev:
-						   SIO_TLS, and SIO_FILES once
-						   a file segment went in */
+	int			 files;		/* a file segment went into
+						   bev's output (sendfile) */
 	unsigned		 admit_flags;	/* the daemon's (admit) */
 	int			 proxy_hdr;	/* a PROXY header is expected */
 	unsigned		 requests;
@@ -168,6 +167,9 @@ void	hconn_accept(int fd, const struct net_addr *peer, void *arg);
 /* The same for HTTPS listeners: a TLS handshake with ops->tls_ctx first
    (TLS 1.2 minimum, SNI and ALPN as common/tls sets them). */
 void	hconn_accept_tls(int fd, const struct net_addr *peer, void *arg);
+/* hconn_flush: sio_flush of c's output (SIO_TLS and SIO_FILES from c);
+   the bytes still queued. */
+size_t	hconn_flush(struct hconn *c);
 /* Close idle connections now (stop), and all of them (worker end). */
 void	hconn_close_idle(struct hconn_worker *);
 void	hconn_close_all(struct hconn_worker *);

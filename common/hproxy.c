@@ -516,7 +516,7 @@ hproxy_response_body(struct hproxy *p)
 	while (!http1_body_done(&p->rbody) &&
 	    (len = evbuffer_get_length(in)) > 0) {
 		if (sio_pending(p->c->bev, p->c->tls) > HPROXY_HIGH &&
-		    sio_flush(p->c->bev, p->c->sio) > HPROXY_HIGH) {
+		    hconn_flush(p->c) > HPROXY_HIGH) {
 			sio_rd_set(p->urd, 0);
 			return HTTP1_AGAIN;
 		}
@@ -596,7 +596,7 @@ hproxy_upstream_read(struct bufferevent *bev, void *arg)
 	if (rc == HTTP1_DONE)
 		hproxy_complete(p);
 	else if (rc == HTTP1_AGAIN)
-		sio_flush(p->c->bev, p->c->sio);	/* stream what came */
+		hconn_flush(p->c);	/* stream what came */
 	else if (rc == HTTP1_ERROR) {
 		p->r->close = 1;
 		p->r->tc = "SD";

@@ -25,7 +25,6 @@
 #include "mime.h"
 #include "path.h"
 #include "range.h"
-#include "sio.h"
 #include "static.h"
 #include "util.h"
 #include "webd.h"
@@ -103,7 +102,7 @@ webd_static_body(struct hconn *c, struct webd_file *f, uint64_t off,
 	    0);
 	if (seg == NULL)
 		return -1;
-	c->sio |= SIO_FILES;	/* for good: bytes of it may wait */
+	c->files = 1;	/* for good: bytes of it may wait (hconn_flush) */
 	evbuffer_file_segment_add_cleanup_cb(seg, webd_static_segment_done,
 	    webd_file_ref(f));
 	if (evbuffer_add_file_segment(out, seg, 0, (ev_off_t)len) == -1) {
