@@ -56,9 +56,7 @@ class LbdConfTest(triadtest.TestCase):
                                     p1=self.p1, extra=extra))
 
     def start(self):
-        d = triadtest.Daemon(
-            [LBD, "-f", "-c", self.conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % self.status)
+        d = triadtest.triad_daemon("lbd", self.conf, self.status)
         self.addCleanup(lambda: self.assertEqual(d.stop(), 0, d.log_tail()))
         return d.start()
 

@@ -68,9 +68,7 @@ class LbdEdgeTest(triadtest.TestCase):
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
             f.write(TOPOLOGY.format(port=cls.port, status=cls.status, p1=p1))
-        cls.d = triadtest.Daemon(
-            [LBD, "-f", "-c", conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+        cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod
     def tearDownClass(cls):

@@ -74,9 +74,7 @@ class LbdHealthTest(triadtest.TestCase):
         with open(conf, "w") as f:
             f.write(TOPOLOGY.format(port=self.port, status=self.status,
                                     p1=p1, p2=p2))
-        self.d = triadtest.Daemon(
-            [LBD, "-f", "-c", conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % self.status).start()
+        self.d = triadtest.triad_daemon("lbd", conf, self.status).start()
 
     def tearDown(self):
         try:

@@ -55,9 +55,7 @@ class LbdHttpEchoTest(triadtest.TestCase):
         with open(conf, "w") as f:
             f.write(ECHO_TOPOLOGY.format(port=cls.port, status=cls.status,
                                          p1=p1, p2=p2, port6=cls.port6))
-        cls.d = triadtest.Daemon(
-            [LBD, "-f", "-c", conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+        cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -291,9 +289,8 @@ class LbdHttpFailoverTest(triadtest.TestCase):
             name="webd-" + n,
             health_url="http://127.0.0.1:%d/health" % s).start()
             for n, s in (("w1", ws1), ("w2", ws2))]
-        self.lbd = triadtest.Daemon(
-            [LBD, "-f", "-c", self.conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % self.status).start()
+        self.lbd = triadtest.triad_daemon("lbd", self.conf,
+                                          self.status).start()
 
     def tearDown(self):
         try:

@@ -76,9 +76,7 @@ class LbdTcpTest(triadtest.TestCase):
                         for i, p in enumerate(self.sp)]
         self.conf = os.path.join(self.dir, "triad.yaml")
         self.write(backup="s3")
-        self.d = triadtest.Daemon(
-            [LBD, "-f", "-c", self.conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % self.status).start()
+        self.d = triadtest.triad_daemon("lbd", self.conf, self.status).start()
 
     def tearDown(self):
         try:

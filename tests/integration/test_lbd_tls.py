@@ -17,7 +17,9 @@ from triadtest.upstream import HttpServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-TOPOLOGY = """\
+# lbd in front of one test server (s1), over HTTP and HTTPS; each class
+# adds its own settings.
+HEAD = """\
 site: test.example
 hosts:
   h1: {{ address: 127.0.0.1 }}
@@ -31,6 +33,9 @@ lbd:
   workers: 1
   mode: http
   servers: webd
+"""
+
+TOPOLOGY = HEAD + """\
   redirect_https: true
   hsts: 365d
   certificates:
@@ -64,9 +69,7 @@ class LbdTlsTest(triadtest.TestCase):
         with open(conf, "w") as f:
             f.write(TOPOLOGY.format(port=cls.port, tport=cls.tport,
                                     status=cls.status, p1=p1))
-        cls.d = triadtest.Daemon(
-            [LBD, "-f", "-c", conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+        cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod
     def tearDownClass(cls):
@@ -140,9 +143,7 @@ class LbdTlsResumeTest(triadtest.TestCase):
             f.write(TOPOLOGY.format(port=self.port, tport=self.tport,
                                     status=status, p1=p1) +
                     "  tls_ticket_rotation: %s\n" % rotation)
-        self.d = triadtest.Daemon(
-            [LBD, "-f", "-c", conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % status).start()
+        self.d = triadtest.triad_daemon("lbd", conf, status).start()
         self.addCleanup(lambda: self.assertEqual(self.d.stop(), 0))
 
     def get(self, session=None, version=ssl.TLSVersion.TLSv1_3):
@@ -205,20 +206,7 @@ class LbdTlsResumeTest(triadtest.TestCase):
         self.assertTrue(self.get(sess, ssl.TLSVersion.TLSv1_2)[0])
 
 
-SLOW_TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on: [ {{ host: h1, name: s1, listen: {p1} }} ]
-lbd:
-  on: [h1]
-  listen: {port}
-  tls_listen: {tport}
-  status: {status}
-  workers: 1
-  mode: http
-  servers: webd
+SLOW_TOPOLOGY = HEAD + """\
   client_timeout: 1s
   server_timeout: 10s
   max_body_size: 6m
@@ -264,11 +252,10 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
         # Under ASan freed memory waits in a quarantine, which would count
         # in the resident size the stalled-client test bounds.
         asan = os.environ.get("ASAN_OPTIONS", "")
-        cls.d = triadtest.Daemon(
-            [LBD, "-f", "-c", conf, "--host", "h1"],
+        cls.d = triadtest.triad_daemon(
+            "lbd", conf, cls.status,
             env={"ASAN_OPTIONS": (asan + ":" if asan else "") +
-                 "quarantine_size_mb=0"},
-            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+                 "quarantine_size_mb=0"}).start()
 
     @classmethod
     def tearDownClass(cls):

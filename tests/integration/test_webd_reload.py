@@ -40,9 +40,7 @@ class WebdReloadTest(triadtest.TestCase):
         self.port, self.status = triadtest.free_ports(2)
         self.conf = os.path.join(self.dir, "triad.yaml")
         self.write("a")
-        self.d = triadtest.Daemon(
-            [WEBD, "-f", "-c", self.conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % self.status).start()
+        self.d = triadtest.triad_daemon("webd", self.conf, self.status).start()
         self.url = "http://127.0.0.1:%d/who.txt" % self.port
 
     def tearDown(self):

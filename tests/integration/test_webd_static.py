@@ -85,9 +85,7 @@ class WebdStaticTest(triadtest.TestCase):
                 mime=os.path.join(triadtest.source_dir(), "etc",
                                   "mime.types")))
         cls.conf = conf
-        cls.d = triadtest.Daemon(
-            [WEBD, "-f", "-c", conf, "--host", "h1"],
-            health_url="http://127.0.0.1:%d/health" % cls.status).start()
+        cls.d = triadtest.triad_daemon("webd", conf, cls.status).start()
         cls.base = "http://127.0.0.1:%d" % cls.port
 
     @classmethod

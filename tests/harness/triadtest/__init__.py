@@ -44,9 +44,17 @@ def build_path(*parts):
     return os.path.join(build_dir(), *parts)
 
 
+def triad_daemon(name, conf, status, host="h1", **kw):
+    """The build's daemon name ("lbd", "webd"...) on the topology file conf
+    as host, in the foreground, ready once its status port answers
+    /health; kw goes to Daemon (env=...). Not started yet."""
+    return Daemon([build_path(name, name), "-f", "-c", conf, "--host", host],
+                  health_url="http://127.0.0.1:%d/health" % status, **kw)
+
+
 __all__ = [
     "SKIP", "TestCase", "main", "require_program", "require_root", "skip",
     "tempdir", "remove_tempdir", "Daemon", "DaemonError", "dump_logs",
     "dump_on_error", "free_port", "free_ports", "source_dir", "build_dir",
-    "build_path",
+    "build_path", "triad_daemon",
 ]
