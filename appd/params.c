@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "cidr.h"
 #include "fcgi.h"
 #include "http1.h"
@@ -30,21 +31,6 @@ params_nvs(struct fcgi_buf *b, const char *n, const char *v)
 		params_nv(b, n, v, strlen(v));
 }
 
-/* The peer's address without its port ("127.0.0.1", "::1"). */
-static void
-params_peer_addr(const struct net_addr *a, char *buf, size_t size)
-{
-	const void *src = NULL;
-
-	if (a->ss.ss_family == AF_INET)
-		src = &((const struct sockaddr_in *)&a->ss)->sin_addr;
-	else if (a->ss.ss_family == AF_INET6)
-		src = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
-	if (src == NULL || inet_ntop(a->ss.ss_family, src, buf,
-	    (socklen_t)size) == NULL)
-		util_strlcpy(buf, "127.0.0.1", size);	/* a unix: peer */
-}
-
 /* The client's address: the last X-Forwarded-For hop from a trusted webd. */
 static void
 params_remote(const struct params_in *in, struct fcgi_buf *b)
@@ -54,7 +40,8 @@ params_remote(const struct params_in *in, struct fcgi_buf *b)
 	const char *xff, *proto, *last;
 	size_t len = 0, plen = 0;
 
-	params_peer_addr(in->peer, addr, sizeof(addr));
+	if (*addr_host(in->peer, addr, sizeof(addr)) == '\0')
+		util_strlcpy(addr, "127.0.0.1", sizeof(addr));	/* unix: */
 	snprintf(port, sizeof(port), "%u", addr_port(in->peer));
 	proto = in->tls ? "https" : NULL;
 	/* A Unix-socket peer is local: webd on this host. */

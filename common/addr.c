@@ -137,20 +137,33 @@ addr_parse(const char *text, const char *default_host, struct net_addr *out,
 }
 
 const char *
+addr_host(const struct net_addr *a, char *buf, size_t size)
+{
+	const void *src = NULL;
+
+	if (a->ss.ss_family == AF_INET)
+		src = &((const struct sockaddr_in *)&a->ss)->sin_addr;
+	else if (a->ss.ss_family == AF_INET6)
+		src = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
+	if (size > 0 && (src == NULL || inet_ntop(a->ss.ss_family, src, buf,
+	    (socklen_t)size) == NULL))
+		buf[0] = '\0';
+	return buf;
+}
+
+const char *
 addr_format(const struct net_addr *a, char *buf, size_t size)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)&a->ss;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->ss;
 	char host[INET6_ADDRSTRLEN];
 
 	switch (a->ss.ss_family) {
 	case AF_INET:
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(buf, size, "%s:%u", host, ntohs(sin->sin_port));
+		snprintf(buf, size, "%s:%u", addr_host(a, host, sizeof(host)),
+		    addr_port(a));
 		break;
 	case AF_INET6:
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(buf, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
+		snprintf(buf, size, "[%s]:%u",
+		    addr_host(a, host, sizeof(host)), addr_port(a));
 		break;
 	case AF_UNIX:
 		snprintf(buf, size, "unix:%s",

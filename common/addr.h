@@ -34,6 +34,12 @@ int	addr_parse(const char *text, const char *default_host,
  */
 int	addr_parse_host(const char *host, uint16_t port, struct net_addr *out,
 	    char **cause);
+/*
+ * addr_host: the numeric host of an inet address, without port or
+ * brackets ("1.2.3.4", "::1"), into buf (INET6_ADDRSTRLEN is enough).
+ * Returns buf, which is "" for a unix address.
+ */
+const char *addr_host(const struct net_addr *a, char *buf, size_t size);
 /* addr_format: "1.2.3.4:80", "[::1]:80" or "unix:/p" into buf. */
 const char *addr_format(const struct net_addr *a, char *buf, size_t size);
 /* addr_port: the port of an inet address, 0 for unix. */

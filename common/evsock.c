@@ -54,16 +54,23 @@ evsock_send(int fd, struct evbuffer *out)
 	struct iovec iov[EVSOCK_IOV];
 	struct msghdr m;
 	size_t len = evbuffer_get_length(out);
-	unsigned char *p;
+	unsigned char tmp[EVSOCK_PULLUP], *p;
 	ssize_t n;
 	int i, nv;
 
 	if (len == 0)
 		return 0;
-	/* A small output (an answer's head and body) is made one extent
-	   and sent with send(2): cheaper than sendmsg's header and vector
-	   copies, and more than a copy of a few KiB. */
-	if (len <= EVSOCK_PULLUP && (p = evbuffer_pullup(out, -1)) != NULL) {
+	/* A small output (an answer's head and body) goes in one send(2):
+	   cheaper than sendmsg's header and vector copies, and more than a
+	   copy of a few KiB. Spread over chains, it is copied to the stack,
+	   not pulled up: a pullup allocates a chain per call. */
+	if (len <= EVSOCK_PULLUP) {
+		if (evbuffer_get_contiguous_space(out) >= len)
+			p = evbuffer_pullup(out, -1);	/* no copy */
+		else {
+			(void)evbuffer_copyout(out, tmp, len);
+			p = tmp;
+		}
 		if ((n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
 			(void)evbuffer_drain(out, (size_t)n);
 		return n;

@@ -26,7 +26,7 @@ struct evbuffer;
 ssize_t	evsock_recv(int fd, struct evbuffer *in, size_t want);
 /*
  * evsock_send: one send(2) of what out holds when it is at most
- * EVSOCK_PULLUP bytes (made one extent first), else one sendmsg(2) of its
+ * EVSOCK_PULLUP bytes (copied to one extent first), else one sendmsg(2) of its
  * first EVSOCK_IOV chains; never blocking and never raising SIGPIPE. What
  * was sent is drained from out. Returns what the call returned (-1 with
  * errno, EAGAIN when the socket is full). An empty out sends nothing and

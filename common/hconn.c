@@ -511,7 +511,17 @@ hconn_one(struct hconn *c)
 	return c->state == HCONN_CLOSING ? HTTP1_ERROR : HTTP1_DONE;
 }
 
-/* Handles what the input holds, within the batch and output limits. */
+/* The peer's address and its two texts: client (logs), ip (forwarded
+   headers, computed here once rather than per request). */
+static void
+hconn_set_peer(struct hconn *c, const struct net_addr *peer)
+{
+	c->peer = *peer;
+	addr_format(peer, c->client, sizeof(c->client));
+	if (*addr_host(peer, c->ip, sizeof(c->ip)) == '\0')
+		util_strlcpy(c->ip, "unix", sizeof(c->ip));
+}
+
 /*
  * The PROXY header a trusted peer (lbd) sends first: the client's real
  * address replaces the peer's. 0 when done, 1 to wait for more bytes, -1
@@ -543,13 +553,12 @@ hconn_proxy_header(struct hconn *c)
 	}
 	evbuffer_drain(in, used);
 	c->proxy_hdr = 0;
-	if (!hdr.local) {
-		c->peer = hdr.src;
-		addr_format(&c->peer, c->client, sizeof(c->client));
-	}
+	if (!hdr.local)
+		hconn_set_peer(c, &hdr.src);
 	return 0;
 }
 
+/* Handles what the input holds, within the batch and output limits. */
 static void
 hconn_process(struct hconn *c)
 {
@@ -720,8 +729,7 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	c->gen = lc_gen_ref(w->lc->gen);
 	c->conf = c->gen->conf;
 	c->hs = w->ops->settings(c->conf);
-	c->peer = *peer;
-	addr_format(peer, c->client, sizeof(c->client));
+	hconn_set_peer(c, peer);
 	c->proxy_hdr = c->hs->proxy_from != NULL &&
 	    cidr_list_match(c->hs->proxy_from, (const struct sockaddr *)&peer->ss);
 	c->timer = evtimer_new(w->lc->base, hconn_timeout, c);

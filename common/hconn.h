@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
 #include "addr.h"
 #include "http1-t.h"
 #include "lifecycle.h"
@@ -144,6 +146,7 @@ struct hconn {
 	struct event		*timer;
 	struct net_addr		 peer;
 	char			 client[64];	/* peer address, for logs */
+	char			 ip[INET6_ADDRSTRLEN]; /* peer's host or "unix" */
 	struct http1_parser	 parser;
 	struct http1_body	 body;
 	enum hconn_state	 state;

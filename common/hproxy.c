@@ -178,21 +178,6 @@ hproxy_copy_fields(struct http1_out *out, const struct http1_msg *m,
 	}
 }
 
-/* The client's address without the port. */
-static void
-hproxy_client_ip(const struct hconn *c, char *buf, size_t size)
-{
-	const struct sockaddr_in *sin = (const void *)&c->peer.ss;
-	const struct sockaddr_in6 *sin6 = (const void *)&c->peer.ss;
-
-	if (c->peer.ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)size);
-	else if (c->peer.ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)size);
-	else
-		util_strlcpy(buf, "unix", size);
-}
-
 /*
  * RFC 7239 Forwarded: for= the client (IPv6 quoted in brackets) and
  * proto=; appended to a trusted peer's own list. Written in pieces: the
@@ -238,11 +223,9 @@ hproxy_forwarded(struct hproxy *p, struct http1_out *out)
 	int trusted = cidr_list_match(p->pc->trusted,
 	    (const struct sockaddr *)&c->peer.ss);
 	const char *xff = NULL, *proto = NULL, *last;
-	size_t xlen = 0, plen = 0, llen, iplen;
-	char ip[64];
+	size_t xlen = 0, plen = 0, llen, iplen = strlen(c->ip);
+	const char *ip = c->ip;
 
-	hproxy_client_ip(c, ip, sizeof(ip));
-	iplen = strlen(ip);
 	if (trusted) {
 		xff = http1_header_get(m, "x-forwarded-for", &xlen);
 		proto = http1_header_get(m, "x-forwarded-proto", &plen);

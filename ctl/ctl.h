@@ -77,11 +77,6 @@ FILE	*ctl_render_open(const struct ctl_render_opts *, const char *name,
  */
 int	ctl_render_close(const struct ctl_render_opts *, FILE *,
 	    const char *name, char **cause);
-/*
- * ctl_render_addr: the numeric host of a (no port, no brackets) into buf;
- * "" for a unix socket.
- */
-const char *ctl_render_addr(const struct net_addr *, char *buf, size_t size);
 
 /* ---- HTTP client of the status ports (http.c) ---- */
 

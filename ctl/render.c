@@ -83,20 +83,6 @@ ctl_render_close(const struct ctl_render_opts *o, FILE *f, const char *name,
 	return rc;
 }
 
-const char *
-ctl_render_addr(const struct net_addr *a, char *buf, size_t size)
-{
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
-
-	buf[0] = '\0';
-	if (a->ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &s4->sin_addr, buf, (socklen_t)size);
-	else if (a->ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &s6->sin6_addr, buf, (socklen_t)size);
-	return buf;
-}
-
 /* README: where each rendered file goes on host, in the order to do it. */
 static int
 ctl_render_readme(const struct ctl_site *site, const char *host,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "ctl.h"
 #include "topology.h"
 #include "util.h"
@@ -51,12 +52,12 @@ ctl_keepalived_instance(FILE *f, const struct ctl_site *site,
 	    "\tadvert_int 1\n\tunicast_src_ip %s\n\tunicast_peer {\n",
 	    site->lb->vip_interface, (long long)site->lb->vrid,
 	    self == 0 ? (size_t)150 : 100 - (self < 50 ? self : 50),
-	    ctl_render_addr(&d->inst[self].host_addr, a, sizeof(a)));
+	    addr_host(&d->inst[self].host_addr, a, sizeof(a)));
 	for (i = 0; i < d->ninst; i++) {
 		if (strcmp(d->inst[i].host, d->inst[self].host) == 0)
 			continue;
 		if ((peer = topo_host(site->topo, d->inst[i].host)) != NULL)
-			fprintf(f, "\t\t%s\n", ctl_render_addr(&peer->addr, a,
+			fprintf(f, "\t\t%s\n", addr_host(&peer->addr, a,
 			    sizeof(a)));
 	}
 	fprintf(f, "\t}\n\tvirtual_ipaddress {\n\t\t%s dev %s\n\t}\n"

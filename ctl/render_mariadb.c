@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "ctl.h"
 #include "topology.h"
 #include "util.h"
@@ -48,7 +49,7 @@ ctl_mariadb_cnf(const struct ctl_site *site, const char *host, unsigned id,
 	    "gtid_strict_mode = ON\ngtid_domain_id = 0\n"
 	    "rpl_semi_sync_slave_enabled = ON\n", site->topo->file, host,
 	    id == 1 ? "primary" : "replica", id,
-	    ctl_render_addr(&topo_host(site->topo, host)->addr, a, sizeof(a)),
+	    addr_host(&topo_host(site->topo, host)->addr, a, sizeof(a)),
 	    (long long)site->topo->mariadb.port);
 	/*
 	 * Semi-sync: the primary waits (up to 1 s, then falls back to async)
@@ -95,7 +96,7 @@ ctl_mariadb_bootstrap(const struct ctl_site *site, const char *host,
 		    "MASTER_HOST='%s', MASTER_PORT=%lld, MASTER_USER='repl', "
 		    "MASTER_PASSWORD='$pw', MASTER_USE_GTID=slave_pos; "
 		    "START SLAVE;\"\necho \"%s: replica of %s (server_id %u)\"\n",
-		    ctl_render_addr(&topo_host(site->topo, m->primary)->addr, a,
+		    addr_host(&topo_host(site->topo, m->primary)->addr, a,
 		    sizeof(a)), (long long)m->port, host, m->primary, id);
 	return ctl_render_close(o, f, name, cause);
 }

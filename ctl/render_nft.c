@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "cidr.h"
 #include "ctl.h"
 #include "topology.h"
@@ -163,7 +164,7 @@ ctl_nft_sets(FILE *f, const struct ctl_site *site, int v6)
 	for (i = 0, n = 0; i < site->topo->hosts.n; i++)
 		if ((h[i].addr.ss.ss_family == AF_INET6) == v6)
 			fprintf(f, "%s%s", n++ ? ", " : "\t\telements = { ",
-			    ctl_render_addr(&h[i].addr, buf, sizeof(buf)));
+			    addr_host(&h[i].addr, buf, sizeof(buf)));
 	fprintf(f, "%s\t}\n", n ? " }\n" : "");
 	fprintf(f, "\tset admin%s {\n\t\ttype %s\n\t\tflags interval\n",
 	    v6 ? "6" : "4", fam);
@@ -185,11 +186,11 @@ ctl_nft_client_rules(FILE *f, const struct ctl_site *site,
 	if (client->n == 0)
 		return;
 	ip = h->addr.ss.ss_family == AF_INET6 ? "ip6" : "ip";
-	ctl_render_addr(&h->addr, a, sizeof(a));
+	addr_host(&h->addr, a, sizeof(a));
 	vip[0] = '\0';
 #ifdef CTL_HAVE_LBD
 	if (site->lb != NULL && site->lb->vip.addr.len != 0)
-		ctl_render_addr(&site->lb->vip.addr, vip, sizeof(vip));
+		addr_host(&site->lb->vip.addr, vip, sizeof(vip));
 #endif
 	fprintf(f, "\t\t# clients: lbd\n\t\t%s daddr { %s%s%s } tcp dport ",
 	    ip, a, vip[0] ? ", " : "", vip);

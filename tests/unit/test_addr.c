@@ -99,6 +99,31 @@ test_equal_and_port(void **state)
 	assert_int_equal(addr_port(&b), 0);
 }
 
+/* The host alone, as forwarded headers and rendered files want it. */
+static void
+test_host(void **state)
+{
+	static const struct { const char *text, *host; } c[] = {
+		{ "127.0.0.1:80", "127.0.0.1" },
+		{ "[::1]:8080", "::1" },
+		{ "[2001:db8::ff00:42:8329]:1", "2001:db8::ff00:42:8329" },
+		{ "[::ffff:10.0.0.1]:443", "::ffff:10.0.0.1" },
+		{ "unix:/run/x.sock", "" },
+	};
+	struct net_addr a;
+	char *cause, buf[64], tiny[4];
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		assert_int_equal(addr_parse(c[i].text, NULL, &a, &cause), 0);
+		assert_string_equal(addr_host(&a, buf, sizeof(buf)),
+		    c[i].host);
+	}
+	/* Too small a buffer: "" rather than a cut address. */
+	assert_int_equal(addr_parse("10.20.30.40:1", NULL, &a, &cause), 0);
+	assert_string_equal(addr_host(&a, tiny, sizeof(tiny)), "");
+}
+
 int
 main(void)
 {
@@ -106,6 +131,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_equal_and_port),
+		cmocka_unit_test(test_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
