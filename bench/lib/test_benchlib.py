@@ -133,6 +133,18 @@ class RoundsTest(unittest.TestCase):
         self.assertEqual([r["rps"] for r in out["c1"]["b"]], [2, 5, 10])
         self.assertEqual(seen[4], (1, "c1", "b", 5))
 
+    def test_interleave_skips(self):
+        calls = []
+        out = rounds.interleave(
+            ["c1", "c2"], ("a", "b", "r"), 2,
+            lambda c, s: calls.append((c, s)) or fake_result(1, 1),
+            skip=lambda c, s: s == "r" and c == "c2")
+        self.assertEqual(calls, [
+            ("c1", "a"), ("c1", "b"), ("c1", "r"), ("c2", "a"), ("c2", "b"),
+            ("c1", "r"), ("c1", "b"), ("c1", "a"), ("c2", "b"), ("c2", "a")])
+        self.assertEqual(sorted(out["c2"]), ["a", "b"])
+        self.assertEqual(len(out["c1"]["r"]), 2)
+
     def test_summarize_medians_and_paired(self):
         # Round 2 is a slow spell for both: the paired ratio ignores it,
         # the ratio of medians does not.

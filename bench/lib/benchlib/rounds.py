@@ -31,19 +31,23 @@ def measured(run, watch):
     return r
 
 
-def interleave(cases, servers, rounds, run, on_result=None):
+def interleave(cases, servers, rounds, run, on_result=None, skip=None):
     """rounds x cases x servers calls of run(case, server) -> result.
 
     servers: the two (or more) names, in the first round's order; the
     order flips every round.  on_result(rnd, case, server, result) is
-    called after each run (progress lines).  Returns {case: {server:
-    [result of round 1, round 2, ...]}}.
+    called after each run (progress lines).  skip(case, server) true: that
+    server does not run that case (a reference that means nothing there).
+    Returns {case: {server: [result of round 1, round 2, ...]}}, without
+    the skipped servers.
     """
-    out = {c: {s: [] for s in servers} for c in cases}
+    def runs(c, s):
+        return skip is None or not skip(c, s)
+    out = {c: {s: [] for s in servers if runs(c, s)} for c in cases}
     for rnd in range(rounds):
         order = servers if rnd % 2 == 0 else servers[::-1]
         for c in cases:
-            for s in order:
+            for s in [s for s in order if runs(c, s)]:
                 r = run(c, s)
                 out[c][s].append(r)
                 if on_result is not None:
