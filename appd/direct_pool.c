@@ -29,6 +29,7 @@
 #include "appd.h"
 #include "direct.h"
 #include "direct_pool.h"
+#include "hconn.h"
 #include "launch.h"
 #include "log.h"
 #include "metrics.h"
@@ -74,11 +75,10 @@ direct_bind(struct appd_conf *c, const struct appd_conf *old, char **cause)
 
 	for (i = 0; i < c->apps.n; i++)
 		for (k = 0; k < v[i].nladdrs; k++) {
-			memset(&o, 0, sizeof(o));
+			o = hconn_listen_opts;
 			o.backlog = v[i].queue > 0 ? (int)MINIMUM(v[i].queue,
 			    65535) : 1;
 			o.no_reuseport = 1;	/* one queue, all workers */
-			o.delayed_ack = 1;	/* HTTP */
 			if ((fd = direct_bound(old, &v[i].laddrs[k])) >= 0) {
 				fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 				/* The backlog follows a changed queue. */

@@ -111,9 +111,10 @@ appd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	}
 	if (direct_bind(c, oc, cause) == -1)
 		return -1;
-	c->lsn.delayed_ack = 1;		/* HTTP (net_listen_opts) */
-	return listeners_prepare(&c->lsn, c->self->listen, NULL,
-	    c->self->nlisten, oc != NULL ? oc->self->listen : NULL,
+	c->lsn.opts = &hconn_listen_opts;
+	c->lsn.nopts = 1;
+	return listeners_prepare(&c->lsn, c->self->listen, c->self->nlisten,
+	    oc != NULL ? oc->self->listen : NULL,
 	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
 	    &c->inherit, cause);
 }

@@ -777,6 +777,8 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 		hconn_reading(c, 1);
 }
 
+const struct net_listen_opts hconn_listen_opts = { .delayed_ack = 1 };
+
 void
 hconn_accept(int fd, const struct net_addr *peer, void *arg)
 {

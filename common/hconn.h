@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "http1-t.h"
 #include "lifecycle.h"
+#include "net.h"
 
 struct bufferevent;
 struct sio_rd;
@@ -167,6 +168,9 @@ struct hconn {
 void	hconn_metrics_init(struct hconn_metrics *, struct metrics *);
 /* The accept callback of every HTTP listener (arg: the hconn_worker). */
 void	hconn_accept(int fd, const struct net_addr *peer, void *arg);
+/* The socket options of a plain HTTP listener: delayed_ack (net.h), as
+   the client speaks first and hconn answers at once. */
+extern const struct net_listen_opts hconn_listen_opts;
 /* The same for HTTPS listeners: a TLS handshake with ops->tls_ctx first
    (TLS 1.2 minimum, SNI and ALPN as common/tls sets them). */
 void	hconn_accept_tls(int fd, const struct net_addr *peer, void *arg);

@@ -27,13 +27,6 @@ listeners_same(const struct net_addr *a, size_t na, const struct net_addr *b,
 	return 1;
 }
 
-int
-listeners_bind(struct listeners *l, const struct net_addr *addrs, size_t n,
-    unsigned nworkers, char **cause)
-{
-	return listeners_bind_opts(l, addrs, NULL, n, nworkers, cause);
-}
-
 /*
  * The socket of flat index i ([worker][address]). TCP: a socket of its
  * own per worker (SO_REUSEPORT). A Unix path can be bound once only: the
@@ -41,30 +34,23 @@ listeners_bind(struct listeners *l, const struct net_addr *addrs, size_t n,
  * such copies with care).
  */
 static int
-listeners_one(struct listeners *l, const struct net_addr *addrs,
-    const struct net_listen_opts *opts, size_t n, size_t i, char **cause)
+listeners_one(struct listeners *l, const struct net_addr *addrs, size_t n,
+    size_t i, char **cause)
 {
 	const struct net_addr *a = &addrs[i % n];
-	struct net_listen_opts o;
 	int fd;
 
-	if (a->ss.ss_family != AF_UNIX || i < n) {
-		if (opts != NULL)
-			o = opts[i % n];
-		else
-			memset(&o, 0, sizeof(o));
-		o.delayed_ack |= l->delayed_ack;
-		return net_listen(a, &o, cause);
-	}
+	if (a->ss.ss_family != AF_UNIX || i < n)
+		return net_listen(a, l->nopts == 0 ? NULL :
+		    &l->opts[l->nopts == 1 ? 0 : i % n], cause);
 	if ((fd = fcntl(l->fds[i % n], F_DUPFD_CLOEXEC, 0)) == -1)
 		xasprintf(cause, "dup of a unix listener: %s", strerror(errno));
 	return fd;
 }
 
 int
-listeners_bind_opts(struct listeners *l, const struct net_addr *addrs,
-    const struct net_listen_opts *opts, size_t n, unsigned nworkers,
-    char **cause)
+listeners_bind(struct listeners *l, const struct net_addr *addrs, size_t n,
+    unsigned nworkers, char **cause)
 {
 	size_t i, total = n * nworkers;
 
@@ -76,23 +62,21 @@ listeners_bind_opts(struct listeners *l, const struct net_addr *addrs,
 	for (i = 0; i < total; i++)
 		l->fds[i] = -1;
 	for (i = 0; i < total; i++)
-		if ((l->fds[i] = listeners_one(l, addrs, opts, n, i,
-		    cause)) == -1)
+		if ((l->fds[i] = listeners_one(l, addrs, n, i, cause)) == -1)
 			return -1;
 	return 0;
 }
 
 int
 listeners_prepare(struct listeners *l, const struct net_addr *addrs,
-    const struct net_listen_opts *opts, size_t n,
-    const struct net_addr *old_addrs, size_t old_n, unsigned nworkers,
-    int *inherit, char **cause)
+    size_t n, const struct net_addr *old_addrs, size_t old_n,
+    unsigned nworkers, int *inherit, char **cause)
 {
 	*inherit = old_addrs != NULL &&
 	    listeners_same(addrs, n, old_addrs, old_n);
 	if (*inherit)
 		return 0;
-	return listeners_bind_opts(l, addrs, opts, n, nworkers, cause);
+	return listeners_bind(l, addrs, n, nworkers, cause);
 }
 
 int

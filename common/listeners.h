@@ -18,35 +18,33 @@ struct listeners {
 	int		*fds;		/* [worker][address], -1 once taken */
 	size_t		 naddrs;
 	unsigned	 nworkers;
-	int		 delayed_ack;	/* set before prepare: on every
-					   socket (net_listen_opts) */
+	/* Set before binding: the sockets' options, nopts of them. 0 (opts
+	   NULL): net_listen's defaults; 1: the same for every address;
+	   else one per address. */
+	const struct net_listen_opts *opts;
+	size_t		 nopts;
 };
 
 /* listeners_same: the same addresses in the same order. */
 int	listeners_same(const struct net_addr *a, size_t na,
 	    const struct net_addr *b, size_t nb);
 /*
- * listeners_bind: nworkers sockets on each of the n addresses. Returns 0,
- * or -1 with *cause (what was opened is closed by listeners_close).
+ * listeners_bind: nworkers sockets on each of the n addresses, with the
+ * listeners' opts. Returns 0, or -1 with *cause (what was opened is closed
+ * by listeners_close).
  */
 int	listeners_bind(struct listeners *, const struct net_addr *addrs,
 	    size_t n, unsigned nworkers, char **cause);
-/* listeners_bind_opts: the same with opts[i] for address i (opts may be
-   NULL: the defaults of net_listen). */
-int	listeners_bind_opts(struct listeners *, const struct net_addr *addrs,
-	    const struct net_listen_opts *opts, size_t n, unsigned nworkers,
-	    char **cause);
 /*
  * listeners_prepare: the sockets of a new generation. When old_addrs (of
  * the generation before; NULL at start) are the same addresses, none are
  * made and *inherit is set: the workers keep theirs, so nothing in the
- * kernel's accept queues is lost. Else listeners_bind_opts. 0 or -1 with
+ * kernel's accept queues is lost. Else listeners_bind. 0 or -1 with
  * *cause.
  */
 int	listeners_prepare(struct listeners *, const struct net_addr *addrs,
-	    const struct net_listen_opts *opts, size_t n,
-	    const struct net_addr *old_addrs, size_t old_n, unsigned nworkers,
-	    int *inherit, char **cause);
+	    size_t n, const struct net_addr *old_addrs, size_t old_n,
+	    unsigned nworkers, int *inherit, char **cause);
 /* listeners_take: worker id's (1..) socket for address i; the caller
    owns it now. -1 when there is none. */
 int	listeners_take(struct listeners *, unsigned id, size_t i);

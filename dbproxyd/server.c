@@ -274,8 +274,8 @@ dbp_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	if (dbp_servers_check(c, cause) == -1)
 		return -1;
 	/* TCP: a socket per worker; a Unix path once, shared (listeners.c). */
-	if (listeners_prepare(&c->lsn, c->self->listen, NULL,
-	    c->self->nlisten, oc != NULL ? oc->self->listen : NULL,
+	if (listeners_prepare(&c->lsn, c->self->listen, c->self->nlisten,
+	    oc != NULL ? oc->self->listen : NULL,
 	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
 	    &c->inherit, cause) == -1)
 		return -1;

@@ -242,7 +242,9 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	for (i = 0; i < c->naddrs; i++)
 		c->addr_opts[i].delayed_ack = c->mode == LB_MODE_HTTP &&
 		    !c->addr_tls[i];
-	return listeners_prepare(&c->lsn, c->addrs, c->addr_opts, c->naddrs,
+	c->lsn.opts = c->addr_opts;
+	c->lsn.nopts = c->naddrs;
+	return listeners_prepare(&c->lsn, c->addrs, c->naddrs,
 	    same ? oc->addrs : NULL, same ? oc->naddrs : 0,
 	    gen->settings.workers, &c->inherit, cause);
 }

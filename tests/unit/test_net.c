@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "addr.h"
+#include "listeners.h"
 #include "net.h"
 #include "util.h"
 
@@ -528,6 +529,51 @@ test_emfile_pause(void **state)
 	event_base_free(base);
 }
 
+/* TCP_QUICKACK as getsockopt reads it: 0 once delayed_ack turned it off. */
+static int
+quickack(int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &v, &len),
+	    0);
+	return v;
+}
+
+/* The listeners' opts: none, one set for every address, or one each. */
+static void
+test_listeners_opts(void **state)
+{
+	static const struct net_listen_opts http = { .delayed_ack = 1 };
+	const struct net_listen_opts each[2] = { { .delayed_ack = 1 }, { 0 } };
+	const struct { const struct net_listen_opts *opts; size_t nopts;
+	    int want[2]; } c[] = {
+		{ NULL, 0, { 1, 1 } },
+		{ &http, 1, { 0, 0 } },
+		{ each, 2, { 0, 1 } },
+	};
+	struct net_addr a[2];
+	char *cause = NULL;
+	size_t i, k;
+
+	(void)state;
+	for (k = 0; k < 2; k++) {	/* port 0: any free one */
+		assert_int_equal(addr_parse("127.0.0.1:1", NULL, &a[k], &cause),
+		    0);
+		assert_int_equal(addr_set_port(&a[k], 0), 0);
+	}
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct listeners l = { .opts = c[i].opts, .nopts = c[i].nopts };
+
+		if (listeners_bind(&l, a, 2, 1, &cause) != 0)
+			fail_msg("listeners_bind: %s", cause);
+		for (k = 0; k < 2; k++)
+			assert_int_equal(quickack(l.fds[k]), c[i].want[k]);
+		listeners_close(&l);
+	}
+}
+
 int
 main(void)
 {
@@ -542,6 +588,7 @@ main(void)
 		cmocka_unit_test(test_connect_refused),
 		cmocka_unit_test(test_max_conns),
 		cmocka_unit_test(test_listeners_count),
+		cmocka_unit_test(test_listeners_opts),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_emfile_pause),
 	};
