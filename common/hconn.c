@@ -448,12 +448,12 @@ hconn_body_here(struct hconn *c, const struct http1_msg *msg)
 /*
  * More of the request is awaited: the client's data is acknowledged at
  * once (net_quickack), since plain HTTP listeners delay ACKs. TLS ones do
- * not, so nothing is asked there.
+ * not, and Unix sockets have no ACKs, so nothing is asked there.
  */
 static void
 hconn_awaits(struct hconn *c)
 {
-	if (!c->tls)
+	if (c->quickack)
 		net_quickack(c->fd);
 }
 
@@ -725,6 +725,7 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	c->bev = bev;
 	c->fd = bufferevent_getfd(tls ? bufferevent_get_underlying(bev) : bev);
 	c->tls = tls;
+	c->quickack = !tls && peer->ss.ss_family != AF_UNIX;
 	c->w = w;
 	c->gen = lc_gen_ref(w->lc->gen);
 	c->conf = c->gen->conf;

@@ -152,6 +152,7 @@ struct hconn {
 	struct http1_body	 body;
 	enum hconn_state	 state;
 	int			 tls;		/* accepted on a TLS listener */
+	int			 quickack;	/* plain TCP: hconn_awaits acks */
 	int			 files;		/* a file segment went into
 						   bev's output (sendfile) */
 	unsigned		 admit_flags;	/* the daemon's (admit) */
