@@ -91,6 +91,12 @@ struct lc_worker {
 	_Atomic int		 done;
 	struct event		*tick;
 	void			*data;		/* the daemon's */
+	/* The main thread's requests (lifecycle_worker.c): the base has no
+	   lock, so nothing else of it is touched from another thread. */
+	int			 knock;		/* eventfd, rung per request */
+	struct event		*knock_ev;
+	struct lc_gen *_Atomic	 next_gen;	/* to adopt (a reference) */
+	_Atomic int		 stop_asked, kill_asked;
 };
 
 struct lc_ops {
