@@ -6,6 +6,7 @@ a dotfile, a custom 404 page, and a secret file outside the root with a
 symlink to it. Every traversal vector must come back without the secret.
 """
 
+from http import client as http_client
 import gzip
 import json
 import os
@@ -292,6 +293,27 @@ class WebdStaticTest(triadtest.TestCase):
             [b"GET /small.bin HTTP/1.1\r\n",
              b"Host: x\r\nConnection: close\r\n\r\n"])
         self.assertLess(secs, 0.020)
+
+    def test_keepalive_idle_timeout(self):
+        # keepalive_timeout is 5s. A request 2 s after the first moves the
+        # deadline later (the connection stays), and the connection is
+        # closed about 5 s after the last answer: not at the first
+        # deadline, not never.
+        conn = http_client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            for pause in (0, 2):
+                time.sleep(pause)
+                conn.request("GET", "/small.bin")
+                r = conn.getresponse()
+                self.assertEqual((r.status, r.read()), (200, self.small))
+            t0 = time.monotonic()
+            conn.sock.settimeout(10)
+            self.assertEqual(conn.sock.recv(1), b"")   # closed by webd
+            idle = time.monotonic() - t0
+            self.assertGreater(idle, 4.5)
+            self.assertLess(idle, 6.5)
+        finally:
+            conn.close()
 
     def test_slowloris(self):
         s = socket.create_connection(("127.0.0.1", self.port), 5)
