@@ -149,7 +149,7 @@ hconn_close(struct hconn *c, const char *why)
 		c->next->prev = c->prev;
 	if (w->ops->closed != NULL)
 		w->ops->closed(c);
-	event_free(c->timer);
+	ltimer_free(&c->timer);
 	if (c->tls)
 		hconn_tls_shutdown(c->bev);
 	sio_rd_free(c->rd);
@@ -202,56 +202,25 @@ hconn_done(struct hconn *c)
 	hconn_drop_input(c);
 }
 
-/* The event fires in ms (at timer_at_ms). */
-static void
-hconn_timer_arm(struct hconn *c, uint64_t now, uint64_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000),
-	    (suseconds_t)((ms % 1000) * 1000) };
-
-	evtimer_add(c->timer, &tv);
-	c->timer_at_ms = now + ms;
-}
-
 /*
- * Sets the connection's deadline ms from now (0: none). Lazily: the event
- * is re-armed only when the deadline comes earlier than it is armed for;
- * a later or no deadline is left to hconn_timeout, which re-arms or
- * ignores. A keep-alive connection so costs no timer operation per
- * request (each pushed the deadline later: an event_del and an event_add
- * were 2-3 % of lbd's user-space instructions per request).
+ * Sets the connection's deadline ms from now (0: none). The timer is lazy
+ * (ltimer.h): a keep-alive request, which pushes the deadline later, costs
+ * no timer operation (an event_del and an event_add were 2-3 % of lbd's
+ * user-space instructions per request).
  */
 static void
 hconn_timer(struct hconn *c, int64_t ms)
 {
-	uint64_t now;
-
-	if (ms <= 0) {
-		c->deadline_ms = 0;
-		return;
-	}
-	now = util_now_ms();
-	c->deadline_ms = now + (uint64_t)ms;
-	if (c->timer_at_ms == 0 || c->deadline_ms < c->timer_at_ms)
-		hconn_timer_arm(c, now, (uint64_t)ms);
+	ltimer_set(&c->timer, ms);
 }
 
 /* Header deadline or keep-alive idle time ran out. */
 static void
-hconn_timeout(evutil_socket_t fd, short ev, void *arg)
+hconn_timeout(void *arg)
 {
 	struct hconn *c = arg;
 	struct hreq r = { .tc = HCONN_TC_CLIENT_TIMEOUT };
-	uint64_t now = util_now_ms();
 
-	c->timer_at_ms = 0;
-	if (c->deadline_ms == 0)
-		return;			/* disarmed since */
-	if (now < c->deadline_ms) {	/* moved later since */
-		hconn_timer_arm(c, now, c->deadline_ms - now);
-		return;
-	}
-	c->deadline_ms = 0;
 	if (c->state == HCONN_LINGER) {
 		hconn_close(c, "lingered");
 		return;
@@ -763,7 +732,7 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	hconn_set_peer(c, peer);
 	c->proxy_hdr = c->hs->proxy_from != NULL &&
 	    cidr_list_match(c->hs->proxy_from, (const struct sockaddr *)&peer->ss);
-	c->timer = evtimer_new(w->lc->base, hconn_timeout, c);
+	(void)ltimer_init(&c->timer, w->lc->base, hconn_timeout, c);
 	http1_parser_init(&c->parser, HTTP1_REQUEST, &c->hs->limits);
 	c->state = HCONN_HEAD;	/* set_state(IDLE) counts it idle */
 	hconn_set_state(c, HCONN_IDLE);

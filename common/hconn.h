@@ -22,6 +22,7 @@
 #include "addr.h"
 #include "http1-t.h"
 #include "lifecycle.h"
+#include "ltimer.h"
 #include "net.h"
 
 struct bufferevent;
@@ -144,9 +145,7 @@ struct hconn {
 	struct sio_rd		*rd;		/* bev's reader, when plain */
 	struct sio_rd		*trd;		/* the reader under TLS */
 	int			 fd;		/* the client's socket */
-	struct event		*timer;		/* armed for timer_at */
-	uint64_t		 deadline_ms;	/* util_now_ms; 0: none */
-	uint64_t		 timer_at_ms;	/* 0: the timer is not armed */
+	struct ltimer		 timer;		/* header, keep-alive, linger */
 	struct net_addr		 peer;
 	char			 client[64];	/* peer address, for logs */
 	char			 ip[INET6_ADDRSTRLEN]; /* peer's host or "unix" */

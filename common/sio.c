@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include "evsock.h"
+#include "ltimer.h"
 #include "sio.h"
 
 #define SIO_COALESCE_MAX	(16 * 1024)	/* one TLS record's worth */
@@ -26,8 +27,8 @@ struct sio_rd {
 	struct bufferevent	*bev;
 	struct event		*ev;
 	struct evbuffer_cb_entry *wm;	/* while paused at high */
-	struct timeval		 tv;
-	int			 has_tv;
+	struct ltimer		 timer;		/* nothing came for timeout_ms */
+	int64_t			 timeout_ms;	/* 0: none */
 	int			 on;		/* the owner wants bytes */
 	int			 added;		/* ev is added */
 	int			 busy;		/* in the owner's callbacks */
@@ -212,8 +213,8 @@ sio_rd_shrunk(struct evbuffer *in, const struct evbuffer_cb_info *info,
 
 /*
  * Puts the event and the input's callback in the state that on, high
- * and the input's length ask for. The event is re-added only when it
- * was not (adding again would restart the timeout at every call).
+ * and the input's length ask for. The timeout runs while the event is
+ * added, from when it was added (not from every call).
  */
 static void
 sio_rd_arm(struct sio_rd *r)
@@ -222,11 +223,14 @@ sio_rd_arm(struct sio_rd *r)
 	int full = r->high > 0 && evbuffer_get_length(in) >= r->high;
 
 	if (r->on && !full) {
-		if (!r->added)
-			event_add(r->ev, r->has_tv ? &r->tv : NULL);
+		if (!r->added) {
+			event_add(r->ev, NULL);
+			ltimer_set(&r->timer, r->timeout_ms);
+		}
 		r->added = 1;
 	} else if (r->added) {
 		event_del(r->ev);
+		ltimer_set(&r->timer, 0);
 		r->added = 0;
 	}
 	if (r->on && full && r->wm == NULL)
@@ -280,6 +284,10 @@ sio_rd_pull(struct sio_rd *r)
 		return 1;
 	r->busy = 1;
 	if (n > 0) {
+		/* The timeout starts again (before the callbacks, which may
+		   change it). */
+		if (r->timeout_ms > 0)
+			ltimer_set(&r->timer, r->timeout_ms);
 		/* A full read doubles the next one, a small one halves it. */
 		if ((size_t)n == want && r->chunk < SIO_RD_MAX)
 			r->chunk *= 2;
@@ -301,22 +309,32 @@ sio_rd_reap(struct sio_rd *r)
 	if (!r->dead)
 		return 0;
 	event_free(r->ev);	/* off already; the bufferevent may be gone */
+	ltimer_free(&r->timer);
 	free(r);
 	return 1;
 }
 
-/* Readable (or the timeout). */
+/* Readable. */
 static void
 sio_rd_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sio_rd *r = arg;
 
-	if (what & EV_TIMEOUT) {
-		r->busy = 1;
-		sio_rd_end(r, BEV_EVENT_TIMEOUT);
-		r->busy = 0;
-	} else
-		(void)sio_rd_pull(r);
+	(void)fd;
+	(void)what;
+	(void)sio_rd_pull(r);
+	(void)sio_rd_reap(r);
+}
+
+/* Nothing came for timeout_ms while reading was on. */
+static void
+sio_rd_expired(void *arg)
+{
+	struct sio_rd *r = arg;
+
+	r->busy = 1;
+	sio_rd_end(r, BEV_EVENT_TIMEOUT);
+	r->busy = 0;
 	(void)sio_rd_reap(r);
 }
 
@@ -331,7 +349,11 @@ sio_rd_new(struct event_base *base, struct bufferevent *bev)
 	r->chunk = SIO_RD_START;
 	r->ev = event_new(base, bufferevent_getfd(bev), EV_READ | EV_PERSIST,
 	    sio_rd_cb, r);
-	if (r->ev == NULL) {
+	if (r->ev == NULL ||
+	    ltimer_init(&r->timer, base, sio_rd_expired, r) == -1) {
+		if (r->ev != NULL)
+			event_free(r->ev);
+		ltimer_free(&r->timer);
 		free(r);
 		return NULL;
 	}
@@ -350,6 +372,7 @@ sio_rd_free(struct sio_rd *r)
 		return;
 	}
 	event_free(r->ev);
+	ltimer_free(&r->timer);
 	free(r);
 }
 
@@ -384,16 +407,12 @@ sio_rd_start(struct sio_rd *r)
 void
 sio_rd_timeout(struct sio_rd *r, const struct timeval *tv)
 {
-	r->has_tv = tv != NULL;
-	if (tv != NULL)
-		r->tv = *tv;
-	if (!r->added)
-		return;
-	/* The new timeout starts now; event_add(NULL) would keep the old. */
-	if (tv != NULL)
-		event_add(r->ev, &r->tv);
-	else
-		event_remove_timer(r->ev);
+	r->timeout_ms = tv == NULL ? 0 : (int64_t)tv->tv_sec * 1000 +
+	    tv->tv_usec / 1000;
+	if (tv != NULL && r->timeout_ms == 0)
+		r->timeout_ms = 1;	/* under a millisecond: the least */
+	if (r->added)	/* the new timeout starts now */
+		ltimer_set(&r->timer, r->timeout_ms);
 }
 
 void

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -221,6 +222,80 @@ test_timeout(void **state)
 	assert_int_equal(f->events, 0);
 }
 
+struct drip {
+	struct fx	*f;
+	struct event	*ev;
+	int		 left;		/* bytes still to send */
+};
+
+static void
+drip_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct drip *d = arg;
+
+	fx_send(d->f, (const unsigned char *)"x", 1);
+	if (--d->left == 0)
+		event_del(d->ev);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The timeout counts from the last byte: bytes every 30 ms keep an 80 ms
+   timeout away; it comes 80 ms after the last one. */
+static void
+test_timeout_restarts(void **state)
+{
+	struct fx *f = *state;
+	struct timeval tv = { 0, 80000 }, every = { 0, 30000 };
+	struct drip d = { f, NULL, 6 };
+	double t0, took;
+
+	d.ev = event_new(f->base, -1, EV_PERSIST, drip_cb, &d);
+	event_add(d.ev, &every);
+	sio_rd_timeout(f->rd, &tv);
+	sio_rd_set(f->rd, 1);
+	t0 = now_s();
+	fx_run(f);
+	took = now_s() - t0;
+	assert_int_equal(f->events, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+	assert_int_equal(d.left, 0);
+	assert_int_equal(evbuffer_get_length(bufferevent_get_input(f->bev)), 6);
+	if (took < 0.23)
+		fail_msg("timeout after %.3f s, before the last byte + 80 ms",
+		    took);
+	event_free(d.ev);
+}
+
+/* Off stops the timeout's clock; on again starts it afresh. */
+static void
+test_timeout_paused(void **state)
+{
+	struct fx *f = *state;
+	struct timeval tv = { 0, 50000 }, wait = { 0, 150000 };
+	double t0, took;
+
+	sio_rd_timeout(f->rd, &tv);
+	sio_rd_set(f->rd, 1);
+	sio_rd_set(f->rd, 0);
+	event_base_loopexit(f->base, &wait);
+	event_base_dispatch(f->base);
+	assert_int_equal(f->events, 0);
+	t0 = now_s();
+	sio_rd_set(f->rd, 1);
+	fx_run(f);
+	took = now_s() - t0;
+	assert_int_equal(f->events, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
+	if (took < 0.04 || took > 1.0)
+		fail_msg("timeout %.3f s after reading resumed (50 ms)", took);
+}
+
 /* Off means nothing is read; on again reads what waited. */
 static void
 test_off(void **state)
@@ -308,6 +383,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_eof, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_timeout, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_restarts, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_paused, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_off, fx_setup,
 		    fx_teardown),
