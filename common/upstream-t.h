@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "addr.h"
+#include "ltimer.h"
 
 struct event;
 struct event_base;
@@ -197,7 +198,8 @@ struct upstream_conn {
 	/* Private to the pool. */
 	enum upstream_conn_state state;
 	struct upstream_pool	*pool;
-	struct event		*ev;
+	struct event		*ev;		/* connect, failure, idle watch */
+	struct ltimer		 idle;		/* the idle timeout (pooled) */
 	upstream_ready_fn	 cb;
 	void			*arg;
 	char			*error;

@@ -51,6 +51,7 @@ struct upstream_pool {
 static void	upstream_connect_cb(evutil_socket_t, short, void *);
 static void	upstream_fail_cb(evutil_socket_t, short, void *);
 static void	upstream_idle_cb(evutil_socket_t, short, void *);
+static void	upstream_idle_expired(void *);
 
 static struct timeval *
 upstream_tv(struct timeval *tv, uint64_t ms)
@@ -100,6 +101,7 @@ upstream_conn_free(struct upstream_conn *c)
 		c->user_free(c->user);
 	if (c->ev != NULL)
 		event_free(c->ev);
+	ltimer_free(&c->idle);
 	if (c->fd != -1)
 		close(c->fd);
 	free(c->error);
@@ -265,7 +267,9 @@ upstream_idle_take(struct upstream_pool *p, struct upstream_server *s)
 	if ((c = TAILQ_FIRST(&p->idle[s->index].list)) == NULL)
 		return NULL;
 	upstream_idle_remove(c);
-	event_del(c->ev);
+	if (!c->user_watches)
+		event_del(c->ev);
+	ltimer_set(&c->idle, 0);
 	c->state = UPSTREAM_CONN_BUSY;
 	c->uses++;
 	atomic_fetch_add_explicit(&s->n_reuses, 1, memory_order_relaxed);
@@ -333,6 +337,11 @@ upstream_get(struct upstream_pool *p, struct upstream_server *s,
 	if ((c = upstream_idle_take(p, s)) == NULL) {
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			return NULL;
+		if (ltimer_init(&c->idle, p->base, upstream_idle_expired,
+		    c) == -1) {
+			free(c);
+			return NULL;
+		}
 		c->fd = -1;
 		c->server = s;
 		c->pool = p;
@@ -407,6 +416,13 @@ upstream_idle_cb(evutil_socket_t fd, short what, void *arg)
 	upstream_conn_free(c);
 }
 
+/* The idle timeout passed (ltimer: a busy connection's is cleared). */
+static void
+upstream_idle_expired(void *arg)
+{
+	upstream_idle_cb(-1, EV_TIMEOUT, arg);
+}
+
 void
 upstream_idle_lost(struct upstream_conn *c)
 {
@@ -422,7 +438,6 @@ upstream_idle_put(struct upstream_conn *c)
 	struct upstream_pool *p = c->pool;
 	struct upstream_idle *l = &p->idle[c->server->index];
 	struct upstream_conn *old;
-	struct timeval tv;
 
 	if (l->n >= p->conf.max_idle) {
 		old = TAILQ_LAST(&l->list, upstream_conn_list);
@@ -432,12 +447,16 @@ upstream_idle_put(struct upstream_conn *c)
 	c->state = UPSTREAM_CONN_IDLE;
 	c->cb = NULL;
 	c->arg = NULL;
-	event_del(c->ev);
 	/* Watch for a close by the server, unless the user's object does
-	   (then this is a timer only: no epoll interest changes). */
-	event_assign(c->ev, p->base, c->user_watches ? -1 : c->fd,
-	    c->user_watches ? 0 : EV_READ, upstream_idle_cb, c);
-	event_add(c->ev, upstream_tv(&tv, p->conf.idle_timeout_ms));
+	   (then only the lazy idle timer runs: no epoll interest change and
+	   no event operation per release). */
+	if (!c->user_watches) {
+		event_del(c->ev);
+		event_assign(c->ev, p->base, c->fd, EV_READ, upstream_idle_cb,
+		    c);
+		event_add(c->ev, NULL);
+	}
+	ltimer_set(&c->idle, (int64_t)p->conf.idle_timeout_ms);
 	TAILQ_INSERT_HEAD(&l->list, c, entry);
 	l->n++;
 }
@@ -463,7 +482,7 @@ upstream_release(struct upstream_conn *c, enum upstream_outcome outcome)
 			upstream_wake(p, 0);
 		return;
 	}
-	if (c->ev == NULL &&
+	if (!c->user_watches && c->ev == NULL &&
 	    (c->ev = event_new(p->base, -1, 0, upstream_idle_cb, c)) == NULL) {
 		upstream_conn_end(c);
 		return;

@@ -492,6 +492,45 @@ test_pool_idle_limits(void **state)
 	env_close(&e);
 }
 
+/* A connection whose user watches it (a proxy's bufferevent) is timed
+   only: reused within the idle timeout it stays pooled, counted from its
+   last release; left alone, it goes after the timeout. */
+static void
+test_pool_idle_timer_only(void **state)
+{
+	struct env e;
+	struct upstream_conn *c;
+	int i, ready, fd;
+
+	(void)state;
+	env_open(&e, "127.0.0.1:0", 2, 100);
+	c = get_conn(&e, &ready);
+	fd = c->fd;
+	c->user_watches = 1;
+	upstream_release(c, UPSTREAM_REUSE);
+	/* Four uses 60 ms apart: 240 ms in all, past 100 ms twice over. */
+	for (i = 0; i < 4; i++) {
+		run_for(e.base, 60);
+		assert_int_equal(upstream_pool_idle(e.pool, e.s), 1);
+		c = get_conn(&e, &ready);
+		assert_int_equal(ready, 1);
+		assert_int_equal(c->fd, fd);
+		upstream_release(c, UPSTREAM_REUSE);
+	}
+	/* Busy past the idle timeout: the pool must not touch it. */
+	run_for(e.base, 60);
+	c = get_conn(&e, &ready);
+	assert_int_equal(c->fd, fd);
+	run_for(e.base, 250);
+	assert_int_equal(atomic_load(&e.s->active), 1);
+	assert_int_equal(write(c->fd, "x", 1), 1);
+	upstream_release(c, UPSTREAM_REUSE);
+	assert_int_equal(upstream_pool_idle(e.pool, e.s), 1);
+	run_for(e.base, 250);
+	assert_int_equal(upstream_pool_idle(e.pool, e.s), 0);
+	env_close(&e);
+}
+
 static void
 test_pool_refused_marks_and_recovers(void **state)
 {
@@ -685,6 +724,7 @@ main(void)
 		cmocka_unit_test(test_pool_reuse),
 		cmocka_unit_test(test_pool_idle_closed_by_server),
 		cmocka_unit_test(test_pool_idle_limits),
+		cmocka_unit_test(test_pool_idle_timer_only),
 		cmocka_unit_test(test_pool_refused_marks_and_recovers),
 		cmocka_unit_test(test_pool_connect_timeout),
 		cmocka_unit_test(test_pool_unix_and_cancel),
