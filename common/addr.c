@@ -156,14 +156,20 @@ addr_format(const struct net_addr *a, char *buf, size_t size)
 {
 	char host[INET6_ADDRSTRLEN];
 
+	return addr_format_host(a, addr_host(a, host, sizeof(host)), buf,
+	    size);
+}
+
+const char *
+addr_format_host(const struct net_addr *a, const char *host, char *buf,
+    size_t size)
+{
 	switch (a->ss.ss_family) {
 	case AF_INET:
-		snprintf(buf, size, "%s:%u", addr_host(a, host, sizeof(host)),
-		    addr_port(a));
+		snprintf(buf, size, "%s:%u", host, addr_port(a));
 		break;
 	case AF_INET6:
-		snprintf(buf, size, "[%s]:%u",
-		    addr_host(a, host, sizeof(host)), addr_port(a));
+		snprintf(buf, size, "[%s]:%u", host, addr_port(a));
 		break;
 	case AF_UNIX:
 		snprintf(buf, size, "unix:%s",

@@ -42,6 +42,10 @@ int	addr_parse_host(const char *host, uint16_t port, struct net_addr *out,
 const char *addr_host(const struct net_addr *a, char *buf, size_t size);
 /* addr_format: "1.2.3.4:80", "[::1]:80" or "unix:/p" into buf. */
 const char *addr_format(const struct net_addr *a, char *buf, size_t size);
+/* addr_format_host: the same with host, a's addr_host already made (a
+   caller that wants both texts formats the address once). */
+const char *addr_format_host(const struct net_addr *a, const char *host,
+	    char *buf, size_t size);
 /* addr_port: the port of an inet address, 0 for unix. */
 uint16_t addr_port(const struct net_addr *a);
 /* addr_set_port: a's port becomes port; -1 (a unchanged) for unix. */

@@ -162,7 +162,6 @@ hconn_close(struct hconn *c, const char *why)
 	lc_worker_conn_close(w->lc);
 }
 
-static void hconn_timer(struct hconn *, int64_t);
 
 /* Lingering: whatever the client sent is dropped. */
 static void
@@ -198,20 +197,8 @@ hconn_done(struct hconn *c)
 	hconn_set_state(c, HCONN_LINGER);
 	c->paused = 0;
 	hconn_reading(c, 1);
-	hconn_timer(c, HCONN_LINGER_MS);
+	ltimer_set(&c->timer, HCONN_LINGER_MS);
 	hconn_drop_input(c);
-}
-
-/*
- * Sets the connection's deadline ms from now (0: none). The timer is lazy
- * (ltimer.h): a keep-alive request, which pushes the deadline later, costs
- * no timer operation (an event_del and an event_add were 2-3 % of lbd's
- * user-space instructions per request).
- */
-static void
-hconn_timer(struct hconn *c, int64_t ms)
-{
-	ltimer_set(&c->timer, ms);
 }
 
 /* Header deadline or keep-alive idle time ran out. */
@@ -474,7 +461,7 @@ hconn_one(struct hconn *c)
 		return HTTP1_AGAIN;
 	if (c->state == HCONN_IDLE) {
 		hconn_set_state(c, HCONN_HEAD);
-		hconn_timer(c, c->hs->header_timeout_ms);
+		ltimer_set(&c->timer, c->hs->header_timeout_ms);
 	}
 	len = MINIMUM(len, (size_t)c->hs->limits.max_head + 2);
 	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
@@ -494,7 +481,7 @@ hconn_one(struct hconn *c)
 	r.tc = HCONN_TC_OK;
 	r.close = !hconn_keepalive(c, msg);
 	r.head_only = msg->method == HTTP1_METHOD_HEAD;
-	hconn_timer(c, 0);	/* the header deadline is met */
+	ltimer_set(&c->timer, 0);	/* the header deadline is met */
 	if (c->w->ops->handle(c, &r) == 1) {
 		/* With an upstream: head drained. When the connection ends
 		   with this answer and no body follows, nothing more is
@@ -516,8 +503,9 @@ static void
 hconn_set_peer(struct hconn *c, const struct net_addr *peer)
 {
 	c->peer = *peer;
-	addr_format(peer, c->client, sizeof(c->client));
-	if (*addr_host(peer, c->ip, sizeof(c->ip)) == '\0')
+	addr_format_host(peer, addr_host(peer, c->ip, sizeof(c->ip)),
+	    c->client, sizeof(c->client));
+	if (c->ip[0] == '\0')
 		util_strlcpy(c->ip, "unix", sizeof(c->ip));
 }
 
@@ -592,7 +580,7 @@ hconn_process(struct hconn *c)
 	/* The idle clock starts once the last response is sent: a long
 	   download is watched by the send timeout, not the idle one. */
 	if (c->state == HCONN_IDLE)
-		hconn_timer(c, sio_pending(c->bev, c->tls) == 0 ?
+		ltimer_set(&c->timer, sio_pending(c->bev, c->tls) == 0 ?
 		    c->hs->keepalive_timeout_ms : 0);
 	if (n == HCONN_PIPELINE_BATCH)	/* let other connections run */
 		bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
@@ -647,7 +635,7 @@ hconn_writecb(struct bufferevent *bev, void *arg)
 		hconn_reading(c, 1);
 		hconn_process(c);
 	} else if (c->state == HCONN_IDLE)
-		hconn_timer(c, c->hs->keepalive_timeout_ms);
+		ltimer_set(&c->timer, c->hs->keepalive_timeout_ms);
 }
 
 static void
@@ -756,7 +744,7 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 		sio_init(c->bev, tls);
 	/* The first request (after the handshake) must come as fast as a
 	   head must finish. */
-	hconn_timer(c, c->hs->header_timeout_ms);
+	ltimer_set(&c->timer, c->hs->header_timeout_ms);
 	c->next = w->conns;
 	if (w->conns != NULL)
 		w->conns->prev = c;
@@ -842,7 +830,7 @@ hconn_async(struct hconn *c, const struct hconn_async_ops *ops, void *arg)
 void
 hconn_async_deadline(struct hconn *c, int64_t ms)
 {
-	hconn_timer(c, ms);
+	ltimer_set(&c->timer, ms);
 }
 
 void
@@ -874,7 +862,7 @@ hconn_finish(struct hconn *c, struct hreq *r)
 		bufferevent_trigger(c->bev, EV_READ,
 		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 	else if (sio_pending(c->bev, c->tls) == 0)
-		hconn_timer(c, c->hs->keepalive_timeout_ms);
+		ltimer_set(&c->timer, c->hs->keepalive_timeout_ms);
 }
 
 void

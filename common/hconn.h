@@ -145,7 +145,10 @@ struct hconn {
 	struct sio_rd		*rd;		/* bev's reader, when plain */
 	struct sio_rd		*trd;		/* the reader under TLS */
 	int			 fd;		/* the client's socket */
-	struct ltimer		 timer;		/* header, keep-alive, linger */
+	/* The deadline of the state (header, keep-alive, linger, body).
+	   Lazy (ltimer.h): a keep-alive request, which pushes it later,
+	   costs no event operation. */
+	struct ltimer		 timer;
 	struct net_addr		 peer;
 	char			 client[64];	/* peer address, for logs */
 	char			 ip[INET6_ADDRSTRLEN]; /* peer's host or "unix" */
