@@ -309,7 +309,7 @@ hproxy_release(struct hproxy *p, enum upstream_outcome how)
 		   close (uc->user_watches): no epoll change per request. The
 		   pool frees it when the connection goes. */
 		bufferevent_set_timeouts(p->ubev, NULL, NULL);
-		sio_rd_timeout(p->urd, NULL);
+		sio_rd_timeout(p->urd, 0);
 		bufferevent_setcb(p->ubev, hproxy_idle_read, NULL,
 		    hproxy_idle_event, p->uc);
 		sio_rd_set(p->urd, 1);
@@ -763,7 +763,7 @@ hproxy_send(struct hproxy *p)
 	tv.tv_usec = (suseconds_t)(p->pc->read_timeout_ms % 1000)
 	    * 1000;
 	bufferevent_set_timeouts(p->ubev, NULL, &tv);
-	sio_rd_timeout(p->urd, &tv);
+	sio_rd_timeout(p->urd, p->pc->read_timeout_ms);
 	bufferevent_setcb(p->ubev, hproxy_upstream_read,
 	    hproxy_upstream_write, hproxy_upstream_event, p);
 	if (p->pc->send_proxy && hproxy_send_proxy(p) == -1) {

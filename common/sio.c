@@ -286,8 +286,7 @@ sio_rd_pull(struct sio_rd *r)
 	if (n > 0) {
 		/* The timeout starts again (before the callbacks, which may
 		   change it). */
-		if (r->timeout_ms > 0)
-			ltimer_set(&r->timer, r->timeout_ms);
+		ltimer_set(&r->timer, r->timeout_ms);
 		/* A full read doubles the next one, a small one halves it. */
 		if ((size_t)n == want && r->chunk < SIO_RD_MAX)
 			r->chunk *= 2;
@@ -405,12 +404,9 @@ sio_rd_start(struct sio_rd *r)
 }
 
 void
-sio_rd_timeout(struct sio_rd *r, const struct timeval *tv)
+sio_rd_timeout(struct sio_rd *r, int64_t ms)
 {
-	r->timeout_ms = tv == NULL ? 0 : (int64_t)tv->tv_sec * 1000 +
-	    tv->tv_usec / 1000;
-	if (tv != NULL && r->timeout_ms == 0)
-		r->timeout_ms = 1;	/* under a millisecond: the least */
+	r->timeout_ms = ms > 0 ? ms : 0;
 	if (r->added)	/* the new timeout starts now */
 		ltimer_set(&r->timer, r->timeout_ms);
 }

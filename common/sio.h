@@ -28,6 +28,7 @@
 #define TRIAD_SIO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct bufferevent;
 
@@ -95,9 +96,9 @@ void	sio_reading(struct bufferevent *bev, struct sio_rd *rd, int on);
  * same). Callbacks may run from inside it, and free the reader.
  */
 void	sio_rd_start(struct sio_rd *);
-/* sio_rd_timeout: BEV_EVENT_TIMEOUT when on and nothing came for tv
-   (NULL: never), as a bufferevent's read timeout. */
-void	sio_rd_timeout(struct sio_rd *, const struct timeval *tv);
+/* sio_rd_timeout: BEV_EVENT_TIMEOUT when on and nothing came for ms
+   milliseconds (0: never), as a bufferevent's read timeout. */
+void	sio_rd_timeout(struct sio_rd *, int64_t ms);
 /* sio_rd_high: reading pauses while the input holds high bytes or more
    (0: no bound), as a bufferevent's read high-water mark. */
 void	sio_rd_high(struct sio_rd *, size_t high);

@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
 
 #include "ltimer.h"
+#include "util.h"
 
 struct fx {
 	struct event_base	*base;
@@ -24,22 +24,13 @@ struct fx {
 	int			 free_in_cb;
 };
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 fx_cb(void *arg)
 {
 	struct fx *f = arg;
 
 	f->fired++;
-	f->at = now_s() - f->t0;
+	f->at = util_now_us() / 1e6 - f->t0;
 	if (f->free_in_cb)
 		ltimer_free(&f->t);
 }
@@ -52,7 +43,7 @@ fx_setup(void **state)
 	assert_non_null(f);
 	f->base = event_base_new();
 	assert_int_equal(ltimer_init(&f->t, f->base, fx_cb, f), 0);
-	f->t0 = now_s();
+	f->t0 = util_now_us() / 1e6;
 	*state = f;
 	return 0;
 }

@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -22,6 +21,7 @@
 #include <event2/event.h>
 
 #include "sio.h"
+#include "util.h"
 
 struct fx {
 	struct event_base	*base;
@@ -203,16 +203,14 @@ static void
 test_timeout(void **state)
 {
 	struct fx *f = *state;
-	struct timeval tv = { 0, 50000 };
-
-	sio_rd_timeout(f->rd, &tv);
+	sio_rd_timeout(f->rd, 50);
 	sio_rd_set(f->rd, 1);
 	fx_run(f);
 	assert_int_equal(f->events, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
 	/* Removing the timeout while reading keeps reading, no timeout. */
 	f->events = 0;
 	sio_rd_set(f->rd, 1);
-	sio_rd_timeout(f->rd, NULL);
+	sio_rd_timeout(f->rd, 0);
 	{
 		struct timeval wait = { 0, 150000 };
 
@@ -238,32 +236,23 @@ drip_cb(evutil_socket_t fd, short what, void *arg)
 		event_del(d->ev);
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The timeout counts from the last byte: bytes every 30 ms keep an 80 ms
    timeout away; it comes 80 ms after the last one. */
 static void
 test_timeout_restarts(void **state)
 {
 	struct fx *f = *state;
-	struct timeval tv = { 0, 80000 }, every = { 0, 30000 };
+	struct timeval every = { 0, 30000 };
 	struct drip d = { f, NULL, 6 };
 	double t0, took;
 
 	d.ev = event_new(f->base, -1, EV_PERSIST, drip_cb, &d);
 	event_add(d.ev, &every);
-	sio_rd_timeout(f->rd, &tv);
+	sio_rd_timeout(f->rd, 80);
 	sio_rd_set(f->rd, 1);
-	t0 = now_s();
+	t0 = util_now_us() / 1e6;
 	fx_run(f);
-	took = now_s() - t0;
+	took = util_now_us() / 1e6 - t0;
 	assert_int_equal(f->events, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
 	assert_int_equal(d.left, 0);
 	assert_int_equal(evbuffer_get_length(bufferevent_get_input(f->bev)), 6);
@@ -278,19 +267,19 @@ static void
 test_timeout_paused(void **state)
 {
 	struct fx *f = *state;
-	struct timeval tv = { 0, 50000 }, wait = { 0, 150000 };
+	struct timeval wait = { 0, 150000 };
 	double t0, took;
 
-	sio_rd_timeout(f->rd, &tv);
+	sio_rd_timeout(f->rd, 50);
 	sio_rd_set(f->rd, 1);
 	sio_rd_set(f->rd, 0);
 	event_base_loopexit(f->base, &wait);
 	event_base_dispatch(f->base);
 	assert_int_equal(f->events, 0);
-	t0 = now_s();
+	t0 = util_now_us() / 1e6;
 	sio_rd_set(f->rd, 1);
 	fx_run(f);
-	took = now_s() - t0;
+	took = util_now_us() / 1e6 - t0;
 	assert_int_equal(f->events, BEV_EVENT_TIMEOUT | BEV_EVENT_READING);
 	if (took < 0.04 || took > 1.0)
 		fail_msg("timeout %.3f s after reading resumed (50 ms)", took);
