@@ -25,6 +25,7 @@ struct dbp_scan {
 	int		 hints;
 	int		 semicolon;	/* a ';' was seen */
 	int		 multi;		/* a word came after a ';' */
+	int		 connstate;	/* DBP_Q_CONNSTATE */
 };
 
 /* Functions whose call sends a SELECT to the primary. */
@@ -40,6 +41,19 @@ static const char *const dbp_primary_funcs[] = {
 static const char *const dbp_read_words[] = {
 	"SELECT", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "HELP", "WITH",
 	"VALUES", "TABLE", "CHECKSUM", NULL,
+};
+
+/* Words that read what the connection's last statements left, or set a
+   user variable: such a statement must not run on a connection other
+   sessions use too. */
+static const char *const dbp_connstate_words[] = {
+	"SQL_CALC_FOUND_ROWS", "CONNECTION_ID", "@@WARNING_COUNT",
+	"@@ERROR_COUNT", NULL,
+};
+
+/* After SHOW: the connection's own warnings, errors, profiles, counters. */
+static const char *const dbp_connstate_show[] = {
+	"WARNINGS", "ERRORS", "PROFILE", "PROFILES", "STATUS", "COUNT", NULL,
 };
 
 /* Is w one of list's words? */
@@ -147,6 +161,9 @@ dbp_scan_word(struct dbp_scan *sc)
 					sc->word[n++] = (char)toupper(
 					    (unsigned char)sc->s[sc->off]);
 			sc->word[n] = '\0';
+			if ((sc->word[0] == '@' && sc->word[1] != '@') ||
+			    dbp_in(sc->word, dbp_connstate_words))
+				sc->connstate = 1;
 			return 1;
 		} else
 			sc->off++;
@@ -242,6 +259,12 @@ dbp_classify_first(struct dbp_scan *sc)
 
 	if (strcmp(w, "SELECT") == 0 || strcmp(w, "WITH") == 0)
 		return dbp_classify_select(sc);
+	if (strcmp(w, "SHOW") == 0) {
+		while (dbp_scan_word(sc))
+			if (dbp_in(sc->word, dbp_connstate_show))
+				sc->connstate = 1;
+		return DBP_Q_READ;
+	}
 	if (dbp_in(w, dbp_read_words))
 		return DBP_Q_READ;
 	if (strcmp(w, "BEGIN") == 0)
@@ -284,5 +307,5 @@ dbp_classify(const char *sql, size_t len)
 		;
 	if (sc.multi)
 		f = (f & ~DBP_Q_READ) | DBP_Q_WRITE | DBP_Q_MULTI;
-	return f | sc.hints;
+	return f | sc.hints | (sc.connstate ? DBP_Q_CONNSTATE : 0);
 }

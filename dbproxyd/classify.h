@@ -27,6 +27,9 @@
 #define DBP_Q_USE		0x2000	/* USE: changes the current database */
 #define DBP_Q_LOCK		0x4000	/* LOCK TABLES: pins to the primary */
 #define DBP_Q_UNLOCK		0x8000	/* UNLOCK TABLES */
+#define DBP_Q_CONNSTATE		0x10000	/* reads or sets the connection's own
+					   state: user variables, warnings,
+					   FOUND_ROWS (never multiplexed) */
 
 /* dbp_classify: the flags of the len bytes of sql (not NUL-terminated). */
 int	dbp_classify(const char *sql, size_t len);
