@@ -23,9 +23,11 @@
 #include "log.h"
 #include "pool.h"
 #include "session.h"
+#include "share.h"
 #include "util.h"
 
 #define DBP_LOGIN_MAX	4096	/* a greeting or auth packet at most */
+#define DBP_SHARED_STMT_MAX 1024	/* statements on a shared connection */
 
 /* The login's capabilities: the basics plus the session's dialect. */
 #define DBP_BE_BASE_CAPS (DBP_CLIENT_LONG_PASSWORD | DBP_CLIENT_PROTOCOL_41 | \
@@ -182,6 +184,9 @@ dbp_be_read(struct dbp_io *io, void *arg)
 	case DBP_BE_BUSY:
 		dbp_session_backend_read(be->owner, be);
 		break;
+	case DBP_BE_SHARED:
+		dbp_share_read(be);
+		break;
 	case DBP_BE_IDLE:
 		/* A pooled connection has nothing to say: the server is
 		   closing it (wait_timeout, shutdown). */
@@ -208,6 +213,10 @@ dbp_be_event(struct dbp_io *io, short what, void *arg)
 		dbp_session_backend_lost(be->owner, be);
 		return;
 	}
+	if (be->state == DBP_BE_SHARED) {
+		dbp_share_lost(be, NULL);
+		return;
+	}
 	if (be->state == DBP_BE_IDLE || be->state == DBP_BE_RESETTING)
 		dbp_pool_close(be);
 	else
@@ -222,6 +231,7 @@ dbp_backend_open(struct dbp_pool *p, uint32_t caps, uint8_t charset)
 	struct dbp_backend *be = xcalloc(1, sizeof(*be));
 
 	be->pool = p;
+	TAILQ_INIT(&be->queue);
 	be->caps = caps;
 	be->charset = charset;
 	be->state = DBP_BE_CONNECTING;
@@ -254,8 +264,15 @@ dbp_backend_reset(struct dbp_backend *be)
 void
 dbp_backend_free(struct dbp_backend *be)
 {
+	size_t i;
+
 	dbp_io_free(be->io);
+	for (i = 0; i < be->nstmts; i++)
+		free(be->stmts[i].sql);
 	free(be->stmts);
+	for (i = 0; i < be->nsig; i++)
+		free(be->sig[i].pkt);
+	free(be->sig);
 	free(be);
 }
 
@@ -271,16 +288,46 @@ dbp_backend_stmt(struct dbp_backend *be, uint32_t sid)
 }
 
 struct dbp_bstmt *
-dbp_backend_stmt_add(struct dbp_backend *be, uint32_t sid, uint32_t bid)
+dbp_backend_stmt_of(struct dbp_backend *be, const struct dbp_stmt *st)
+{
+	size_t i;
+
+	if (be->state != DBP_BE_SHARED)
+		return dbp_backend_stmt(be, st->id);
+	for (i = 0; i < be->nstmts; i++)
+		if (be->stmts[i].sql_len == st->sql_len &&
+		    memcmp(be->stmts[i].sql, st->sql, st->sql_len) == 0)
+			return &be->stmts[i];
+	return NULL;
+}
+
+struct dbp_bstmt *
+dbp_backend_stmt_put(struct dbp_backend *be, const struct dbp_stmt *st,
+    uint32_t bid)
 {
 	struct dbp_bstmt *b;
+	uint8_t pkt[5];
 
+	if (be->state == DBP_BE_SHARED &&
+	    (b = dbp_backend_stmt_of(be, st)) != NULL) {
+		pkt[0] = DBP_COM_STMT_CLOSE;
+		dbp_put32(pkt + 1, bid);
+		dbp_forward_raw(be, pkt, sizeof(pkt));
+		return b;
+	}
 	be->stmts = xreallocarray(be->stmts, be->nstmts + 1,
 	    sizeof(*be->stmts));
 	b = &be->stmts[be->nstmts++];
-	b->sid = sid;
+	memset(b, 0, sizeof(*b));
+	b->sid = st->id;
 	b->bid = bid;
-	b->types_sent = 0;
+	if (be->state == DBP_BE_SHARED) {
+		b->sql = xmalloc(st->sql_len);
+		memcpy(b->sql, st->sql, st->sql_len);
+		b->sql_len = st->sql_len;
+		if (be->nstmts >= DBP_SHARED_STMT_MAX)
+			be->dirty = 1;
+	}
 	return b;
 }
 

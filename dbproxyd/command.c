@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "pool.h"
 #include "session.h"
+#include "share.h"
 #include "util.h"
 
 enum {
@@ -257,7 +258,8 @@ dbp_command_pool_timeout(evutil_socket_t fd, short ev, void *arg)
 	dbp_session_ready(s);
 }
 
-/* The connection to the target: attached, from the pool, or waited for. */
+/* The connection to the target: attached, shared, from the pool, or
+   waited for. */
 static void
 dbp_command_attach(struct dbp_session *s)
 {
@@ -265,7 +267,12 @@ dbp_command_attach(struct dbp_session *s)
 	struct dbp_backend *be;
 	struct timeval tv;
 
-	if (s->be[s->target] != NULL) {
+	if ((s->run_be = s->be[s->target]) != NULL) {
+		dbp_command_run(s);
+		return;
+	}
+	if (dbp_share_ok(s) && (be = dbp_pool_get_shared(p, s)) != NULL) {
+		s->run_be = be;
 		dbp_command_run(s);
 		return;
 	}
@@ -376,7 +383,7 @@ dbp_command_prepare(struct dbp_session *s, struct dbp_backend *be)
 	struct dbp_stmt *st = s->cmd_stmt;
 	struct dbp_wr w = { 0 };
 
-	if (st == NULL || dbp_backend_stmt(be, st->id) != NULL)
+	if (st == NULL || dbp_backend_stmt_of(be, st) != NULL)
 		return 0;
 	dbp_wr_int(&w, DBP_COM_STMT_PREPARE, 1);
 	dbp_wr_bytes(&w, st->sql, st->sql_len);
@@ -418,6 +425,10 @@ dbp_command_account(struct dbp_session *s, struct dbp_backend *be)
 	atomic_fetch_add(&srv->queries, 1);
 	metric_inc(srv->role == DBP_PRIMARY ? dbp_metrics.queries_primary :
 	    dbp_metrics.queries_replica);
+	if (be->state == DBP_BE_SHARED) {
+		metric_inc(dbp_metrics.multiplexed);
+		dbp_share_applied(be, s);	/* its replay is done */
+	}
 }
 
 /* A COM_STMT_* as be must get it: the server's statement id (and, for
@@ -435,7 +446,7 @@ dbp_command_stmt_payload(struct dbp_session *s, struct dbp_backend *be,
 		s->cmd_stmt->long_data = 0;
 		return 0;
 	}
-	b = dbp_backend_stmt(be, s->cmd_stmt->id);
+	b = dbp_backend_stmt_of(be, s->cmd_stmt);
 	dbp_wr_bytes(w, s->cmd, s->cmd_len);
 	dbp_put32(w->p + 1, b->bid);
 	if (s->cmd[0] == DBP_COM_STMT_RESET)
@@ -514,7 +525,7 @@ dbp_command_gtid_wait(struct dbp_session *s, struct dbp_backend *be)
 void
 dbp_command_run(struct dbp_session *s)
 {
-	struct dbp_backend *be = s->be[s->target];
+	struct dbp_backend *be = s->run_be;
 
 	if (dbp_command_replay(s, be) || dbp_command_gtid_wait(s, be) ||
 	    dbp_command_prepare(s, be))
@@ -603,6 +614,13 @@ dbp_command_answered(struct dbp_session *s, struct dbp_backend *be)
 
 	atomic_fetch_sub(&srv->outstanding, 1);
 	s->counted = 0;
+	if (be->state == DBP_BE_SHARED && s->resp.have_status &&
+	    (s->resp.status & DBP_STATUS_IN_TRANS)) {
+		/* A read that opened a transaction there: not shared again. */
+		log_warnx("session %u: a shared connection to %s is in a "
+		    "transaction; it is retired", s->id, srv->name);
+		be->dirty = 1;
+	}
 	metric_observe(srv->role == DBP_PRIMARY ? dbp_metrics.lat_primary :
 	    dbp_metrics.lat_replica, (int64_t)us);
 	if (s->resp.err != 0) {
@@ -633,7 +651,7 @@ dbp_command_answered(struct dbp_session *s, struct dbp_backend *be)
 void
 dbp_command_done(struct dbp_session *s)
 {
-	struct dbp_backend *be = s->be[s->target];
+	struct dbp_backend *be = s->run_be;
 
 	switch (s->step) {
 	case DBP_STEP_GTID_GET:
@@ -652,9 +670,13 @@ dbp_command_done(struct dbp_session *s)
 		dbp_command_gtid_waited(s);
 		break;
 	case DBP_STEP_REPLAY:
-		if (s->resp.err != 0)
+		if (s->resp.err != 0) {
 			log_info("session %u: replaying a session command on %s: "
 			    "error %u", s->id, be->pool->srv->name, s->resp.err);
+			/* A shared one would not have the state it says. */
+			if (be->state == DBP_BE_SHARED)
+				be->dirty = 1;
+		}
 		be->applied++;
 		dbp_command_run(s);
 		break;
@@ -666,7 +688,7 @@ dbp_command_done(struct dbp_session *s)
 			dbp_session_ready(s);
 			break;
 		}
-		dbp_backend_stmt_add(be, s->cmd_stmt->id, s->resp.stmt_id);
+		dbp_backend_stmt_put(be, s->cmd_stmt, s->resp.stmt_id);
 		dbp_command_run(s);
 		break;
 	default:

@@ -121,6 +121,14 @@ static const struct cfg_key dbp_keys[] = {
 	  "waking an idle CPU is slow (virtual machines). Use fewer "
 	  "workers than CPUs with it: a polling worker on every CPU takes "
 	  "them from the servers and clients beside it." },
+	{ .name = "multiplex", .type = CFG_INT, .def = "0", .min = 0,
+	  .max = 64, .off = K(multiplex),
+	  .help = "Autocommit reads of sessions with the same state (database, "
+	  "SET variables, dialect) share server connections, up to this "
+	  "many in flight on one (pipelined: the server finds the next "
+	  "query waiting). Reads that touch per-connection state (user "
+	  "variables, warnings, FOUND_ROWS...) and everything else keep "
+	  "the session's own connection. 0: off." },
 	{ .name = "replica_weight", .type = CFG_INT, .def = "1", .min = 1,
 	  .max = 1000, .off = K(replica_weight),
 	  .help = "Weight of every replica in the least-outstanding choice." },

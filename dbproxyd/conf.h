@@ -68,6 +68,8 @@ struct dbproxyd_conf {
 	struct cfg_strlist	 replicas;	/* addresses: override mariadb */
 	int64_t			 replica_weight;
 	int64_t			 busy_poll_us;	/* 0: workers sleep at once */
+	int64_t			 multiplex;	/* reads in flight per shared
+						   connection; 0: none shared */
 	char			*tls_cert, *tls_key;
 
 	/* Resolved at load. */

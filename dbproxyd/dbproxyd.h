@@ -41,13 +41,18 @@ enum dbp_be_state {
 	DBP_BE_IDLE,
 	DBP_BE_BUSY,		/* a session's */
 	DBP_BE_RESETTING,	/* COM_RESET_CONNECTION before reuse */
+	DBP_BE_SHARED,		/* multiplexed: sessions' reads in a queue */
 };
 
-/* A statement id of the session mapped to this connection's id. */
+/* A statement id of the session mapped to this connection's id. On a
+   shared connection statements are found by their text (sql), whoever
+   prepared them. */
 struct dbp_bstmt {
 	uint32_t	 sid;		/* the session's (client-visible) id */
 	uint32_t	 bid;		/* the server's */
 	int		 types_sent;	/* parameter types bound here */
+	char		*sql;		/* shared connections: the text */
+	size_t		 sql_len;
 };
 
 /* One connection to a server, from a worker's pool. */
@@ -67,6 +72,15 @@ struct dbp_backend {
 	struct dbp_bstmt	*stmts;
 	size_t			 nstmts;
 	uint64_t		 idle_since_ms;
+	/* SHARED (share.c): the sessions whose command or step was sent,
+	   in order (their answers come in that order). */
+	TAILQ_HEAD(, dbp_session) queue;
+	int			 queued;
+	struct dbp_logent	*sig;		/* the session state it has */
+	size_t			 nsig;
+	int			 joinable;	/* sig is applied: others may join */
+	int			 pumping;	/* in share.c's read loop */
+	int			 dead;		/* closed while pumping */
 };
 TAILQ_HEAD(dbp_backends, dbp_backend);
 
@@ -117,6 +131,7 @@ struct dbp_worker {
 struct dbp_session {
 	TAILQ_ENTRY(dbp_session) link;
 	TAILQ_ENTRY(dbp_session) wait_link;	/* in a pool's waiters */
+	TAILQ_ENTRY(dbp_session) queue_link;	/* in a shared one's queue */
 	struct dbp_worker	*w;
 	struct lc_gen		*gen;
 	const struct dbproxyd_conf *c;
@@ -158,6 +173,9 @@ struct dbp_session {
 	int			 cmd_retried;	/* sent again after a lost replica */
 	struct dbp_stmt		*cmd_stmt;
 	int			 target;	/* server index */
+	struct dbp_backend	*run_be;	/* where it runs: be[target], or
+						   a shared connection */
+	struct dbp_backend	*shared;	/* the shared one it is queued on */
 	int			 waiting_server;
 	int			 step;		/* internal command kind */
 	struct dbp_resp		 resp;
@@ -186,6 +204,7 @@ struct dbp_metrics {
 	struct metric	*backend_connects, *backend_connect_failures;
 	struct metric	*resets;
 	struct metric	*retries;		/* reads sent again */
+	struct metric	*multiplexed;		/* run on shared connections */
 	struct metric	*gtid_waits, *gtid_wait_timeouts;
 };
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "pool.h"
 #include "session.h"
+#include "share.h"
 #include "util.h"
 
 #define DBP_PEEK	64	/* bytes of a packet the walker looks at */
@@ -42,6 +43,8 @@ dbp_forward_start(struct dbp_session *s, struct dbp_backend *be,
 	s->cont = 0;
 	s->swallow = swallow;
 	s->state = swallow ? DBP_S_STEP : DBP_S_FORWARD;
+	if (be->state == DBP_BE_SHARED)
+		dbp_share_push(be, s);
 	dbp_forward_raw(be, p, len);
 }
 
@@ -75,7 +78,7 @@ dbp_forward_prepared(struct dbp_session *s, struct dbp_backend *be,
 	st->nparams = s->resp.nparams;
 	st->ncols = s->resp.ncols;
 	st->server = s->target;
-	dbp_backend_stmt_add(be, st->id, s->resp.stmt_id);
+	dbp_backend_stmt_put(be, st, s->resp.stmt_id);
 	dbp_put32(frame + DBP_HDR + 1, st->id);
 }
 
@@ -200,6 +203,8 @@ dbp_forward_pump(struct dbp_session *s, struct dbp_backend *be)
 		if (s->resp_done && !s->cont) {
 			s->resp_done = 0;
 			dbp_io_flush_soon(s->io);
+			if (be->state == DBP_BE_SHARED)
+				dbp_share_pop(be, s);
 			dbp_command_done(s);
 			return;
 		}

@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "pool.h"
 #include "session.h"
+#include "share.h"
 #include "util.h"
 
 /* The dialect pre-opened before any session came: what the mariadb CLI,
@@ -36,6 +37,7 @@ dbp_pool_new(struct dbp_worker *w, struct dbp_server *srv)
 	p->caps = DBP_DEFAULT_DIALECT;
 	p->charset = 45;
 	TAILQ_INIT(&p->idle);
+	TAILQ_INIT(&p->shared);
 	TAILQ_INIT(&p->all);
 	TAILQ_INIT(&p->waiters);
 	return p;
@@ -49,7 +51,10 @@ dbp_pool_free(struct dbp_pool *p)
 	if (p == NULL)
 		return;
 	while ((be = TAILQ_FIRST(&p->all)) != NULL)
-		dbp_pool_close(be);
+		if (be->queued > 0)
+			dbp_share_lost(be, NULL);
+		else
+			dbp_pool_close(be);
 	free(p);
 }
 
@@ -131,6 +136,45 @@ dbp_pool_get(struct dbp_pool *p, struct dbp_session *s)
 }
 
 void
+dbp_pool_to_shared(struct dbp_backend *be)
+{
+	TAILQ_INSERT_TAIL(&be->pool->shared, be, link);
+	be->state = DBP_BE_SHARED;
+	be->owner = NULL;
+	be->joinable = 0;
+}
+
+/*
+ * Fill first: the first connection of s's state with room takes it, so
+ * that reads queue up (the point of pipelining) and more connections
+ * are used only when those are full.
+ */
+struct dbp_backend *
+dbp_pool_get_shared(struct dbp_pool *p, struct dbp_session *s)
+{
+	const struct dbproxyd_conf *c = dbp_pool_conf(p);
+	struct dbp_backend *be, *over = NULL;
+
+	TAILQ_FOREACH(be, &p->shared, link) {
+		if (!dbp_pool_match(be, s) || !dbp_share_fits(be, s))
+			continue;
+		if (be->queued < s->c->multiplex)
+			return be;
+		if (over == NULL || be->queued < over->queued)
+			over = be;
+	}
+	TAILQ_FOREACH(be, &p->idle, link)
+		if (dbp_pool_match(be, s)) {
+			dbp_pool_take(p, be, s);
+			dbp_pool_to_shared(be);
+			return be;
+		}
+	if (over != NULL && p->total < c->pool_max && p->opening == 0)
+		dbp_pool_open(p, s->caps & DBP_DIALECT_CAPS, s->charset);
+	return over;
+}
+
+void
 dbp_pool_unwait(struct dbp_pool *p, struct dbp_session *s)
 {
 	TAILQ_REMOVE(&p->waiters, s, wait_link);
@@ -200,6 +244,9 @@ dbp_pool_close(struct dbp_backend *be)
 		TAILQ_REMOVE(&p->idle, be, link);
 		atomic_fetch_sub(&p->srv->pool_idle, 1);
 		break;
+	case DBP_BE_SHARED:
+		TAILQ_REMOVE(&p->shared, be, link);
+		/* FALLTHROUGH */
 	case DBP_BE_BUSY:
 	case DBP_BE_RESETTING:
 		atomic_fetch_sub(&p->srv->pool_busy, 1);
@@ -211,5 +258,9 @@ dbp_pool_close(struct dbp_backend *be)
 	}
 	TAILQ_REMOVE(&p->all, be, all_link);
 	p->total--;
+	if (be->pumping) {
+		be->dead = 1;	/* share.c frees it when its read ends */
+		return;
+	}
 	dbp_backend_free(be);
 }

@@ -14,6 +14,7 @@ struct dbp_pool {
 	struct dbp_worker	*w;
 	struct dbp_server	*srv;
 	struct dbp_backends	 idle;
+	struct dbp_backends	 shared;	/* multiplexed (share.h) */
 	TAILQ_HEAD(, dbp_backend) all;	/* every state, freed with the pool */
 	TAILQ_HEAD(, dbp_session) waiters;
 	int			 total;		/* every state */
@@ -33,6 +34,18 @@ void		 dbp_pool_fill(struct dbp_pool *);
  * called later) and a connection opening if the cap allows.
  */
 struct dbp_backend *dbp_pool_get(struct dbp_pool *, struct dbp_session *s);
+/*
+ * dbp_pool_get_shared: a shared connection for s's command (share.h):
+ * the first of s's state under `multiplex` in flight, else an idle one
+ * made shared (s replays its log there first), else the least loaded
+ * over the limit (and one more opens, if the cap allows). NULL when
+ * there is none: s waits for a connection (dbp_pool_get), which
+ * dbp_session_backend_ready makes shared.
+ */
+struct dbp_backend *dbp_pool_get_shared(struct dbp_pool *,
+		    struct dbp_session *s);
+/* dbp_pool_to_shared: be (just taken for a session) becomes shared. */
+void		 dbp_pool_to_shared(struct dbp_backend *be);
 /* dbp_pool_unwait: s leaves the line (timeout, close). */
 void		 dbp_pool_unwait(struct dbp_pool *, struct dbp_session *s);
 /*
@@ -44,7 +57,9 @@ void		 dbp_pool_release(struct dbp_backend *be, int clean);
 void		 dbp_pool_ready(struct dbp_backend *be);
 /* dbp_pool_failed: be could not connect or log in (cause: why). */
 void		 dbp_pool_failed(struct dbp_backend *be, const char *cause);
-/* dbp_pool_close: frees be, whatever its state. */
+/* dbp_pool_close: frees be, whatever its state (a shared one's queue
+   is empty: dbp_share_lost). While share.c reads from it, be is only
+   marked dead, and freed when that read ends. */
 void		 dbp_pool_close(struct dbp_backend *be);
 
 /* backend.c: the client side of the protocol, to log in a connection. */
@@ -54,9 +69,18 @@ void		 dbp_backend_reset(struct dbp_backend *);
 void		 dbp_backend_free(struct dbp_backend *);
 /* dbp_backend_stmt: be's id for session statement sid, or NULL. */
 struct dbp_bstmt *dbp_backend_stmt(struct dbp_backend *, uint32_t sid);
-struct dbp_bstmt *dbp_backend_stmt_add(struct dbp_backend *, uint32_t sid,
-		    uint32_t bid);
 void		 dbp_backend_stmt_del(struct dbp_backend *, uint32_t sid);
+/* dbp_backend_stmt_of: be's id for st: by st's id, or on a shared
+   connection by its text. NULL: not prepared there. */
+struct dbp_stmt;
+struct dbp_bstmt *dbp_backend_stmt_of(struct dbp_backend *,
+		    const struct dbp_stmt *st);
+/* dbp_backend_stmt_put: st was prepared on be as bid. On a shared
+   connection that has the text already (two sessions prepared it at
+   once) the new id is closed; past DBP_SHARED_STMT_MAX statements a
+   shared connection retires (dirty: no newcomers). */
+struct dbp_bstmt *dbp_backend_stmt_put(struct dbp_backend *,
+		    const struct dbp_stmt *st, uint32_t bid);
 
 /*
  * dbp_pkt_peek: the first frame in buf, whole: its payload is copied

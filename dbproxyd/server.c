@@ -188,6 +188,8 @@ dbp_setup_metrics(struct metrics *m)
 	dbp_metrics.retries = metrics_counter(m, "read_retries_total",
 	    "Reads sent to another server after their replica failed before "
 	    "answering.", NULL);
+	dbp_metrics.multiplexed = metrics_counter(m, "multiplexed_total",
+	    "Commands run on a shared (multiplexed) server connection.", NULL);
 	dbp_metrics.resets = metrics_counter(m, "server_resets_total",
 	    "COM_RESET_CONNECTION before a pooled connection's reuse.", NULL);
 	dbp_metrics.gtid_waits = metrics_counter(m, "gtid_waits_total",

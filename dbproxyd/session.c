@@ -23,6 +23,7 @@
 #include "monitor.h"
 #include "pool.h"
 #include "session.h"
+#include "share.h"
 #include "util.h"
 
 #define DBP_LOGIN_PKT_MAX	65536
@@ -165,6 +166,9 @@ dbp_session_close(struct dbp_session *s, const char *why)
 		dbp_pool_unwait(w->pools[s->waiting_server], s);
 	if (s->counted)		/* left with its query in flight */
 		atomic_fetch_sub(&s->c->servers[s->target]->outstanding, 1);
+	s->counted = 0;
+	if (s->shared != NULL)	/* nobody can walk its answer now */
+		dbp_share_lost(s->shared, s);
 	dbp_session_detach_all(s);
 	if (s->user != NULL)
 		atomic_fetch_sub(&s->user->sessions, 1);
@@ -442,9 +446,12 @@ dbp_session_write(struct dbp_io *io, void *arg)
 		dbp_session_close(s, "error sent");
 		return;
 	}
-	if (s->state == DBP_S_FORWARD && s->be[s->target] != NULL) {
-		dbp_io_pause(s->be[s->target]->io, 0);
-		dbp_forward_pump(s, s->be[s->target]);
+	if (s->state == DBP_S_FORWARD && s->run_be != NULL) {
+		dbp_io_pause(s->run_be->io, 0);
+		if (s->run_be->state == DBP_BE_SHARED)
+			dbp_share_read(s->run_be);
+		else
+			dbp_forward_pump(s, s->run_be);
 	}
 }
 
@@ -513,6 +520,8 @@ dbp_session_forget(struct dbp_session *s, struct dbp_backend *be)
 {
 	size_t i;
 
+	if (s->run_be == be)
+		s->run_be = NULL;
 	for (i = 0; i < s->c->nservers && i < DBP_MAX_SERVERS; i++)
 		if (s->be[i] == be) {
 			s->be[i] = NULL;
@@ -533,9 +542,13 @@ dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 {
 	struct dbp_server *srv = be->pool->srv;
 	int busy = (s->state == DBP_S_FORWARD || s->state == DBP_S_STEP) &&
-	    s->be[s->target] == be;
+	    s->run_be == be;
 	int in_trx = s->trx_server == srv->index;
 
+	if (be->state == DBP_BE_SHARED) {
+		dbp_share_lost(be, NULL);
+		return;
+	}
 	dbp_session_forget(s, be);
 	dbp_pool_close(be);
 	if (!busy)
@@ -568,7 +581,14 @@ dbp_session_backend_ready(struct dbp_session *s, struct dbp_backend *be)
 
 	if (s->timer != NULL)
 		evtimer_del(s->timer);
+	if (i == s->target && dbp_share_ok(s)) {
+		dbp_pool_to_shared(be);		/* s replays its state first */
+		s->run_be = be;
+		dbp_command_run(s);
+		return;
+	}
 	s->be[i] = be;
+	s->run_be = be;
 	if (be->pool->srv->role == DBP_REPLICA)
 		s->replica = i;
 	dbp_command_run(s);

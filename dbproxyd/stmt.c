@@ -96,11 +96,14 @@ dbp_stmt_execute_fix(struct dbp_session *s, struct dbp_backend *be,
     struct dbp_wr *out)
 {
 	struct dbp_stmt *st = s->cmd_stmt;
-	struct dbp_bstmt *b = dbp_backend_stmt(be, st->id);
+	struct dbp_bstmt *b = dbp_backend_stmt_of(be, st);
 	size_t nb = (st->nparams + 7u) / 8, off = 10 + nb;
 	const uint8_t *p = s->cmd;
 
 	dbp_wr_reset(out);
+	/* Other sessions bind on a shared one: the types always go. */
+	if (be->state == DBP_BE_SHARED)
+		b->types_sent = 0;
 	if (st->nparams > 0 && (s->cmd_len < off + 1 ||
 	    (p[off] == 1 && s->cmd_len < off + 1 + 2u * st->nparams))) {
 		dbp_session_err(s, DBP_ER_NET_READ, "08S01",

@@ -64,7 +64,8 @@ class Wire:
             0x40000 | 0x80000 | 0x1000000)
 
     def __init__(self, port, user="app", password="apppw", caps=None,
-                 plugin=b"mysql_native_password", timeout=20.0, tls=None):
+                 plugin=b"mysql_native_password", timeout=20.0, tls=None,
+                 db=None):
         self.s = socket.create_connection(("127.0.0.1", port), timeout)
         self.caps = self.CAPS if caps is None else caps
         self.buf = b""
@@ -83,8 +84,12 @@ class Wire:
         scramble += rest[:12]
         tok = self.token(password, scramble) if plugin == \
             b"mysql_native_password" else b"x" * 32
+        if db is not None:             # CLIENT_CONNECT_WITH_DB
+            self.caps |= 0x8
         pkt = struct.pack("<IIB23x", self.caps, 1 << 24, 45)
         pkt += user.encode() + b"\0" + bytes([len(tok)]) + tok
+        if db is not None:
+            pkt += db.encode() + b"\0"
         pkt += plugin + b"\0"
         self.send(pkt, login_seq)
         seq, r = self.read()

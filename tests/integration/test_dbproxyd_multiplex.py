@@ -1,0 +1,230 @@
+"""dbproxyd with `multiplex`: autocommit reads share server connections.
+
+Sessions whose state is the same (database, SET variables, dialect) send
+their autocommit reads down shared, pipelined server connections. What
+must hold, against the real primary and replicas:
+
+- the whole routing suite and the prepared-statement suite pass
+  unchanged with multiplexing on (the subclasses below);
+- many concurrent clients get exactly their own answers, and fewer
+  server connections carry them than there are clients;
+- nothing leaks: session variables (a different state: other
+  connections), user variables and warnings (never on a shared one);
+- a client that leaves while its read is queued, and a shared
+  connection the server kills, cost the other clients nothing: their
+  reads are sent again.
+"""
+
+import re
+import socket
+import struct
+import threading
+import time
+
+import triadtest
+from triadtest import http
+from triadtest.mariadb import MariaDBError
+import test_dbproxyd_route
+import test_dbproxyd_stmt
+from test_dbproxyd_route import DbproxydCase, Wire
+
+MULTIPLEX = "  multiplex: 8\n"
+
+
+class MultiplexRouteTest(test_dbproxyd_route.RouteTest):
+    """Routing, transactions, temporary tables, hints, session variables,
+    blobs, multi-statements: the same answers with multiplexing on."""
+
+    EXTRA = MULTIPLEX
+
+
+class MultiplexStmtTest(test_dbproxyd_stmt.StmtTest):
+    """Connector/C prepared statements and sysbench oltp_read_write."""
+
+    WORKERS = 1
+    EXTRA = MULTIPLEX
+
+
+class MultiplexTest(DbproxydCase):
+
+    WORKERS = 1
+    EXTRA = MULTIPLEX
+
+    def metric(self, name):
+        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
+        m = re.search(r"^triad_dbproxyd_%s (\d+)" % name, text, re.M)
+        self.assertIsNotNone(m, name + " not in the metrics")
+        return int(m.group(1))
+
+    def run_clients(self, n, fn, db=lambda i: None):
+        """fn(i, wire) in n threads at once, client i logged in to
+        database db(i); the first failure is raised."""
+        errors = []
+
+        def one(i):
+            try:
+                w = Wire(self.port, db=db(i))
+                try:
+                    fn(i, w)
+                finally:
+                    w.close()
+            except Exception as e:  # noqa: BLE001 (reported below)
+                errors.append("client %d: %r" % (i, e))
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(errors, [], self.d.log_tail(30))
+
+    def test_each_client_gets_its_own_answers(self):
+        self.sql("INSERT INTO triadtest.t (id, v) VALUES " + ", ".join(
+            "(%d, 'row%d')" % (i, i - 1000) for i in range(1000, 1016)) +
+            " ON DUPLICATE KEY UPDATE v = VALUES(v)")
+        self.db.wait_all_replicated()
+        before = self.metric("multiplexed_total")
+
+        def client(i, w):
+            for k in range(200):
+                n = i * 100000 + k
+                self.assertEqual(w.query("SELECT %d, 'c%d'" % (n, i)),
+                                 [[(str(n).encode(), b"c%d" % i)]])
+                row = w.query("SELECT v FROM triadtest.t WHERE id = %d" %
+                              (1000 + i))
+                self.assertEqual(row, [[(b"row%d" % i,)]])
+        self.run_clients(16, client)
+        self.assertGreaterEqual(self.metric("multiplexed_total") - before,
+                                16 * 400)
+        # 16 sessions, reads in flight at most 8 per connection: the
+        # replicas' pools hold a few connections, not one per session.
+        busy = sum(s["pool"]["busy"] for s in self.state().values())
+        self.assertLessEqual(busy, 8, self.state())
+
+    def test_session_variables_do_not_cross(self):
+        # A session that SET a variable has another state: its reads
+        # share connections only with sessions of that state.
+        def client(i, w):
+            mode = "ANSI_QUOTES" if i % 2 else "NO_ZERO_DATE"
+            w.query("SET SESSION sql_mode = '%s'" % mode)
+            for _ in range(100):
+                got = w.query("SELECT @@session.sql_mode")[0][0][0]
+                self.assertEqual(got, mode.encode())
+        self.run_clients(8, client)
+
+        # And a session with no SET reads the server's default.
+        default = self.db.sql(self.db.servers[1], "SELECT "
+                              "@@global.sql_mode")[0][0]
+        w = Wire(self.port)
+        try:
+            got = w.query("SELECT @@session.sql_mode")[0][0][0]
+            self.assertEqual(got.decode(), default)
+        finally:
+            w.close()
+
+    def test_databases_do_not_cross(self):
+        # The login's database is session state: sessions of another
+        # database never get a connection where USE chose this one.
+        for name, v in (("triadmux_a", 1), ("triadmux_b", 2)):
+            self.db.sql(self.db.primary, "CREATE DATABASE IF NOT EXISTS "
+                        "%s; CREATE OR REPLACE TABLE %s.k (v INT); "
+                        "INSERT INTO %s.k VALUES (%d)" % (name, name, name, v))
+        self.db.wait_all_replicated()
+        before = self.metric("multiplexed_total")
+
+        def client(i, w):
+            for _ in range(100):
+                self.assertEqual(w.query("SELECT v FROM k"),
+                                 [[(b"%d" % (1 + i % 2),)]])
+        self.run_clients(8, client, db=lambda i: "triadmux_" + "ab"[i % 2])
+        self.assertGreaterEqual(self.metric("multiplexed_total") - before,
+                                800)
+
+    def test_user_variables_and_warnings_stay_home(self):
+        # SELECT @v := ... sets a user variable: never on a shared
+        # connection, so the next session cannot see it; SHOW WARNINGS
+        # reads the session's own last statement.
+        def client(i, w):
+            for k in range(50):
+                self.assertEqual(w.query("SELECT @v := %d" % (i * 1000 + k)),
+                                 [[(str(i * 1000 + k).encode(),)]])
+                self.assertEqual(w.query("SELECT 1")[0][0][0], b"1")
+                self.assertEqual(w.query("SELECT @v")[0][0][0],
+                                 str(i * 1000 + k).encode())
+                w.query("SELECT CAST('x%d' AS INT)" % k)
+                warn = w.query("SHOW WARNINGS")[0]
+                self.assertTrue(warn and b"x%d" % k in warn[0][2], warn)
+
+        def fresh(i, w):
+            for _ in range(100):
+                self.assertEqual(w.query("SELECT @v"), [[(None,)]])
+                self.assertEqual(w.query("SHOW WARNINGS"), [[]])
+        errors = []
+
+        def both():
+            try:
+                self.run_clients(4, client)
+            except AssertionError as e:
+                errors.append(e)
+        t = threading.Thread(target=both)
+        t.start()
+        self.run_clients(4, fresh)
+        t.join(120)
+        self.assertEqual(errors, [])
+
+    def queued_behind(self, slow, fast):
+        """Sends the slow read on one client and then the fast one on
+        another, both to the primary's shared connection (hinted); returns
+        (slow client, fast client) with both queries sent."""
+        a, b = Wire(self.port), Wire(self.port)
+        a.send(b"\x03/* triad:primary */ " + slow.encode())
+        time.sleep(0.05)
+        b.send(b"\x03/* triad:primary */ " + fast.encode())
+        return a, b
+
+    def test_client_leaves_while_queued(self):
+        retries = self.metric("read_retries_total")
+        slow = "SELECT BENCHMARK(4000000, MD5('x'))"
+        a, b = self.queued_behind(slow, "SELECT 4242")
+        try:
+            a.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                           struct.pack("ii", 1, 0))
+            a.close()           # its answer is still to come
+            self.assertEqual(b.results(), [[(b"4242",)]])
+            self.assertEqual(b.value("SELECT 7"), 7)
+        finally:
+            b.close()
+        self.assertGreater(self.metric("read_retries_total"), retries)
+        self.assertEqual(self.sql("SELECT 1")[0][0], "1")
+
+    def test_shared_connection_killed(self):
+        retries = self.metric("read_retries_total")
+        slow = "SELECT BENCHMARK(6000000, MD5('y'))"
+        a, b = self.queued_behind(slow, "SELECT 5151")
+        try:
+            rows = []
+            for _ in range(50):
+                rows = self.db.sql(self.db.primary, "SELECT id FROM "
+                                   "information_schema.processlist WHERE "
+                                   "info LIKE '%BENCHMARK(6000000%' AND "
+                                   "info NOT LIKE '%processlist%'")
+                if rows:
+                    break
+                time.sleep(0.05)
+            self.assertTrue(rows, "the slow read never reached the primary")
+            self.db.sql(self.db.primary, "KILL CONNECTION %s" % rows[0][0])
+            # The killed read may end with the server's ERR (its answer);
+            # the one queued behind it had not started: sent again.
+            try:
+                self.assertEqual(a.results(), [[(b"0",)]])
+            except MariaDBError as e:
+                self.assertIn(e.code, (1317, 1927, 2013), e)
+            self.assertEqual(b.results(), [[(b"5151",)]])
+        finally:
+            a.close()
+            b.close()
+        self.assertGreater(self.metric("read_retries_total"), retries)
+        self.d.wait_log(r"shared connection closed \(lost\)")
+
+
+if __name__ == "__main__":
+    triadtest.main()
