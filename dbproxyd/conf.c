@@ -129,6 +129,11 @@ static const struct cfg_key dbp_keys[] = {
 	  "query waiting). Reads that touch per-connection state (user "
 	  "variables, warnings, FOUND_ROWS...) and everything else keep "
 	  "the session's own connection. 0: off." },
+	{ .name = "multiplex_stall", .type = CFG_DURATION, .def = "5ms",
+	  .min = 1, .max = 3600000, .off = K(multiplex_stall_ms),
+	  .help = "A shared connection whose oldest read has waited this long "
+	  "for its answer takes no more reads (they would wait behind it); "
+	  "they go to another, opened if need be." },
 	{ .name = "replica_weight", .type = CFG_INT, .def = "1", .min = 1,
 	  .max = 1000, .off = K(replica_weight),
 	  .help = "Weight of every replica in the least-outstanding choice." },

@@ -70,6 +70,7 @@ struct dbproxyd_conf {
 	int64_t			 busy_poll_us;	/* 0: workers sleep at once */
 	int64_t			 multiplex;	/* reads in flight per shared
 						   connection; 0: none shared */
+	int64_t			 multiplex_stall_ms;
 	char			*tls_cert, *tls_key;
 
 	/* Resolved at load. */

@@ -79,6 +79,8 @@ struct dbp_backend {
 	struct dbp_logent	*sig;		/* the session state it has */
 	size_t			 nsig;
 	int			 joinable;	/* sig is applied: others may join */
+	uint64_t		 head_us;	/* when the queue's head was sent,
+						   or became the head */
 	int			 pumping;	/* in share.c's read loop */
 	int			 dead;		/* closed while pumping */
 };

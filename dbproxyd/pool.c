@@ -147,16 +147,19 @@ dbp_pool_to_shared(struct dbp_backend *be)
 /*
  * Fill first: the first connection of s's state with room takes it, so
  * that reads queue up (the point of pipelining) and more connections
- * are used only when those are full.
+ * are used only when those are full. One busy with a slow query is
+ * skipped; when all are, s waits for a new one (dbp_pool_get).
  */
 struct dbp_backend *
 dbp_pool_get_shared(struct dbp_pool *p, struct dbp_session *s)
 {
 	const struct dbproxyd_conf *c = dbp_pool_conf(p);
 	struct dbp_backend *be, *over = NULL;
+	uint64_t now = util_now_us();
 
 	TAILQ_FOREACH(be, &p->shared, link) {
-		if (!dbp_pool_match(be, s) || !dbp_share_fits(be, s))
+		if (!dbp_pool_match(be, s) || !dbp_share_fits(be, s) ||
+		    dbp_share_stalled(be, s->c, now))
 			continue;
 		if (be->queued < s->c->multiplex)
 			return be;

@@ -86,9 +86,19 @@ dbp_share_applied(struct dbp_backend *be, const struct dbp_session *s)
 	be->joinable = 1;
 }
 
+int
+dbp_share_stalled(const struct dbp_backend *be, const struct dbproxyd_conf *c,
+    uint64_t now_us)
+{
+	return be->queued > 0 &&
+	    now_us - be->head_us > (uint64_t)c->multiplex_stall_ms * 1000;
+}
+
 void
 dbp_share_push(struct dbp_backend *be, struct dbp_session *s)
 {
+	if (be->queued == 0)
+		be->head_us = util_now_us();
 	TAILQ_INSERT_TAIL(&be->queue, s, queue_link);
 	be->queued++;
 	s->shared = be;
@@ -100,7 +110,9 @@ dbp_share_pop(struct dbp_backend *be, struct dbp_session *s)
 	TAILQ_REMOVE(&be->queue, s, queue_link);
 	be->queued--;
 	s->shared = NULL;
-	if (be->queued == 0 && be->dirty)
+	if (be->queued > 0)
+		be->head_us = util_now_us();
+	else if (be->dirty)
 		dbp_pool_close(be);
 }
 

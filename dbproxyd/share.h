@@ -30,6 +30,14 @@ int	dbp_share_fits(const struct dbp_backend *be,
    there and sends its command: be takes other sessions of that state. */
 void	dbp_share_applied(struct dbp_backend *be, const struct dbp_session *s);
 
+/*
+ * dbp_share_stalled: has be's head waited for its answer longer than
+ * multiplex_stall (a slow query)? Newcomers then go elsewhere: a read
+ * queued behind a slow one waits for it (pipelining's price), so no more
+ * are sent after it.
+ */
+int	dbp_share_stalled(const struct dbp_backend *be,
+	    const struct dbproxyd_conf *c, uint64_t now_us);
 /* dbp_share_push: s sent a command or step on be: its answer is queued. */
 void	dbp_share_push(struct dbp_backend *be, struct dbp_session *s);
 /* dbp_share_pop: s's answer ended (before the session goes on). A

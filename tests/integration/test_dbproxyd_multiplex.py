@@ -45,7 +45,8 @@ class MultiplexStmtTest(test_dbproxyd_stmt.StmtTest):
     EXTRA = MULTIPLEX
 
 
-class MultiplexTest(DbproxydCase):
+class MultiplexCase(DbproxydCase):
+    """One worker, multiplex on; helpers."""
 
     WORKERS = 1
     EXTRA = MULTIPLEX
@@ -76,6 +77,9 @@ class MultiplexTest(DbproxydCase):
         for t in threads:
             t.join(120)
         self.assertEqual(errors, [], self.d.log_tail(30))
+
+
+class MultiplexTest(MultiplexCase):
 
     def test_each_client_gets_its_own_answers(self):
         self.sql("INSERT INTO triadtest.t (id, v) VALUES " + ", ".join(
@@ -170,6 +174,30 @@ class MultiplexTest(DbproxydCase):
         self.run_clients(4, fresh)
         t.join(120)
         self.assertEqual(errors, [])
+
+    def test_slow_read_is_not_joined(self):
+        # A shared connection busy with a slow read for longer than
+        # multiplex_stall takes no more: the next read does not wait.
+        a, b = Wire(self.port), Wire(self.port)
+        try:
+            a.send(b"\x03/* triad:primary */ SELECT BENCHMARK(4000000, "
+                   b"MD5('z'))")
+            time.sleep(0.1)
+            t0 = time.monotonic()
+            self.assertEqual(b.query("/* triad:primary */ SELECT 6161"),
+                             [[(b"6161",)]])
+            self.assertLess(time.monotonic() - t0, 0.5)
+            self.assertEqual(a.results(), [[(b"0",)]])
+        finally:
+            a.close()
+            b.close()
+
+
+class MultiplexQueueTest(MultiplexCase):
+    """Reads queued behind a slow one (multiplex_stall long enough that
+    the second client joins the first one's connection)."""
+
+    EXTRA = MULTIPLEX + "  multiplex_stall: 10s\n"
 
     def queued_behind(self, slow, fast):
         """Sends the slow read on one client and then the fast one on
