@@ -139,6 +139,7 @@ void
 dbp_pool_to_shared(struct dbp_backend *be)
 {
 	TAILQ_INSERT_TAIL(&be->pool->shared, be, link);
+	atomic_fetch_add(&be->pool->srv->pool_shared, 1);
 	be->state = DBP_BE_SHARED;
 	be->owner = NULL;
 	be->joinable = 0;
@@ -249,6 +250,7 @@ dbp_pool_close(struct dbp_backend *be)
 		break;
 	case DBP_BE_SHARED:
 		TAILQ_REMOVE(&p->shared, be, link);
+		atomic_fetch_sub(&p->srv->pool_shared, 1);
 		/* FALLTHROUGH */
 	case DBP_BE_BUSY:
 	case DBP_BE_RESETTING:

@@ -45,6 +45,7 @@ struct dbp_server {
 	_Atomic uint64_t	 queries;	/* routed to it */
 	/* Pool use, summed over the workers' pools. */
 	_Atomic int		 pool_idle, pool_busy, pool_opening;
+	_Atomic int		 pool_shared;	/* of pool_busy: multiplexed */
 	_Atomic int		 pool_waiting;
 	_Atomic uint64_t	 connect_failures;
 	char			 gtid[DBP_GTID_MAX];	/* monitor thread only */

@@ -116,6 +116,7 @@ dbp_server_json(struct json *j, struct dbp_server *s)
 	json_object_open(j, "pool");
 	json_int(j, "idle", atomic_load(&s->pool_idle));
 	json_int(j, "busy", atomic_load(&s->pool_busy));
+	json_int(j, "shared", atomic_load(&s->pool_shared));
 	json_int(j, "opening", atomic_load(&s->pool_opening));
 	json_int(j, "waiting", atomic_load(&s->pool_waiting));
 	json_int(j, "connect_failures",
