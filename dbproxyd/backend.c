@@ -214,7 +214,7 @@ dbp_be_event(struct dbp_io *io, short what, void *arg)
 		return;
 	}
 	if (be->state == DBP_BE_SHARED) {
-		dbp_share_lost(be, NULL);
+		dbp_share_lost(be);
 		return;
 	}
 	if (be->state == DBP_BE_IDLE || be->state == DBP_BE_RESETTING)

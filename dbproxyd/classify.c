@@ -47,8 +47,12 @@ static const char *const dbp_read_words[] = {
    user variable: such a statement must not run on a connection other
    sessions use too. */
 static const char *const dbp_connstate_words[] = {
-	"SQL_CALC_FOUND_ROWS", "CONNECTION_ID", "@@WARNING_COUNT",
-	"@@ERROR_COUNT", NULL,
+	"SQL_CALC_FOUND_ROWS", "CONNECTION_ID", "PS_CURRENT_THREAD_ID",
+	"@@WARNING_COUNT", "@@ERROR_COUNT",
+	/* @@session.warning_count: the scanner reads @@SESSION, then this */
+	"WARNING_COUNT", "ERROR_COUNT",
+	"SESSION_STATUS",	/* information_schema's, the connection's */
+	NULL,
 };
 
 /* After SHOW: the connection's own warnings, errors, profiles, counters. */

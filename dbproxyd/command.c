@@ -614,13 +614,6 @@ dbp_command_answered(struct dbp_session *s, struct dbp_backend *be)
 
 	atomic_fetch_sub(&srv->outstanding, 1);
 	s->counted = 0;
-	if (be->state == DBP_BE_SHARED && s->resp.have_status &&
-	    (s->resp.status & DBP_STATUS_IN_TRANS)) {
-		/* A read that opened a transaction there: not shared again. */
-		log_warnx("session %u: a shared connection to %s is in a "
-		    "transaction; it is retired", s->id, srv->name);
-		be->dirty = 1;
-	}
 	metric_observe(srv->role == DBP_PRIMARY ? dbp_metrics.lat_primary :
 	    dbp_metrics.lat_replica, (int64_t)us);
 	if (s->resp.err != 0) {
@@ -628,6 +621,8 @@ dbp_command_answered(struct dbp_session *s, struct dbp_backend *be)
 		dbp_errors_count(s->resp.err);
 	}
 	dbp_route_track(s, &s->resp);
+	if (be->state == DBP_BE_SHARED)
+		dbp_share_answered(be, s);
 	if (s->resp.err == 0 && (s->cmd_flags & DBP_Q_TEMP))
 		s->temp_tables = 1;
 	if (s->resp.err == 0 && (s->cmd_flags & (DBP_Q_LOCK | DBP_Q_UNLOCK)))

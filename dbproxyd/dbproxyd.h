@@ -33,6 +33,10 @@ struct dbp_session;
 #define DBP_SESSION_LOG_MAX	256	/* replayed session commands */
 #define DBP_STMT_MAX		4096	/* prepared statements per session */
 #define DBP_OUT_HIGH		(4u * 1024 * 1024)	/* client output */
+/* ...when the answer comes on a shared connection: pausing it for a slow
+   client holds back every read queued behind, so only a large answer
+   does. */
+#define DBP_OUT_HIGH_SHARED	(64u * 1024 * 1024)
 
 enum dbp_be_state {
 	DBP_BE_CONNECTING,
@@ -183,6 +187,10 @@ struct dbp_session {
 	struct dbp_resp		 resp;
 	uint32_t		 frame_left;	/* bytes of a frame to move */
 	int			 cont;		/* next frame continues */
+	int			 sent_any;	/* the client got part of it */
+	int			 zombie;	/* closed while queued on a shared
+					   connection: freed once its
+					   answer is dropped */
 	int			 resp_done;	/* the moving frame ends it */
 	int			 patch_prepare;
 	int			 swallow;	/* internal: drop the answer */

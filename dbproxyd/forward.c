@@ -41,6 +41,7 @@ dbp_forward_start(struct dbp_session *s, struct dbp_backend *be,
 	    DBP_CLIENT_DEPRECATE_EOF) != 0);
 	s->frame_left = 0;
 	s->cont = 0;
+	s->sent_any = 0;
 	s->swallow = swallow;
 	s->state = swallow ? DBP_S_STEP : DBP_S_FORWARD;
 	if (be->state == DBP_BE_SHARED)
@@ -55,7 +56,6 @@ dbp_forward_bad(struct dbp_session *s, struct dbp_backend *be)
 	log_warnx("server %s: malformed answer; connection dropped",
 	    be->pool->srv->name);
 	be->dirty = 1;
-	s->resp.results++;	/* the client cannot resync: close it */
 	dbp_session_backend_lost(s, be);
 }
 
@@ -93,8 +93,10 @@ dbp_forward_move(struct dbp_session *s, struct evbuffer *in,
 		n = s->frame_left;
 	if (s->swallow)
 		evbuffer_drain(in, n);
-	else
+	else {
 		evbuffer_remove_buffer(in, out, n);
+		s->sent_any |= n > 0;
+	}
 	s->frame_left -= (uint32_t)n;
 	return s->frame_left == 0;
 }
@@ -177,15 +179,18 @@ void
 dbp_forward_pump(struct dbp_session *s, struct dbp_backend *be)
 {
 	struct evbuffer *in = be->io->in;
-	struct evbuffer *out = s->io->out;
+	struct evbuffer *out = s->swallow ? NULL : s->io->out;
+	size_t high = be->state == DBP_BE_SHARED ? DBP_OUT_HIGH_SHARED :
+	    DBP_OUT_HIGH;
 	int r, done = 0;
 
 	/* What was moved is sent once per pass (one write), and before
-	   dbp_command_done(), after which s may be gone. */
+	   dbp_command_done(), after which s may be gone. A swallowed answer
+	   (an internal step, or a zombie's, whose io is gone) sends none. */
 	for (;;) {
-		if (!s->swallow && dbp_io_pending(s->io) >= DBP_OUT_HIGH) {
+		if (!s->swallow && dbp_io_pending(s->io) >= high) {
 			dbp_io_pause(be->io, 1);
-			dbp_io_low(s->io, DBP_OUT_HIGH / 2);
+			dbp_io_low(s->io, high / 2);
 			dbp_io_flush(s->io);
 			return;
 		}
@@ -202,12 +207,14 @@ dbp_forward_pump(struct dbp_session *s, struct dbp_backend *be)
 			break;
 		if (s->resp_done && !s->cont) {
 			s->resp_done = 0;
-			dbp_io_flush_soon(s->io);
-			if (be->state == DBP_BE_SHARED)
-				dbp_share_pop(be, s);
+			if (!s->swallow)
+				dbp_io_flush_soon(s->io);
+			if (be->state == DBP_BE_SHARED && dbp_share_pop(be, s))
+				return;		/* a zombie's, freed */
 			dbp_command_done(s);
 			return;
 		}
 	}
-	dbp_io_flush_soon(s->io);
+	if (!s->swallow)
+		dbp_io_flush_soon(s->io);
 }

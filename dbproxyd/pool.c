@@ -52,7 +52,7 @@ dbp_pool_free(struct dbp_pool *p)
 		return;
 	while ((be = TAILQ_FIRST(&p->all)) != NULL)
 		if (be->queued > 0)
-			dbp_share_lost(be, NULL);
+			dbp_share_lost(be);
 		else
 			dbp_pool_close(be);
 	free(p);
@@ -112,24 +112,38 @@ dbp_pool_take(struct dbp_pool *p, struct dbp_backend *be,
 	return be;
 }
 
+/* At the cap, what may close to make room for s's connection: an idle
+   one of another dialect, or a shared one with nothing queued. */
+static struct dbp_backend *
+dbp_pool_victim(struct dbp_pool *p, const struct dbp_session *s)
+{
+	struct dbp_backend *be;
+
+	TAILQ_FOREACH(be, &p->idle, link)
+		if (!dbp_pool_match(be, s))
+			return be;
+	TAILQ_FOREACH(be, &p->shared, link)
+		if (be->queued == 0)
+			return be;
+	return NULL;
+}
+
 struct dbp_backend *
 dbp_pool_get(struct dbp_pool *p, struct dbp_session *s)
 {
 	const struct dbproxyd_conf *c = dbp_pool_conf(p);
-	struct dbp_backend *be, *other = NULL;
+	struct dbp_backend *be, *victim;
 
-	TAILQ_FOREACH(be, &p->idle, link) {
+	TAILQ_FOREACH(be, &p->idle, link)
 		if (dbp_pool_match(be, s))
 			return dbp_pool_take(p, be, s);
-		other = be;
-	}
 	p->caps = s->caps & DBP_DIALECT_CAPS;
 	p->charset = s->charset;
 	TAILQ_INSERT_TAIL(&p->waiters, s, wait_link);
 	atomic_fetch_add(&p->srv->pool_waiting, 1);
-	/* At the cap, an idle connection of another dialect makes room. */
-	if (p->total >= c->pool_max && other != NULL)
-		dbp_pool_close(other);
+	if (p->total >= c->pool_max && (victim = dbp_pool_victim(p, s)) !=
+	    NULL)
+		dbp_pool_close(victim);
 	if (p->total < c->pool_max)
 		dbp_pool_open(p, p->caps, p->charset);
 	return NULL;
@@ -143,7 +157,28 @@ dbp_pool_to_shared(struct dbp_backend *be)
 	be->state = DBP_BE_SHARED;
 	be->owner = NULL;
 	be->joinable = 0;
+	be->idle_since_ms = util_now_ms();
 }
+
+/* A shared connection nobody has used for this long is closed (the
+   pool's tick): its server thread and statements are freed, and its
+   slot counts for pool_max again. */
+#define DBP_SHARE_IDLE_MS	10000
+
+void
+dbp_pool_prune(struct dbp_pool *p)
+{
+	struct dbp_backend *be, *next;
+	uint64_t now = util_now_ms();
+
+	for (be = TAILQ_FIRST(&p->shared); be != NULL; be = next) {
+		next = TAILQ_NEXT(be, link);
+		if (be->queued == 0 && now - be->idle_since_ms >
+		    DBP_SHARE_IDLE_MS)
+			dbp_pool_close(be);
+	}
+}
+
 
 /*
  * Fill first: the first connection of s's state with room takes it, so
@@ -243,6 +278,8 @@ dbp_pool_close(struct dbp_backend *be)
 {
 	struct dbp_pool *p = be->pool;
 
+	if (be->dead)		/* closed already; share.c frees it */
+		return;
 	switch (be->state) {
 	case DBP_BE_IDLE:
 		TAILQ_REMOVE(&p->idle, be, link);

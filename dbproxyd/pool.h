@@ -46,6 +46,9 @@ struct dbp_backend *dbp_pool_get_shared(struct dbp_pool *,
 		    struct dbp_session *s);
 /* dbp_pool_to_shared: be (just taken for a session) becomes shared. */
 void		 dbp_pool_to_shared(struct dbp_backend *be);
+/* dbp_pool_prune: shared connections unused for DBP_SHARE_IDLE_MS close
+   (the tick). */
+void		 dbp_pool_prune(struct dbp_pool *);
 /* dbp_pool_unwait: s leaves the line (timeout, close). */
 void		 dbp_pool_unwait(struct dbp_pool *, struct dbp_session *s);
 /*

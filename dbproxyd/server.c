@@ -317,8 +317,10 @@ dbp_tick(evutil_socket_t fd, short ev, void *arg)
 	(void)ev;
 	if (w->lc->stopping)
 		return;
-	for (i = 0; i < w->npools; i++)
+	for (i = 0; i < w->npools; i++) {
+		dbp_pool_prune(w->pools[i]);
 		dbp_pool_fill(w->pools[i]);
+	}
 }
 
 /* A worker: its pools (filled now), listeners and the pools' tick. */

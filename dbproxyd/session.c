@@ -167,8 +167,6 @@ dbp_session_close(struct dbp_session *s, const char *why)
 	if (s->counted)		/* left with its query in flight */
 		atomic_fetch_sub(&s->c->servers[s->target]->outstanding, 1);
 	s->counted = 0;
-	if (s->shared != NULL)	/* nobody can walk its answer now */
-		dbp_share_lost(s->shared, s);
 	dbp_session_detach_all(s);
 	if (s->user != NULL)
 		atomic_fetch_sub(&s->user->sessions, 1);
@@ -186,6 +184,15 @@ dbp_session_close(struct dbp_session *s, const char *why)
 	free(s->cmd);
 	free(s->login_db);
 	lc_gen_unref(s->gen);
+	if (s->shared != NULL) {
+		/* Its answer is still to come on a shared connection: the
+		   session stays, a zombie, to drop it (share.c frees it). */
+		s->io = NULL;
+		s->timer = NULL;
+		s->zombie = 1;
+		s->swallow = 1;
+		return;
+	}
 	free(s);
 }
 
@@ -546,7 +553,7 @@ dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 	int in_trx = s->trx_server == srv->index;
 
 	if (be->state == DBP_BE_SHARED) {
-		dbp_share_lost(be, NULL);
+		dbp_share_lost(be);
 		return;
 	}
 	dbp_session_forget(s, be);
@@ -558,7 +565,7 @@ dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 		atomic_fetch_sub(&srv->outstanding, 1);
 	}
 	s->trx_lost = 0;	/* said now */
-	if (s->frame_left > 0 || s->resp.results > 0 || s->cont) {
+	if (s->sent_any) {
 		/* Part of the answer went out: the client cannot resync. */
 		dbp_session_close(s, "server lost mid-answer");
 		return;

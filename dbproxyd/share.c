@@ -104,7 +104,7 @@ dbp_share_push(struct dbp_backend *be, struct dbp_session *s)
 	s->shared = be;
 }
 
-void
+int
 dbp_share_pop(struct dbp_backend *be, struct dbp_session *s)
 {
 	TAILQ_REMOVE(&be->queue, s, queue_link);
@@ -112,8 +112,26 @@ dbp_share_pop(struct dbp_backend *be, struct dbp_session *s)
 	s->shared = NULL;
 	if (be->queued > 0)
 		be->head_us = util_now_us();
-	else if (be->dirty)
-		dbp_pool_close(be);
+	else
+		be->idle_since_ms = util_now_ms();
+	if (s->zombie) {
+		free(s);
+		return 1;
+	}
+	return 0;
+}
+
+void
+dbp_share_answered(struct dbp_backend *be, struct dbp_session *s)
+{
+	if (!(s->status & DBP_STATUS_IN_TRANS))
+		return;
+	log_warnx("session %u: a shared connection to %s is in a "
+	    "transaction; it is closed", s->id, be->pool->srv->name);
+	s->status &= ~DBP_STATUS_IN_TRANS;
+	s->trx_server = -1;
+	s->trx_lost = 1;
+	be->dirty = 1;		/* closed once its queue is empty */
 }
 
 void
@@ -130,7 +148,7 @@ dbp_share_read(struct dbp_backend *be)
 			log_warnx("server %s: unasked bytes on a shared "
 			    "connection; it is dropped", be->pool->srv->name);
 			be->dirty = 1;
-			dbp_share_lost(be, NULL);
+			dbp_share_lost(be);
 			break;
 		}
 		dbp_forward_pump(s, be);
@@ -139,6 +157,11 @@ dbp_share_read(struct dbp_backend *be)
 		if (!be->dead && evbuffer_get_length(in) == before)
 			break;
 	}
+	/* Retired (dirty), or its first session never sent its command (a
+	   failed prepare): it goes once nothing is queued. Only here, at
+	   the end of a read, where no session is between two steps on it. */
+	if (!be->dead && be->queued == 0 && (be->dirty || !be->joinable))
+		dbp_pool_close(be);
 	be->pumping = 0;
 	if (be->dead)
 		dbp_backend_free(be);
@@ -147,27 +170,26 @@ dbp_share_read(struct dbp_backend *be)
 /* s's command on a connection that went: again elsewhere, ERR, or (part
    of the answer was sent) the end of the session. */
 static void
-dbp_share_requeue(struct dbp_session *s, struct dbp_server *srv, int failed)
+dbp_share_requeue(struct dbp_session *s, struct dbp_server *srv)
 {
 	if (s->counted) {
 		s->counted = 0;
 		atomic_fetch_sub(&srv->outstanding, 1);
 	}
 	s->run_be = NULL;
-	if (s->frame_left > 0 || s->resp.results > 0 || s->cont) {
+	if (s->sent_any) {
 		dbp_session_close(s, "server lost mid-answer");
 		return;
 	}
 	if (dbp_command_retry(s) == 0)
 		return;
 	dbp_session_err(s, DBP_ER_CONN_KILLED, "70100", "Connection to server "
-	    "%s lost%s", srv->name, failed ? "" : " (shared, after another "
-	    "client left)");
+	    "%s lost", srv->name);
 	dbp_session_ready(s);
 }
 
 void
-dbp_share_lost(struct dbp_backend *be, struct dbp_session *gone)
+dbp_share_lost(struct dbp_backend *be)
 {
 	struct dbp_server *srv = be->pool->srv;
 	struct dbp_session **told, *s;
@@ -178,18 +200,19 @@ dbp_share_lost(struct dbp_backend *be, struct dbp_session *gone)
 	while ((s = TAILQ_FIRST(&be->queue)) != NULL) {
 		TAILQ_REMOVE(&be->queue, s, queue_link);
 		s->shared = NULL;
-		if (s != gone)
+		if (s->zombie)
+			free(s);	/* its client is gone already */
+		else
 			told[n++] = s;
 	}
 	be->queued = 0;
 	be->dirty = 1;
-	log_info("server %s: shared connection closed (%s); %zu read(s) "
-	    "queued on it go again", srv->name, gone != NULL ?
-	    "a queued client left" : "lost", n);
+	log_info("server %s: shared connection lost; %zu read(s) queued on "
+	    "it go again", srv->name, n);
 	dbp_pool_close(be);
-	if (gone == NULL && srv->role == DBP_REPLICA && n > 0)
+	if (srv->role == DBP_REPLICA && n > 0)
 		dbp_monitor_suspect(srv, "a connection was lost");
 	for (i = 0; i < n; i++)
-		dbp_share_requeue(told[i], srv, gone == NULL);
+		dbp_share_requeue(told[i], srv);
 	free(told);
 }

@@ -40,19 +40,30 @@ int	dbp_share_stalled(const struct dbp_backend *be,
 	    const struct dbproxyd_conf *c, uint64_t now_us);
 /* dbp_share_push: s sent a command or step on be: its answer is queued. */
 void	dbp_share_push(struct dbp_backend *be, struct dbp_session *s);
-/* dbp_share_pop: s's answer ended (before the session goes on). A
-   retired connection (dirty) closes when its queue is empty. */
-void	dbp_share_pop(struct dbp_backend *be, struct dbp_session *s);
+/* dbp_share_pop: s's answer ended (before the session goes on). 1 when
+   s was a zombie (its client left while it was queued): freed now. */
+int	dbp_share_pop(struct dbp_backend *be, struct dbp_session *s);
+/*
+ * dbp_share_answered: s's command on be is answered (after the status
+ * flags were tracked). A transaction open there (which no read it may
+ * run should open) is the connection's, not the session's: be retires
+ * (closed now if nothing is queued, which rolls it back) and s hears
+ * at its next command that its transaction is gone.
+ */
+void	dbp_share_answered(struct dbp_backend *be, struct dbp_session *s);
 /* dbp_share_read: bytes from be: the answers go to the queued sessions,
    head first, as far as they are there. */
 void	dbp_share_read(struct dbp_backend *be);
 /*
- * dbp_share_lost: be failed (or a queued session left, which leaves an
- * answer nobody can walk: gone is that session, not told). be closes;
- * every other queued session whose answer had not started is sent again
- * (a read: dbp_command_retry), or gets an ERR; one whose answer had
- * started closes.
+ * dbp_share_lost: be failed (or the server spoke out of turn): it
+ * closes; every queued session whose answer had not started is sent
+ * again (a read: dbp_command_retry) or gets an ERR, one whose answer
+ * had started closes, a zombie is freed.
+ *
+ * A client that leaves while queued does not end the connection: its
+ * session stays as a zombie (no io, swallow) until its answer has been
+ * walked and dropped (dbp_session_close, dbp_share_pop).
  */
-void	dbp_share_lost(struct dbp_backend *be, struct dbp_session *gone);
+void	dbp_share_lost(struct dbp_backend *be);
 
 #endif

@@ -343,6 +343,12 @@ test_classify(void **state)
 		{ "show count(*) errors", DBP_Q_READ | DBP_Q_CONNSTATE, 0 },
 		{ "SHOW STATUS LIKE 'Com%'", DBP_Q_READ | DBP_Q_CONNSTATE, 0 },
 		{ "SELECT @@warning_count", DBP_Q_READ | DBP_Q_CONNSTATE, 0 },
+		{ "SELECT @@session.warning_count", DBP_Q_READ |
+		  DBP_Q_CONNSTATE, 0 },
+		{ "select @@local.error_count", DBP_Q_READ | DBP_Q_CONNSTATE,
+		  0 },
+		{ "SELECT * FROM information_schema.session_status",
+		  DBP_Q_READ | DBP_Q_CONNSTATE, 0 },
 		{ "SELECT SQL_CALC_FOUND_ROWS a FROM t LIMIT 1",
 		  DBP_Q_READ | DBP_Q_CONNSTATE, 0 },
 		{ "SELECT CONNECTION_ID()", DBP_Q_READ | DBP_Q_CONNSTATE, 0 },
