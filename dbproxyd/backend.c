@@ -267,6 +267,8 @@ dbp_backend_free(struct dbp_backend *be)
 	size_t i;
 
 	dbp_io_free(be->io);
+	if (be->kick != NULL)
+		event_free(be->kick);
 	for (i = 0; i < be->nstmts; i++)
 		free(be->stmts[i].sql);
 	free(be->stmts);

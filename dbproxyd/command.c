@@ -21,15 +21,6 @@
 #include "share.h"
 #include "util.h"
 
-enum {
-	DBP_STEP_NONE,
-	DBP_STEP_REPLAY,	/* a session log entry */
-	DBP_STEP_PREPARE,	/* the statement, on this connection */
-	DBP_STEP_CMD,		/* the client's command */
-	DBP_STEP_GTID_GET,	/* after a write: its GTID (@@last_gtid) */
-	DBP_STEP_GTID_WAIT,	/* before a read: MASTER_GTID_WAIT */
-};
-
 /*
  * The whole command (every frame) into s->cmd. 1 when read; 0 to wait;
  * -1 when it is too large (ERR 1153 sent, the session closes).

@@ -86,6 +86,7 @@ struct dbp_backend {
 	uint64_t		 head_us;	/* when the queue's head was sent,
 						   or became the head */
 	int			 pumping;	/* in share.c's read loop */
+	struct event		*kick;		/* a read later (share.c) */
 	int			 dead;		/* closed while pumping */
 };
 TAILQ_HEAD(dbp_backends, dbp_backend);

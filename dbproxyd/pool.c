@@ -166,6 +166,22 @@ dbp_pool_to_shared(struct dbp_backend *be)
 #define DBP_SHARE_IDLE_MS	10000
 
 void
+dbp_pool_shared_empty(struct dbp_backend *be)
+{
+	struct dbp_pool *p = be->pool;
+	const struct dbproxyd_conf *c = dbp_pool_conf(p);
+
+	if (be->dirty || !be->joinable) {
+		dbp_pool_close(be);
+		return;
+	}
+	if (TAILQ_EMPTY(&p->waiters) || p->total < c->pool_max)
+		return;
+	dbp_pool_close(be);
+	dbp_pool_open(p, p->caps, p->charset);
+}
+
+void
 dbp_pool_prune(struct dbp_pool *p)
 {
 	struct dbp_backend *be, *next;

@@ -46,6 +46,13 @@ struct dbp_backend *dbp_pool_get_shared(struct dbp_pool *,
 		    struct dbp_session *s);
 /* dbp_pool_to_shared: be (just taken for a session) becomes shared. */
 void		 dbp_pool_to_shared(struct dbp_backend *be);
+/*
+ * dbp_pool_shared_empty: shared be has nothing queued (the end of a
+ * read): a retired one (dirty) or one whose first session never sent
+ * its command closes; at pool_max with sessions in line, it closes to
+ * make room for theirs.
+ */
+void		 dbp_pool_shared_empty(struct dbp_backend *be);
 /* dbp_pool_prune: shared connections unused for DBP_SHARE_IDLE_MS close
    (the tick). */
 void		 dbp_pool_prune(struct dbp_pool *);

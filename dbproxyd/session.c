@@ -191,6 +191,7 @@ dbp_session_close(struct dbp_session *s, const char *why)
 		s->timer = NULL;
 		s->zombie = 1;
 		s->swallow = 1;
+		dbp_share_orphaned(s);
 		return;
 	}
 	free(s);
@@ -512,10 +513,12 @@ dbp_session_ready(struct dbp_session *s)
 void
 dbp_session_backend_read(struct dbp_session *s, struct dbp_backend *be)
 {
-	if (s->state == DBP_S_FORWARD || s->state == DBP_S_STEP)
+	if ((s->state == DBP_S_FORWARD || s->state == DBP_S_STEP) &&
+	    be == s->run_be)
 		dbp_forward_pump(s, be);
 	else {
-		/* A server that speaks unasked is out of step: drop it. */
+		/* A server that speaks unasked (or while the session waits
+		   on another connection) is out of step: drop it. */
 		be->dirty = 1;
 		dbp_session_backend_lost(s, be);
 	}
@@ -565,6 +568,14 @@ dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 		atomic_fetch_sub(&srv->outstanding, 1);
 	}
 	s->trx_lost = 0;	/* said now */
+	if (s->step == DBP_STEP_GTID_GET) {
+		/* The client has its answer; only the write's GTID is
+		   unknown (reads go to the primary until the next one). */
+		s->capture = 0;
+		s->gtid[0] = '\0';
+		dbp_session_ready(s);
+		return;
+	}
 	if (s->sent_any) {
 		/* Part of the answer went out: the client cannot resync. */
 		dbp_session_close(s, "server lost mid-answer");

@@ -46,7 +46,16 @@ void	dbp_session_backend_failed(struct dbp_session *, struct dbp_server *);
    state is reset; the answer comes as for a login). */
 void	dbp_session_change_user(struct dbp_session *);
 
-/* command.c: the command loop. */
+/* command.c: the command loop. What runs on the server (s->step). */
+enum {
+	DBP_STEP_NONE,
+	DBP_STEP_REPLAY,	/* a session log entry */
+	DBP_STEP_PREPARE,	/* the statement, on this connection */
+	DBP_STEP_CMD,		/* the client's command */
+	DBP_STEP_GTID_GET,	/* after a write: its GTID (@@last_gtid) */
+	DBP_STEP_GTID_WAIT,	/* before a read: MASTER_GTID_WAIT */
+};
+
 /* A fresh session: server connections back to the pools (reset), no
    state, no statements (COM_RESET_CONNECTION, COM_CHANGE_USER). */
 void	dbp_command_reset_state(struct dbp_session *);

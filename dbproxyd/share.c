@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "classify.h"
 #include "io.h"
@@ -104,6 +105,44 @@ dbp_share_push(struct dbp_backend *be, struct dbp_session *s)
 	s->shared = be;
 }
 
+/* A zombie's prepare succeeded: nobody will know its id, so it closes
+   (else it stays on the server until the connection goes). */
+static void
+dbp_share_forget_prepared(struct dbp_backend *be, const struct dbp_session *s)
+{
+	uint8_t pkt[5];
+
+	if (s->resp.kind != DBP_RK_PREPARE || s->resp.err != 0)
+		return;
+	pkt[0] = DBP_COM_STMT_CLOSE;
+	dbp_put32(pkt + 1, s->resp.stmt_id);
+	dbp_forward_raw(be, pkt, sizeof(pkt));
+}
+
+/* The deferred read of dbp_share_orphaned. */
+static void
+dbp_share_kicked(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	dbp_share_read(arg);
+}
+
+void
+dbp_share_orphaned(struct dbp_session *s)
+{
+	static const struct timeval zero = { 0, 0 };
+	struct dbp_backend *be = s->shared;
+
+	if (TAILQ_FIRST(&be->queue) != s)
+		return;
+	if (be->kick == NULL)
+		be->kick = evtimer_new(be->pool->w->lc->base,
+		    dbp_share_kicked, be);
+	dbp_io_pause(be->io, 0);
+	evtimer_add(be->kick, &zero);
+}
+
 int
 dbp_share_pop(struct dbp_backend *be, struct dbp_session *s)
 {
@@ -115,6 +154,7 @@ dbp_share_pop(struct dbp_backend *be, struct dbp_session *s)
 	else
 		be->idle_since_ms = util_now_ms();
 	if (s->zombie) {
+		dbp_share_forget_prepared(be, s);
 		free(s);
 		return 1;
 	}
@@ -157,11 +197,10 @@ dbp_share_read(struct dbp_backend *be)
 		if (!be->dead && evbuffer_get_length(in) == before)
 			break;
 	}
-	/* Retired (dirty), or its first session never sent its command (a
-	   failed prepare): it goes once nothing is queued. Only here, at
-	   the end of a read, where no session is between two steps on it. */
-	if (!be->dead && be->queued == 0 && (be->dirty || !be->joinable))
-		dbp_pool_close(be);
+	/* Only here, at the end of a read, where no session is between two
+	   steps on it, may an empty one close. */
+	if (!be->dead && be->queued == 0)
+		dbp_pool_shared_empty(be);
 	be->pumping = 0;
 	if (be->dead)
 		dbp_backend_free(be);

@@ -51,6 +51,13 @@ int	dbp_share_pop(struct dbp_backend *be, struct dbp_session *s);
  * at its next command that its transaction is gone.
  */
 void	dbp_share_answered(struct dbp_backend *be, struct dbp_session *s);
+/*
+ * dbp_share_orphaned: s turned zombie (dbp_session_close). If its answer
+ * is the one being walked, its connection may be paused for s's client
+ * output (back-pressure), and only s's drain would have resumed it: it
+ * reads again, and what it holds already is walked from the loop.
+ */
+void	dbp_share_orphaned(struct dbp_session *s);
 /* dbp_share_read: bytes from be: the answers go to the queued sessions,
    head first, as far as they are there. */
 void	dbp_share_read(struct dbp_backend *be);

@@ -101,11 +101,13 @@ class MultiplexTest(MultiplexCase):
         self.run_clients(16, client)
         self.assertGreaterEqual(self.metric("multiplexed_total") - before,
                                 16 * 400)
-        # 16 sessions, reads in flight at most 8 per connection: the
-        # replicas' pools hold a few connections, not one per session.
+        # 16 sessions, 8 reads in flight per connection: fewer server
+        # connections than sessions (a few more than 2 per replica when
+        # the worker is slow, as under ASan, and heads wait past
+        # multiplex_stall).
         st = self.state().values()
         busy = sum(s["pool"]["busy"] for s in st)
-        self.assertLessEqual(busy, 8, st)
+        self.assertLess(busy, 16, st)
         self.assertGreaterEqual(sum(s["pool"]["shared"] for s in st), 1, st)
 
     def test_session_variables_do_not_cross(self):
@@ -233,6 +235,26 @@ class MultiplexQueueTest(MultiplexCase):
         self.assertNotIn("shared connection lost", self.d.log_tail(200))
         self.assertEqual(self.sql("SELECT 1")[0][0], "1")
 
+    def test_client_that_stops_reading_then_leaves(self):
+        # A's answer (about 100 MB) fills its output to the cap, so the
+        # shared connection stops reading; B is queued behind it. A
+        # leaves without reading: its answer is dropped, B gets its own.
+        a = Wire(self.port)
+        a.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        b = Wire(self.port)
+        try:
+            a.send(b"\x03/* triad:primary */ SELECT REPEAT('a', 1000000) "
+                   b"FROM triadtest.seq_1_to_100")
+            time.sleep(1.0)
+            b.send(b"\x03/* triad:primary */ SELECT 3131")
+            time.sleep(0.2)
+            a.s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                           struct.pack("ii", 1, 0))
+            a.close()
+            self.assertEqual(b.results(), [[(b"3131",)]])
+        finally:
+            b.close()
+
     def test_killed_mid_answer(self):
         # Rows of 20 KB, one every 0.1 s or so: the client has some when
         # the server connection is killed. The server's ERR ends that
@@ -323,6 +345,28 @@ class MultiplexCapTest(MultiplexCase):
         self.sql("INSERT INTO triadtest.t (v) VALUES ('cap')")
         self.assertLess(time.monotonic() - t0, 2.0)
         self.assertLessEqual(self.state()["primary"]["pool"]["shared"], 1)
+
+    def test_busy_shared_connections_make_room_when_done(self):
+        for name in ("triadmux_a", "triadmux_b"):
+            self.db.sql(self.db.primary, "CREATE DATABASE IF NOT EXISTS %s"
+                        % name)
+        self.db.wait_all_replicated()
+        # Both slots busy with a slow read each: a write waits in line,
+        # and gets a connection when one of them is done (about 1.5 s),
+        # not an error at pool_wait_timeout (3 s).
+        slow = [Wire(self.port, db=n) for n in ("triadmux_a", "triadmux_b")]
+        try:
+            for w in slow:
+                w.send(b"\x03/* triad:primary */ SELECT BENCHMARK(4000000, "
+                       b"MD5('c'))")
+            time.sleep(0.2)
+            self.assertEqual(self.state()["primary"]["pool"]["shared"], 2)
+            self.sql("INSERT INTO triadtest.t (v) VALUES ('after')")
+            for w in slow:
+                self.assertEqual(w.results(), [[(b"0",)]])
+        finally:
+            for w in slow:
+                w.close()
 
 if __name__ == "__main__":
     triadtest.main()
