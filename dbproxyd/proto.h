@@ -101,7 +101,11 @@
 #define DBP_ER_UNKNOWN_STMT		1243	/* HY000 */
 #define DBP_ER_CON_COUNT		1040	/* 08004 */
 #define DBP_ER_CONN_KILLED		1927	/* 70100: server lost */
-#define DBP_ER_NO_SERVER		2003	/* HY000: cannot reach a server */
+/* Cannot reach a server, or no connection within pool_wait_timeout.
+   ProxySQL's code for the same. Not 2003 (CR_CONN_HOST_ERROR): codes
+   2000-2999 are the client library's own, and Connector/C reports a
+   server that sends one as a malformed packet (ERROR 2027). */
+#define DBP_ER_NO_SERVER		9001	/* HY000 */
 
 #define DBP_SCRAMBLE_LEN	20
 #define DBP_NATIVE_PLUGIN	"mysql_native_password"

@@ -669,6 +669,30 @@ class MaxConnectionsTest(DbproxydCase):
             return False
 
 
+class PoolWaitTest(DbproxydCase):
+    """pool_max 1 on each server and the primary's connection held by an
+    open transaction: the next write waits pool_wait_timeout, then the
+    mariadb CLI (Connector/C) shows dbproxyd's error as it is (a code in
+    the client library's range 2000-2999 would show as a malformed
+    packet)."""
+
+    WORKERS = 1
+    EXTRA = "  pool_max: 1\n  pool_wait_timeout: 1s\n"
+
+    def test_timeout_error_reaches_the_cli(self):
+        hold = Wire(self.port)
+        try:
+            hold.query("BEGIN")
+            hold.query("INSERT INTO triadtest.t (v) VALUES ('hold')")
+            with self.assertRaises(MariaDBError) as e:
+                self.sql("INSERT INTO triadtest.t (v) VALUES ('waits')")
+            self.assertEqual(e.exception.code, 9001, e.exception)
+            self.assertIn("pool_wait_timeout", str(e.exception))
+            hold.query("ROLLBACK")
+        finally:
+            hold.close()
+
+
 class TlsTest(DbproxydCase):
     """SSLRequest: the login and the session inside TLS."""
 
