@@ -80,9 +80,11 @@ struct dbp_backend {
 	   in order (their answers come in that order). */
 	TAILQ_HEAD(, dbp_session) queue;
 	int			 queued;
-	struct dbp_logent	*sig;		/* the session state it has */
+	struct dbp_logent	*sig;		/* the session state it has; set
+						   once its first session's
+						   replay is done: others may
+						   join (NULL: not yet) */
 	size_t			 nsig;
-	int			 joinable;	/* sig is applied: others may join */
 	uint64_t		 head_us;	/* when the queue's head was sent,
 						   or became the head */
 	int			 pumping;	/* in share.c's read loop */

@@ -156,7 +156,6 @@ dbp_pool_to_shared(struct dbp_backend *be)
 	atomic_fetch_add(&be->pool->srv->pool_shared, 1);
 	be->state = DBP_BE_SHARED;
 	be->owner = NULL;
-	be->joinable = 0;
 	be->idle_since_ms = util_now_ms();
 }
 
@@ -171,7 +170,7 @@ dbp_pool_shared_empty(struct dbp_backend *be)
 	struct dbp_pool *p = be->pool;
 	const struct dbproxyd_conf *c = dbp_pool_conf(p);
 
-	if (be->dirty || !be->joinable) {
+	if (be->dirty || be->sig == NULL) {
 		dbp_pool_close(be);
 		return;
 	}

@@ -60,7 +60,7 @@ dbp_share_fits(const struct dbp_backend *be, const struct dbp_session *s)
 {
 	size_t i;
 
-	if (!be->joinable || be->dirty || be->nsig != s->nlog)
+	if (be->sig == NULL || be->dirty || be->nsig != s->nlog)
 		return 0;
 	for (i = 0; i < s->nlog; i++)
 		if (be->sig[i].len != s->log[i].len ||
@@ -74,7 +74,7 @@ dbp_share_applied(struct dbp_backend *be, const struct dbp_session *s)
 {
 	size_t i;
 
-	if (be->joinable || be->dirty)
+	if (be->sig != NULL || be->dirty)
 		return;
 	be->sig = xreallocarray(NULL, s->nlog ? s->nlog : 1, sizeof(*be->sig));
 	for (i = 0; i < s->nlog; i++) {
@@ -84,7 +84,6 @@ dbp_share_applied(struct dbp_backend *be, const struct dbp_session *s)
 		be->sig[i].sets_db = s->log[i].sets_db;
 	}
 	be->nsig = s->nlog;
-	be->joinable = 1;
 }
 
 int
