@@ -403,7 +403,18 @@ dbp_command_kind(uint8_t cmd)
 	}
 }
 
-/* Counts a command going to be's server (outstanding until answered). */
+void
+dbp_command_uncount(struct dbp_session *s)
+{
+	if (!s->counted)
+		return;
+	s->counted = 0;
+	atomic_fetch_sub(&s->c->servers[s->target]->outstanding, 1);
+	s->w->inflight--;
+}
+
+/* Counts a command going to be's server (outstanding until answered:
+   dbp_command_uncount). */
 static void
 dbp_command_account(struct dbp_session *s, struct dbp_backend *be)
 {
@@ -413,6 +424,7 @@ dbp_command_account(struct dbp_session *s, struct dbp_backend *be)
 	s->started_us = util_now_us();
 	atomic_fetch_add(&srv->outstanding, 1);
 	s->counted = 1;
+	s->w->inflight++;
 	atomic_fetch_add(&srv->queries, 1);
 	metric_inc(srv->role == DBP_PRIMARY ? dbp_metrics.queries_primary :
 	    dbp_metrics.queries_replica);
@@ -469,8 +481,7 @@ dbp_command_send(struct dbp_session *s, struct dbp_backend *be)
 		/* An ERR was sent, or long data, which has no answer. */
 		if (s->cmd[0] == DBP_COM_STMT_SEND_LONG_DATA && w.len > 0)
 			dbp_forward_raw(be, w.p, w.len);
-		atomic_fetch_sub(&be->pool->srv->outstanding, 1);
-		s->counted = 0;
+		dbp_command_uncount(s);
 		dbp_wr_free(&w);
 		dbp_session_ready(s);
 		return;
@@ -603,8 +614,7 @@ dbp_command_answered(struct dbp_session *s, struct dbp_backend *be)
 	struct dbp_server *srv = be->pool->srv;
 	uint64_t us = util_now_us() - s->started_us;
 
-	atomic_fetch_sub(&srv->outstanding, 1);
-	s->counted = 0;
+	dbp_command_uncount(s);
 	metric_observe(srv->role == DBP_PRIMARY ? dbp_metrics.lat_primary :
 	    dbp_metrics.lat_replica, (int64_t)us);
 	if (s->resp.err != 0) {

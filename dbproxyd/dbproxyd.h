@@ -135,6 +135,7 @@ struct dbp_worker {
 	uint32_t		 next_id;
 	struct event		*tick;
 	struct dbp_io_batch	*iob;		/* its ios' flush_soon */
+	int			 inflight;	/* commands sent, not answered */
 };
 
 struct dbp_session {

@@ -30,7 +30,15 @@ struct dbp_io_batch {
 	int			 spinning;
 	int64_t			 spin_us;	/* budget after the last read */
 	uint64_t		 last_read_us;
+	const int		*inflight;	/* poll while <= 1 (or NULL) */
 };
+
+/* One client waits (or none): polling may save it a wake-up. */
+static int
+dbp_io_spin_worth(const struct dbp_io_batch *b)
+{
+	return b->inflight == NULL || *b->inflight <= 1;
+}
 
 static void dbp_io_readable(evutil_socket_t, short, void *);
 static void dbp_io_writable(evutil_socket_t, short, void *);
@@ -217,7 +225,8 @@ dbp_io_spin(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
-	if (now - b->last_read_us > (uint64_t)b->spin_us) {
+	if (now - b->last_read_us > (uint64_t)b->spin_us ||
+	    !dbp_io_spin_worth(b)) {
 		b->spinning = 0;
 		return;
 	}
@@ -238,7 +247,7 @@ dbp_io_spin_kick(struct dbp_io_batch *b)
 	if (b == NULL || b->spin_us <= 0)
 		return;
 	b->last_read_us = util_now_us();
-	if (!b->spinning) {
+	if (!b->spinning && dbp_io_spin_worth(b)) {
 		b->spinning = 1;
 		evtimer_add(b->spin, &zero);
 	}
@@ -256,9 +265,11 @@ dbp_io_batch_new(struct event_base *base)
 }
 
 void
-dbp_io_batch_busy_poll(struct dbp_io_batch *b, int64_t us)
+dbp_io_batch_busy_poll(struct dbp_io_batch *b, int64_t us,
+    const int *inflight)
 {
 	b->spin_us = us;
+	b->inflight = inflight;
 }
 
 void

@@ -99,8 +99,16 @@ void		 dbp_io_batch_free(struct dbp_io_batch *);
  * no read. Why: a sleeping worker is woken by each command and each
  * answer, and where waking an idle CPU is slow (a virtual machine's
  * halted vCPU) that wake-up costs more than the proxying. 0: off.
+ *
+ * It polls only while *inflight (the worker's commands sent and not yet
+ * answered) is at most 1: one client waits, and its next packet is what
+ * polling hastens. With more, packets come often enough to keep the
+ * worker awake, and polling only takes the CPU from the servers and
+ * clients beside it (read-only transactions at 8 and 32 clients: 10-25 %
+ * fewer queries per second with it). inflight may be NULL: always.
  */
-void		 dbp_io_batch_busy_poll(struct dbp_io_batch *, int64_t us);
+void		 dbp_io_batch_busy_poll(struct dbp_io_batch *, int64_t us,
+		    const int *inflight);
 void		 dbp_io_flush_soon(struct dbp_io *);
 /* dbp_io_timeout: TIMEOUT after ms (0: none), replacing the last one. */
 void		 dbp_io_timeout(struct dbp_io *, int64_t ms);

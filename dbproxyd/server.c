@@ -334,7 +334,7 @@ dbp_worker_start(struct lc_worker *lw)
 	w->lc = lw;
 	w->iob = dbp_io_batch_new(lw->base);
 	dbp_io_batch_busy_poll(w->iob, ((struct dbproxyd_conf *)
-	    lw->gen->conf)->busy_poll_us);
+	    lw->gen->conf)->busy_poll_us, &w->inflight);
 	TAILQ_INIT(&w->sessions);
 	lw->data = w;
 	w->npools = dbp_nservers;
@@ -358,7 +358,7 @@ dbp_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 	struct dbproxyd_conf *c = lw->gen->conf;
 
 	(void)old;
-	dbp_io_batch_busy_poll(w->iob, c->busy_poll_us);
+	dbp_io_batch_busy_poll(w->iob, c->busy_poll_us, &w->inflight);
 	if (!c->inherit) {
 		dbp_unlisten(w);
 		dbp_listen(lw, w);

@@ -164,9 +164,7 @@ dbp_session_close(struct dbp_session *s, const char *why)
 	    s->user ? s->user->name : "-", why);
 	if (s->state == DBP_S_WAIT_POOL)
 		dbp_pool_unwait(w->pools[s->waiting_server], s);
-	if (s->counted)		/* left with its query in flight */
-		atomic_fetch_sub(&s->c->servers[s->target]->outstanding, 1);
-	s->counted = 0;
+	dbp_command_uncount(s);	/* left with its query in flight */
 	dbp_session_detach_all(s);
 	if (s->user != NULL)
 		atomic_fetch_sub(&s->user->sessions, 1);
@@ -563,10 +561,7 @@ dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 	dbp_pool_close(be);
 	if (!busy)
 		return;
-	if (s->counted) {
-		s->counted = 0;
-		atomic_fetch_sub(&srv->outstanding, 1);
-	}
+	dbp_command_uncount(s);
 	s->trx_lost = 0;	/* said now */
 	if (s->step == DBP_STEP_GTID_GET) {
 		/* The client has its answer; only the write's GTID is

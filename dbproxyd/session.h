@@ -72,6 +72,9 @@ void	dbp_command_run(struct dbp_session *);
 int	dbp_command_retry(struct dbp_session *);
 /* The answer ended (forward.c calls it). */
 void	dbp_command_done(struct dbp_session *);
+/* The command is no longer in flight (answered, lost, or the session
+   ends): its server's outstanding count and the worker's inflight. */
+void	dbp_command_uncount(struct dbp_session *);
 
 /* forward.c: moving the server's answer, internal commands. */
 void	dbp_forward_start(struct dbp_session *, struct dbp_backend *,

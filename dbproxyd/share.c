@@ -210,10 +210,7 @@ dbp_share_read(struct dbp_backend *be)
 static void
 dbp_share_requeue(struct dbp_session *s, struct dbp_server *srv)
 {
-	if (s->counted) {
-		s->counted = 0;
-		atomic_fetch_sub(&srv->outstanding, 1);
-	}
+	dbp_command_uncount(s);
 	s->run_be = NULL;
 	if (s->sent_any) {
 		dbp_session_close(s, "server lost mid-answer");
