@@ -308,13 +308,10 @@ dbp_backend_stmt_put(struct dbp_backend *be, const struct dbp_stmt *st,
     uint32_t bid)
 {
 	struct dbp_bstmt *b;
-	uint8_t pkt[5];
 
 	if (be->state == DBP_BE_SHARED &&
 	    (b = dbp_backend_stmt_of(be, st)) != NULL) {
-		pkt[0] = DBP_COM_STMT_CLOSE;
-		dbp_put32(pkt + 1, bid);
-		dbp_forward_raw(be, pkt, sizeof(pkt));
+		dbp_forward_stmt_close(be, bid);
 		return b;
 	}
 	be->stmts = xreallocarray(be->stmts, be->nstmts + 1,

@@ -109,16 +109,13 @@ static void
 dbp_command_stmt_close(struct dbp_session *s, struct dbp_stmt *st)
 {
 	struct dbp_bstmt *b;
-	uint8_t pkt[5];
 	size_t i;
 
 	for (i = 0; i < s->c->nservers && i < DBP_MAX_SERVERS; i++) {
 		if (s->be[i] == NULL ||
 		    (b = dbp_backend_stmt(s->be[i], st->id)) == NULL)
 			continue;
-		pkt[0] = DBP_COM_STMT_CLOSE;
-		dbp_put32(pkt + 1, b->bid);
-		dbp_forward_raw(s->be[i], pkt, sizeof(pkt));
+		dbp_forward_stmt_close(s->be[i], b->bid);
 		dbp_backend_stmt_del(s->be[i], st->id);
 	}
 	dbp_stmt_del(s, st->id);

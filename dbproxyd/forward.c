@@ -34,6 +34,16 @@ dbp_forward_raw(struct dbp_backend *be, const uint8_t *p, size_t len)
 }
 
 void
+dbp_forward_stmt_close(struct dbp_backend *be, uint32_t bid)
+{
+	uint8_t pkt[5];
+
+	pkt[0] = DBP_COM_STMT_CLOSE;
+	dbp_put32(pkt + 1, bid);
+	dbp_forward_raw(be, pkt, sizeof(pkt));
+}
+
+void
 dbp_forward_start(struct dbp_session *s, struct dbp_backend *be,
     const uint8_t *p, size_t len, enum dbp_resp_kind kind, int swallow)
 {

@@ -83,6 +83,8 @@ void	dbp_forward_pump(struct dbp_session *, struct dbp_backend *);
 /* dbp_forward_raw: one command to a server with no answer (CLOSE). */
 void	dbp_forward_raw(struct dbp_backend *, const uint8_t *payload,
 	    size_t len);
+/* dbp_forward_stmt_close: COM_STMT_CLOSE of be's statement bid. */
+void	dbp_forward_stmt_close(struct dbp_backend *, uint32_t bid);
 
 /* route.c */
 int	dbp_route(struct dbp_session *, int flags, uint16_t *err,

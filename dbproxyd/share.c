@@ -109,13 +109,8 @@ dbp_share_push(struct dbp_backend *be, struct dbp_session *s)
 static void
 dbp_share_forget_prepared(struct dbp_backend *be, const struct dbp_session *s)
 {
-	uint8_t pkt[5];
-
-	if (s->resp.kind != DBP_RK_PREPARE || s->resp.err != 0)
-		return;
-	pkt[0] = DBP_COM_STMT_CLOSE;
-	dbp_put32(pkt + 1, s->resp.stmt_id);
-	dbp_forward_raw(be, pkt, sizeof(pkt));
+	if (s->resp.kind == DBP_RK_PREPARE && s->resp.err == 0)
+		dbp_forward_stmt_close(be, s->resp.stmt_id);
 }
 
 /* The deferred read of dbp_share_orphaned. */
