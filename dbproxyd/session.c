@@ -549,19 +549,29 @@ void
 dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 {
 	struct dbp_server *srv = be->pool->srv;
-	int busy = (s->state == DBP_S_FORWARD || s->state == DBP_S_STEP) &&
-	    s->run_be == be;
-	int in_trx = s->trx_server == srv->index;
+	int busy, in_trx;
 
 	if (be->state == DBP_BE_SHARED) {
 		dbp_share_lost(be);
 		return;
 	}
+	busy = (s->state == DBP_S_FORWARD || s->state == DBP_S_STEP) &&
+	    s->run_be == be;
+	in_trx = s->trx_server == srv->index;
 	dbp_session_forget(s, be);
 	dbp_pool_close(be);
 	if (!busy)
 		return;
+	dbp_session_command_lost(s, srv, in_trx ? DBP_LOST_IN_TRX :
+	    srv->role == DBP_REPLICA ? DBP_LOST_RETRY | DBP_LOST_SUSPECT : 0);
+}
+
+void
+dbp_session_command_lost(struct dbp_session *s, struct dbp_server *srv,
+    int how)
+{
 	dbp_command_uncount(s);
+	s->run_be = NULL;
 	s->trx_lost = 0;	/* said now */
 	if (s->step == DBP_STEP_GTID_GET) {
 		/* The client has its answer; only the write's GTID is
@@ -576,14 +586,15 @@ dbp_session_backend_lost(struct dbp_session *s, struct dbp_backend *be)
 		dbp_session_close(s, "server lost mid-answer");
 		return;
 	}
-	if (!in_trx && srv->role == DBP_REPLICA) {
-		dbp_monitor_suspect(srv, "a connection was lost");
+	if (how & DBP_LOST_RETRY) {
+		if (how & DBP_LOST_SUSPECT)
+			dbp_monitor_suspect(srv, "a connection was lost");
 		if (dbp_command_retry(s) == 0)
 			return;
 	}
 	dbp_session_err(s, DBP_ER_CONN_KILLED, "70100", "Connection to server "
-	    "%s lost%s", srv->name, in_trx ? " (transaction rolled back)" :
-	    "");
+	    "%s lost%s", srv->name, (how & DBP_LOST_IN_TRX) ?
+	    " (transaction rolled back)" : "");
 	dbp_session_ready(s);
 }
 

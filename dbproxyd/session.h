@@ -41,6 +41,20 @@ void	dbp_session_backend_read(struct dbp_session *, struct dbp_backend *);
 void	dbp_session_backend_lost(struct dbp_session *, struct dbp_backend *);
 void	dbp_session_backend_ready(struct dbp_session *, struct dbp_backend *);
 void	dbp_session_backend_failed(struct dbp_session *, struct dbp_server *);
+/*
+ * dbp_session_command_lost: the connection s's command or step ran on,
+ * to srv, is gone. The client has its answer already (the GTID step
+ * after a write: nothing is said), part of it (s closes: it cannot
+ * resync), or none: with DBP_LOST_RETRY the read goes again
+ * (dbp_command_retry; DBP_LOST_SUSPECT first tells the monitor), else
+ * or if it cannot, an ERR (DBP_LOST_IN_TRX: its transaction was rolled
+ * back).
+ */
+#define DBP_LOST_RETRY		0x1
+#define DBP_LOST_SUSPECT	0x2
+#define DBP_LOST_IN_TRX		0x4
+void	dbp_session_command_lost(struct dbp_session *, struct dbp_server *,
+	    int how);
 
 /* COM_CHANGE_USER: a new login on the same connection (its session
    state is reset; the answer comes as for a login). */

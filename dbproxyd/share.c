@@ -200,24 +200,6 @@ dbp_share_read(struct dbp_backend *be)
 		dbp_backend_free(be);
 }
 
-/* s's command on a connection that went: again elsewhere, ERR, or (part
-   of the answer was sent) the end of the session. */
-static void
-dbp_share_requeue(struct dbp_session *s, struct dbp_server *srv)
-{
-	dbp_command_uncount(s);
-	s->run_be = NULL;
-	if (s->sent_any) {
-		dbp_session_close(s, "server lost mid-answer");
-		return;
-	}
-	if (dbp_command_retry(s) == 0)
-		return;
-	dbp_session_err(s, DBP_ER_CONN_KILLED, "70100", "Connection to server "
-	    "%s lost", srv->name);
-	dbp_session_ready(s);
-}
-
 void
 dbp_share_lost(struct dbp_backend *be)
 {
@@ -243,6 +225,6 @@ dbp_share_lost(struct dbp_backend *be)
 	if (srv->role == DBP_REPLICA && n > 0)
 		dbp_monitor_suspect(srv, "a connection was lost");
 	for (i = 0; i < n; i++)
-		dbp_share_requeue(told[i], srv);
+		dbp_session_command_lost(told[i], srv, DBP_LOST_RETRY);
 	free(told);
 }
