@@ -205,6 +205,21 @@ class MultiplexQueueTest(MultiplexCase):
 
     EXTRA = MULTIPLEX + "  multiplex_stall: 10s\n"
 
+    def kill_primary_thread(self, text):
+        """KILL CONNECTION on the primary for the thread running a query
+        that contains text (waited for up to 2.5 s)."""
+        rows = []
+        for _ in range(50):
+            rows = self.db.sql(self.db.primary, "SELECT id FROM "
+                               "information_schema.processlist WHERE info "
+                               "LIKE '%%%s%%' AND info NOT LIKE "
+                               "'%%processlist%%'" % text)
+            if rows:
+                break
+            time.sleep(0.05)
+        self.assertTrue(rows, "no query with %r on the primary" % text)
+        self.db.sql(self.db.primary, "KILL CONNECTION %s" % rows[0][0])
+
     def queued_behind(self, slow, fast):
         """Sends the slow read on one client and then the fast one on
         another, both to the primary's shared connection (hinted); returns
@@ -268,12 +283,7 @@ class MultiplexQueueTest(MultiplexCase):
             a.read()                            # the column count
             while len(a.read()[1]) < 20000:     # column definitions
                 pass
-            rows = self.db.sql(self.db.primary, "SELECT id FROM "
-                               "information_schema.processlist WHERE info "
-                               "LIKE '%seq_1_to_30%' AND info NOT LIKE "
-                               "'%processlist%'")
-            self.assertTrue(rows, "the read is not on the primary")
-            self.db.sql(self.db.primary, "KILL CONNECTION %s" % rows[0][0])
+            self.kill_primary_thread("seq_1_to_30")
             with self.assertRaises((ConnectionError, MariaDBError)) as e:
                 while True:
                     _, p = a.read()
@@ -294,17 +304,7 @@ class MultiplexQueueTest(MultiplexCase):
         slow = "SELECT BENCHMARK(6000000, MD5('y'))"
         a, b = self.queued_behind(slow, "SELECT 5151")
         try:
-            rows = []
-            for _ in range(50):
-                rows = self.db.sql(self.db.primary, "SELECT id FROM "
-                                   "information_schema.processlist WHERE "
-                                   "info LIKE '%BENCHMARK(6000000%' AND "
-                                   "info NOT LIKE '%processlist%'")
-                if rows:
-                    break
-                time.sleep(0.05)
-            self.assertTrue(rows, "the slow read never reached the primary")
-            self.db.sql(self.db.primary, "KILL CONNECTION %s" % rows[0][0])
+            self.kill_primary_thread("BENCHMARK(6000000")
             # The killed read may end with the server's ERR (its answer);
             # the one queued behind it had not started: sent again.
             try:
