@@ -71,8 +71,10 @@ class TestServer(socketserver.ThreadingTCPServer):
 
 
 class HttpServer(TestServer):
-    """answer(server, req) -> (status, body) or (status, body, "chunked"),
-    after the body is read. early(server, req), if given, is asked first,
+    """answer(server, req) -> (status, body), (status, body, "chunked"),
+    (status, body, b"Extra: fields\r\n") or (status, body, "close") (the
+    connection is closed after the answer, unread requests dropped), after
+    the body is read. early(server, req), if given, is asked first,
     with the head only (req.body None): a (status, body) it returns is
     sent at once and the connection closed, the body unread (a server's
     413), which makes the close a reset."""
@@ -93,14 +95,15 @@ class _Handler(socketserver.StreamRequestHandler):
         except (OSError, ValueError):
             pass        # a proxy that gave up mid-request
 
-    def _answer(self, status, out, fields=b"", chunked=False):
+    def _answer(self, status, out, fields=b"", chunked=False, head=False):
         """One response: with Content-Length, or chunked in 64 KiB
-        chunks; fields are extra header lines."""
+        chunks; fields are extra header lines. head: the answer to a
+        HEAD, whose body is left out (its length stays)."""
         reason = http.client.responses.get(status, "Unknown").encode()
         if not chunked:
             self.wfile.write(b"HTTP/1.1 %d %s\r\nContent-Length: %d\r\n%s"
                              b"\r\n%s" % (status, reason, len(out), fields,
-                                           out))
+                                           b"" if head else out))
             return
         self.wfile.write(b"HTTP/1.1 %d %s\r\nTransfer-Encoding: chunked"
                          b"\r\n%s\r\n" % (status, reason, fields))
@@ -132,6 +135,19 @@ class _Handler(socketserver.StreamRequestHandler):
         with self.server.lock:
             self.server.requests.append(req)
         got = self.server.answer(self.server, req)
-        self._answer(got[0], got[1], chunked=len(got) > 2 and
-                     got[2] == "chunked")
-        return True
+        extra = got[2] if len(got) > 2 else None
+        fields = extra if isinstance(extra, bytes) else b""
+        if extra == "close":
+            fields = b"Connection: close\r\n"
+        self._answer(got[0], got[1], chunked=extra == "chunked",
+                     fields=fields, head=req.method == "HEAD")
+        if extra != "close":
+            return True
+        # A lingering close, as nginx's: the answer is not lost to a
+        # reset caused by requests left unread.
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_WR)
+        self.connection.settimeout(2.0)
+        while self.connection.recv(65536):
+            pass
+        return False
