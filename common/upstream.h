@@ -219,6 +219,23 @@ struct upstream_server *upstream_pool_select_key(struct upstream_pool *,
 /* upstream_pool_idle: idle connections to s in this pool. */
 int	upstream_pool_idle(const struct upstream_pool *,
 	    const struct upstream_server *s);
+/*
+ * upstream_pool_train: a slot per server of the pool for the caller's
+ * use: hproxy keeps there the busy connection to s that takes pipelined
+ * requests. NULL at first; the pool never reads it. Valid as long as the
+ * pool (which outlives its busy connections).
+ */
+void	**upstream_pool_train(struct upstream_pool *,
+	    const struct upstream_server *s);
+/*
+ * upstream_pool_ride: a request rides a busy connection to s (pipelined
+ * behind another): on (1), it counts in s's load as a connection of its
+ * own would, so that maxconn and leastconn count requests; off (0) gives
+ * the slot back and wakes a request waiting for one (callbacks may run
+ * from inside).
+ */
+void	upstream_pool_ride(struct upstream_pool *, struct upstream_server *s,
+	    int on);
 
 /*
  * upstream_get: a connection to s. An idle one is reused when there is

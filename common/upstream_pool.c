@@ -33,6 +33,7 @@ TAILQ_HEAD(upstream_conn_list, upstream_conn);
 struct upstream_idle {
 	struct upstream_conn_list	list;	/* head: most recent */
 	int				n;
+	void				*train;	/* upstream_pool_train */
 };
 
 struct upstream_pool {
@@ -429,6 +430,24 @@ upstream_idle_lost(struct upstream_conn *c)
 	if (c->state != UPSTREAM_CONN_IDLE)
 		return;
 	upstream_idle_cb(-1, EV_READ, c);
+}
+
+void **
+upstream_pool_train(struct upstream_pool *p, const struct upstream_server *s)
+{
+	return &p->idle[s->index].train;
+}
+
+void
+upstream_pool_ride(struct upstream_pool *p, struct upstream_server *s, int on)
+{
+	if (on) {
+		atomic_fetch_add_explicit(&s->active, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_sub_explicit(&s->active, 1, memory_order_relaxed);
+	if (!p->dying && p->nwaiters > 0)
+		upstream_wake(p, 0);
 }
 
 /* Puts a busy connection on its server's idle list (the list has room). */
