@@ -6,6 +6,8 @@
  * way, so a body is never buffered whole and never reframed, except for an
  * HTTP/1.0 client of a chunked response, which gets the data and a close.
  */
+#include <sys/queue.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -32,6 +34,8 @@
 #define HPROXY_HIGH		(256 * 1024)	/* pause the other side */
 #define HPROXY_CHUNK	(64 * 1024)	/* bytes decoded per step */
 #define HPROXY_HEAD_MAX	(64 * 1024)
+#define HPROXY_PIPE_STALL_US	5000	/* a head this late takes no riders */
+#define HPROXY_PIPE_BODY_MAX	(64 * 1024)	/* nor one answering longer */
 
 /*
  * A response is as long as its server makes it: the body limit is the
@@ -42,13 +46,28 @@ static const struct http1_limits hproxy_response_limits = {
 	.max_body = UINT64_MAX,
 };
 
+struct hproxy;
+TAILQ_HEAD(hproxy_train, hproxy);
+
 /*
  * What a server connection keeps across requests (upstream_conn.user):
- * its bufferevent and the bufferevent's reader (common/sio).
+ * its bufferevent, the bufferevent's reader (common/sio) and, with
+ * pipelining (hproxy_conf.pipeline), its train: the requests sent on it
+ * whose answers are due, in the order they were sent. The head, first,
+ * owns the connection (its uc) and its answer is the one being read; the
+ * riders behind it wait for theirs.
  */
 struct hproxy_ukeep {
 	struct bufferevent	*bev;
 	struct sio_rd		*rd;
+	struct hproxy_train	 train;
+	int			 ntrain;
+	int			 closed;	/* the head's answer is long or
+						   slow to leave: no riders */
+	struct upstream_pool	*pool;		/* of the train, for its slot */
+	struct upstream_server	*srv;
+	struct event		*flush;		/* made at the first train */
+	int			 flushing;	/* flush is active */
 };
 
 struct hproxy {
@@ -70,6 +89,10 @@ struct hproxy {
 	int			 salvaged;	/* hproxy_salvage ran */
 	int			 dechunk;
 	int			 tries;
+	struct hproxy_ukeep	*uk;		/* the train p is on, or NULL */
+	TAILQ_ENTRY(hproxy)	 tq;
+	int			 zombie;	/* a rider whose client left: its
+						   answer is read and dropped */
 	struct upstream_key	 key;
 	struct upstream_waiter	 waiter;	/* queued for a slot */
 	int			 queued;	/* it was, once */
@@ -81,6 +104,14 @@ struct hproxy {
 };
 
 static void hproxy_connect(struct hproxy *);
+static int hproxy_retry(struct hproxy *, enum upstream_outcome);
+static void hproxy_free(struct hproxy *);
+static void hproxy_response_init(struct hproxy *);
+static void hproxy_upstream_read(struct bufferevent *, void *);
+static void hproxy_upstream_write(struct bufferevent *, void *);
+static void hproxy_upstream_event(struct bufferevent *, short, void *);
+static void hproxy_fail(struct hproxy *, int, const char *,
+    enum upstream_outcome);
 static void hproxy_client_read(void *);
 static void hproxy_client_drained(void *);
 static void hproxy_abort(void *);
@@ -299,10 +330,211 @@ hproxy_idle_event(struct bufferevent *bev, short what, void *arg)
 	upstream_idle_lost(arg);
 }
 
-/* Ends the upstream side: the connection goes back to the pool or not. */
+/*
+ * Pipelining (hproxy_conf.pipeline > 1). A GET or HEAD without a body
+ * (safe to send twice, RFC 9110 9.2.1) may ride a server connection whose
+ * answer is still due, behind up to pipeline - 1 others: the server reads
+ * several requests at once and answers them in one write, and each side
+ * makes one system call where it made several. The requests of one loop
+ * pass leave together, at its end (hproxy_flush_soon).
+ *
+ * What it must never do: give one client another's answer, or lose a
+ * request. Answers are matched to requests by order alone, so a rider
+ * whose client leaves stays on the train as a zombie and its answer is
+ * read and dropped. A connection that ends with riders on it (the server
+ * closed it after an answer, failed, or the head's client left) sends
+ * them again (hproxy_train_resend). What it costs: a rider waits for the
+ * answers ahead of it. So riders join only a head that began less than
+ * HPROXY_PIPE_STALL_US before them, whose answer is not known to be long,
+ * and whose client keeps up (hproxy_train_open).
+ */
+
+/* p may ride a train: pipelining on, a GET or HEAD without a body. */
+static int
+hproxy_pipeable(const struct hproxy *p)
+{
+	return p->pc->pipeline > 1 && !p->pc->send_proxy &&
+	    p->msg.body == HTTP1_BODY_NONE &&
+	    (p->msg.method == HTTP1_METHOD_GET ||
+	    p->msg.method == HTTP1_METHOD_HEAD);
+}
+
+/* The end-of-pass write of a train's requests. */
+static void
+hproxy_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hproxy_ukeep *uk = arg;
+
+	uk->flushing = 0;
+	(void)sio_flush(uk->bev, 0);
+}
+
+/*
+ * The requests on uk leave at the end of this loop pass (an active event
+ * runs after those already active), so that the other clients read in the
+ * same pass add theirs to the same write. At once when out of memory.
+ */
+static void
+hproxy_flush_soon(struct hproxy_ukeep *uk)
+{
+	if (uk->flushing)
+		return;
+	if (uk->flush == NULL && (uk->flush = event_new(
+	    bufferevent_get_base(uk->bev), -1, 0, hproxy_flush_cb, uk)) == NULL) {
+		(void)sio_flush(uk->bev, 0);
+		return;
+	}
+	uk->flushing = 1;
+	event_active(uk->flush, 0, 0);
+}
+
+/* May p ride uk's train now? (See the contract above.) */
+static int
+hproxy_train_open(const struct hproxy_ukeep *uk, const struct hproxy *p)
+{
+	const struct hproxy *h = TAILQ_FIRST(&uk->train);
+
+	return h != NULL && uk->ntrain < p->pc->pipeline && !uk->closed &&
+	    (int64_t)(p->t_up_us - h->t_up_us) < HPROXY_PIPE_STALL_US;
+}
+
+/* uk takes no more riders: it leaves its server's slot. */
+static void
+hproxy_train_shut(struct hproxy_ukeep *uk)
+{
+	void **slot;
+
+	if (uk->pool == NULL)
+		return;
+	slot = upstream_pool_train(uk->pool, uk->srv);
+	if (*slot == uk)
+		*slot = NULL;
+}
+
+/* p, just sent on uk's connection, heads a new train there. */
+static void
+hproxy_train_start(struct hproxy *p, struct hproxy_ukeep *uk)
+{
+	uk->pool = p->pool;
+	uk->srv = p->srv;
+	uk->closed = 0;
+	TAILQ_INSERT_TAIL(&uk->train, p, tq);
+	uk->ntrain = 1;
+	p->uk = uk;
+	*upstream_pool_train(p->pool, p->srv) = uk;
+}
+
+/*
+ * The head p leaves its train with its connection (pooled, or gone): the
+ * train takes no more riders, and those on it move to riders, each
+ * giving its load slot back.
+ */
+static void
+hproxy_train_leave(struct hproxy *p, struct hproxy_train *riders)
+{
+	struct hproxy_ukeep *uk = p->uk;
+	struct hproxy *r;
+
+	TAILQ_REMOVE(&uk->train, p, tq);
+	p->uk = NULL;
+	hproxy_train_shut(uk);
+	TAILQ_CONCAT(riders, &uk->train, tq);
+	uk->ntrain = 0;
+	uk->closed = 0;
+	TAILQ_FOREACH(r, riders, tq) {
+		r->uk = NULL;
+		r->ubev = NULL;
+		r->urd = NULL;
+	}
+	TAILQ_FOREACH(r, riders, tq)
+		upstream_pool_ride(r->pool, r->srv, 0);
+}
+
+/*
+ * The riders of a connection that ended before their answers came are
+ * sent again (zombies just go): GET and HEAD may be. An end that is no
+ * failure (the server closed after an answer, or the head's client left)
+ * does not count as an attempt; a failed connection does, as it would for
+ * a request of its own.
+ */
+static void
+hproxy_train_resend(struct hproxy_train *riders, enum upstream_outcome how)
+{
+	struct hproxy *r;
+
+	while ((r = TAILQ_FIRST(riders)) != NULL) {
+		TAILQ_REMOVE(riders, r, tq);
+		if (r->zombie) {
+			hproxy_free(r);
+			continue;
+		}
+		if (how != UPSTREAM_FAILED)
+			r->tries--;
+		if (!hproxy_retry(r, how))
+			hproxy_fail(r, 502, "connection lost with the request "
+			    "pipelined on it", UPSTREAM_ABORT);
+	}
+}
+
+/*
+ * The head p's answer is complete and the connection stays: next, the
+ * first rider, owns it now, and its answer is read from here on. The
+ * connection's own load slot is next's; the one next rode on goes back.
+ */
+static void
+hproxy_train_pass(struct hproxy *p, struct hproxy *next)
+{
+	struct hproxy_ukeep *uk = p->uk;
+
+	TAILQ_REMOVE(&uk->train, p, tq);
+	uk->ntrain--;
+	uk->closed = 0;
+	p->uk = NULL;
+	next->uc = p->uc;
+	p->uc = NULL;
+	p->ubev = NULL;
+	p->urd = NULL;
+	bufferevent_setcb(uk->bev, hproxy_upstream_read, hproxy_upstream_write,
+	    hproxy_upstream_event, next);
+	sio_rd_set(uk->rd, 1);	/* p's client may have paused it */
+	upstream_pool_ride(next->pool, next->srv, 0);
+}
+
+/*
+ * p rides the open train to its server, if there is one: its head joins
+ * the others' in the connection's output. 1 if it did.
+ */
+static int
+hproxy_train_join(struct hproxy *p)
+{
+	struct hproxy_ukeep *uk = *upstream_pool_train(p->pool, p->srv);
+
+	if (uk == NULL || !hproxy_train_open(uk, p) ||
+	    hproxy_request_head(p, bufferevent_get_output(uk->bev)) == -1)
+		return 0;
+	TAILQ_INSERT_TAIL(&uk->train, p, tq);
+	uk->ntrain++;
+	p->uk = uk;
+	p->ubev = uk->bev;
+	p->urd = uk->rd;
+	upstream_pool_ride(p->pool, p->srv, 1);
+	metric_inc(p->pc->m->pipelined);
+	hproxy_response_init(p);
+	hconn_read(p->c, 0);
+	hproxy_flush_soon(uk);
+	return 1;
+}
+
+/* Ends the upstream side: the connection goes back to the pool or not.
+   Riders of p's train are sent again (after, when it does not stay). */
 static void
 hproxy_release(struct hproxy *p, enum upstream_outcome how)
 {
+	struct hproxy_train riders;
+
+	TAILQ_INIT(&riders);
+	if (p->uk != NULL)
+		hproxy_train_leave(p, &riders);
 	if (p->ubev != NULL && p->uc != NULL) {
 		/* The bufferevent stays with the connection (uc->user) and
 		   keeps reading while it is pooled, as the pool's watch for a
@@ -321,6 +553,7 @@ hproxy_release(struct hproxy *p, enum upstream_outcome how)
 		upstream_release(p->uc, how);
 		p->uc = NULL;
 	}
+	hproxy_train_resend(&riders, how);
 }
 
 static void
@@ -338,6 +571,10 @@ hproxy_done(struct hproxy *p)
 	struct hconn *c = p->c;
 	struct hreq *r = p->r;
 
+	if (p->zombie) {	/* nobody to tell */
+		hproxy_free(p);
+		return;
+	}
 	r->upstream_us = util_now_us() - p->t_up_us;
 	r->server = p->srv != NULL ? p->srv->name : NULL;
 	if (p->pc->per_server != NULL && p->srv != NULL) {
@@ -384,7 +621,7 @@ hproxy_end(struct hproxy *p, int status, const char *tc,
 	hproxy_release(p, how);
 	p->r->tc = tc;
 	p->r->close = 1;
-	if (!p->head_sent)
+	if (!p->head_sent && !p->zombie)
 		hconn_error(p->c, p->r, status);
 	hproxy_done(p);
 }
@@ -394,7 +631,7 @@ static void
 hproxy_fail(struct hproxy *p, int status, const char *why,
     enum upstream_outcome how)
 {
-	log_warnx("%s: upstream %s: %s", p->c->client,
+	log_warnx("%s: upstream %s: %s", p->zombie ? "(gone)" : p->c->client,
 	    p->srv != NULL ? p->srv->name : p->pc->label, why);
 	hproxy_count_error(p);
 	hproxy_end(p, status,
@@ -456,6 +693,14 @@ hproxy_response_head(struct hproxy *p)
 	struct http1_out out;
 	char buf[HPROXY_HEAD_MAX];
 
+	if (p->uk != NULL && (!(m->flags & HTTP1_F_KEEP_ALIVE) ||
+	    (m->body != HTTP1_BODY_NONE && (!(m->flags & HTTP1_F_HAS_CL) ||
+	    m->content_length > HPROXY_PIPE_BODY_MAX))))
+		p->uk->closed = 1;	/* riders would wait long */
+	if (p->zombie) {
+		p->head_sent = 1;
+		return 0;
+	}
 	if (m->body == HTTP1_BODY_EOF)
 		p->r->close = 1;
 	if (m->body == HTTP1_BODY_CHUNKED && p->msg.version_minor == 0) {
@@ -491,16 +736,18 @@ static enum http1_rc
 hproxy_response_body(struct hproxy *p)
 {
 	struct evbuffer *in = bufferevent_get_input(p->ubev);
-	struct evbuffer *out = hconn_output(p->c);
+	struct evbuffer *out = p->zombie ? NULL : hconn_output(p->c);
 	size_t len, used, dlen;
 	const char *buf, *data;
 	enum http1_rc rc = HTTP1_AGAIN;
 
 	while (!http1_body_done(&p->rbody) &&
 	    (len = evbuffer_get_length(in)) > 0) {
-		if (sio_pending(p->c->bev, p->c->tls) > HPROXY_HIGH &&
-		    hconn_flush(p->c) > HPROXY_HIGH) {
+		if (out != NULL && sio_pending(p->c->bev, p->c->tls) >
+		    HPROXY_HIGH && hconn_flush(p->c) > HPROXY_HIGH) {
 			sio_rd_set(p->urd, 0);
+			if (p->uk != NULL)
+				p->uk->closed = 1;
 			return HTTP1_AGAIN;
 		}
 		len = MINIMUM(len, HPROXY_CHUNK);
@@ -508,7 +755,9 @@ hproxy_response_body(struct hproxy *p)
 		rc = http1_body_decode(&p->rbody, buf, len, &used, &data, &dlen);
 		if (rc == HTTP1_ERROR)
 			return HTTP1_ERROR;
-		if (p->dechunk) {
+		if (out == NULL)	/* a zombie's */
+			evbuffer_drain(in, used);
+		else if (p->dechunk) {
 			evbuffer_add(out, data, dlen);
 			evbuffer_drain(in, used);
 		} else
@@ -524,13 +773,24 @@ hproxy_response_body(struct hproxy *p)
 static void
 hproxy_complete(struct hproxy *p)
 {
-	int reuse = !p->pc->send_proxy &&
+	struct bufferevent *ubev = p->ubev;
+	struct hproxy *next = p->uk != NULL ? TAILQ_NEXT(p, tq) : NULL;
+	int keep = !p->pc->send_proxy &&
 	    (p->rmsg.flags & HTTP1_F_KEEP_ALIVE) &&
-	    http1_body_done(&p->qbody) &&
-	    evbuffer_get_length(bufferevent_get_input(p->ubev)) == 0;
+	    http1_body_done(&p->qbody);
 
 	upstream_server_ok(p->srv);
-	hproxy_release(p, reuse ? UPSTREAM_REUSE : UPSTREAM_CLOSE);
+	if (keep && next != NULL) {
+		/* The next answer may be in the input already. */
+		hproxy_train_pass(p, next);
+		hproxy_done(p);
+		if (evbuffer_get_length(bufferevent_get_input(ubev)) > 0)
+			hproxy_upstream_read(ubev, next);
+		return;
+	}
+	hproxy_release(p, keep && next == NULL &&
+	    evbuffer_get_length(bufferevent_get_input(ubev)) == 0 ?
+	    UPSTREAM_REUSE : UPSTREAM_CLOSE);
 	if (!http1_body_done(&p->qbody))
 		p->r->close = 1;	/* the rest of the body is unread */
 	hproxy_done(p);
@@ -578,7 +838,7 @@ hproxy_upstream_read(struct bufferevent *bev, void *arg)
 	rc = hproxy_response_body(p);
 	if (rc == HTTP1_DONE)
 		hproxy_complete(p);
-	else if (rc == HTTP1_AGAIN)
+	else if (rc == HTTP1_AGAIN && !p->zombie)
 		hconn_flush(p->c);	/* stream what came */
 	else if (rc == HTTP1_ERROR) {
 		p->r->close = 1;
@@ -611,7 +871,8 @@ hproxy_may_retry(const struct hproxy *p)
 static int
 hproxy_retry(struct hproxy *p, enum upstream_outcome how)
 {
-	if (p->head_sent || p->req_started || !hproxy_may_retry(p))
+	if (p->zombie || p->head_sent || p->req_started ||
+	    !hproxy_may_retry(p))
 		return 0;
 	metric_inc(p->pc->m->retries);
 	hproxy_release(p, how);
@@ -646,7 +907,8 @@ hproxy_idempotent(const struct http1_msg *m)
 static int
 hproxy_salvage(struct hproxy *p, short what)
 {
-	if (p->salvaged || p->head_sent || !(what & BEV_EVENT_WRITING))
+	if (p->zombie || p->salvaged || p->head_sent ||
+	    !(what & BEV_EVENT_WRITING))
 		return 0;
 	p->salvaged = 1;
 	hconn_read(p->c, 0);
@@ -717,6 +979,9 @@ hproxy_ukeep_free(void *arg)
 {
 	struct hproxy_ukeep *uk = arg;
 
+	hproxy_train_shut(uk);	/* the train left it already: a no-op */
+	if (uk->flush != NULL)
+		event_free(uk->flush);
 	sio_rd_free(uk->rd);
 	bufferevent_free(uk->bev);	/* BEV_OPT_CLOSE_ON_FREE is not set */
 	free(uk);
@@ -730,6 +995,7 @@ hproxy_ukeep_new(struct event_base *base, int fd)
 
 	if ((uk = calloc(1, sizeof(*uk))) == NULL)
 		return NULL;
+	TAILQ_INIT(&uk->train);
 	if ((uk->bev = bufferevent_socket_new(base, fd, 0)) == NULL ||
 	    (uk->rd = sio_rd_new(base, uk->bev)) == NULL) {
 		if (uk->bev != NULL)
@@ -739,6 +1005,15 @@ hproxy_ukeep_new(struct event_base *base, int fd)
 	}
 	sio_init(uk->bev, 0);
 	return uk;
+}
+
+/* p's answer is parsed from its start (and for its method: HEAD). */
+static void
+hproxy_response_init(struct hproxy *p)
+{
+	http1_parser_init(&p->rparser, HTTP1_RESPONSE,
+	    &hproxy_response_limits);
+	http1_parser_set_request_method(&p->rparser, p->msg.method);
 }
 
 /* Connected (or reused): send the head and what body there is. */
@@ -771,15 +1046,19 @@ hproxy_send(struct hproxy *p)
 		    UPSTREAM_ABORT);
 		return;
 	}
-	http1_parser_init(&p->rparser, HTTP1_RESPONSE,
-	    &hproxy_response_limits);
-	http1_parser_set_request_method(&p->rparser, p->msg.method);
+	hproxy_response_init(p);
 	if (hproxy_request_head(p, bufferevent_get_output(p->ubev)) == -1) {
 		hproxy_fail(p, 431, "request head too large",
 		    UPSTREAM_ABORT);
 		return;
 	}
 	sio_rd_set(p->urd, 1);
+	if (hproxy_pipeable(p)) {	/* no body: riders may follow */
+		hproxy_train_start(p, uk);
+		hconn_read(p->c, 0);
+		hproxy_flush_soon(uk);
+		return;
+	}
 	hproxy_request_body(p);	/* and the head leaves in the same write */
 }
 
@@ -845,6 +1124,8 @@ hproxy_connect(struct hproxy *p)
 		hproxy_fail(p, 502, "no usable server", UPSTREAM_ABORT);
 		return;
 	}
+	if (hproxy_pipeable(p) && hproxy_train_join(p))
+		return;
 	p->uc = upstream_get(p->pool, p->srv, hproxy_ready, p, &ready);
 	if (p->uc == NULL)
 		hproxy_fail(p, 502, "out of memory", UPSTREAM_ABORT);
@@ -955,6 +1236,12 @@ hproxy_abort(void *arg)
 {
 	struct hproxy *p = arg;
 
+	if (p->uk != NULL && TAILQ_FIRST(&p->uk->train) != p) {
+		/* A rider: its answer comes in its turn, to be dropped. */
+		p->zombie = 1;
+		p->c = NULL;
+		return;
+	}
 	p->r->tc = "CD";
 	hproxy_release(p, UPSTREAM_ABORT);
 	hproxy_free(p);
@@ -974,6 +1261,9 @@ hproxy_metrics_init(struct hproxy_metrics *m, struct metrics *reg)
 	    "Requests that waited for a server slot (server_maxconn).", NULL);
 	m->queue_timeouts = metrics_counter(reg, "queue_timeouts_total",
 	    "Requests that waited past queue_timeout.", NULL);
+	m->pipelined = metrics_counter(reg, "upstream_pipelined_total",
+	    "Requests sent on a server connection behind another whose "
+	    "answer was due (server_pipeline).", NULL);
 }
 
 void

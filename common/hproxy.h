@@ -33,6 +33,7 @@ struct hproxy_metrics {
 	struct metric	*latency;	/* forward to end of response */
 	struct metric	*queued;	/* waited for a server slot */
 	struct metric	*queue_timeouts;	/* waited too long: 503 */
+	struct metric	*pipelined;	/* rode behind another request */
 };
 
 /* Per server (indexed by upstream_server.index): made by the daemon. */
@@ -58,6 +59,10 @@ struct hproxy_conf {
 						   on each new server connection
 						   (then never reused) */
 	const struct cidr_list	*trusted;	/* peers whose XFF we keep */
+	int			 pipeline;	/* requests at once on one server
+						   connection: GETs and HEADs
+						   without a body ride behind
+						   the first (0, 1: off) */
 	struct hproxy_metrics	*m;
 	struct metrics		*registry;	/* per-server error counters */
 	struct hproxy_server_metrics *per_server;	/* or NULL */

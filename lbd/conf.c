@@ -206,6 +206,11 @@ static const struct cfg_key lb_keys[] = {
 	{ .name = "server_keepalive", .type = CFG_INT, .def = "64", .min = 0,
 	  .max = 10000, .off = K(server_keepalive),
 	  .help = "http: idle connections kept per server and worker." },
+	{ .name = "server_pipeline", .type = CFG_INT, .def = "0", .min = 0,
+	  .max = 64, .off = K(server_pipeline),
+	  .help = "http: requests at once on one server connection: GETs "
+	  "and HEADs without a body are pipelined behind the first (0 or 1: "
+	  "off). For origins that answer fast and short." },
 	{ .name = "forwarded", .type = CFG_BOOL, .def = "true",
 	  .off = K(forwarded),
 	  .help = "http: add an RFC 7239 Forwarded field." },
@@ -488,6 +493,7 @@ lb_conf_http(struct lb_conf *c)
 	c->pc.read_timeout_ms = c->server_timeout_ms;
 	c->pc.retries = (int)c->retries;
 	c->pc.retry_idempotent = 1;
+	c->pc.pipeline = (int)c->server_pipeline;
 	c->pc.forwarded = c->forwarded;
 	c->pc.trusted = &c->trusted_proxies;
 	c->pc.m = &lb_metrics.pm;

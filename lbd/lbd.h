@@ -88,6 +88,7 @@ struct lb_conf {
 	uint64_t		 max_header_size;
 	uint64_t		 max_body_size;
 	int64_t			 server_keepalive;
+	int64_t			 server_pipeline;
 	int			 forwarded;
 	struct cidr_list	 trusted_proxies;
 	struct cidr_list	 proxy_from;

@@ -268,6 +268,9 @@ lbd:
 
 
 class LbdHttpFailoverTest(triadtest.TestCase):
+    # Subclasses (test_lbd_pipeline) change lbd's settings and the load.
+    LBD_EXTRA = ""
+    CLIENTS = 4
 
     def setUp(self):
         for p in (LBD, WEBD):
@@ -280,7 +283,7 @@ class LbdHttpFailoverTest(triadtest.TestCase):
          ws2) = triadtest.free_ports(6)
         self.conf = os.path.join(self.dir, "triad.yaml")
         with open(self.conf, "w") as f:
-            f.write(WEBD_TOPOLOGY.format(
+            f.write((WEBD_TOPOLOGY + self.LBD_EXTRA).format(
                 port=self.port, status=self.status, w1=w1, w2=w2, ws1=ws1,
                 ws2=ws2, mime=os.path.join(triadtest.source_dir(), "etc",
                                            "mime.types")))
@@ -300,7 +303,7 @@ class LbdHttpFailoverTest(triadtest.TestCase):
                 w.stop()
 
     def load(self, seconds, results):
-        """Bounded load: keep-alive GETs on 4 threads for `seconds`."""
+        """Bounded load: GETs on CLIENTS threads for `seconds`."""
         stop = time.monotonic() + seconds
 
         def run():
@@ -315,7 +318,8 @@ class LbdHttpFailoverTest(triadtest.TestCase):
                 except OSError as e:
                     results["bad"].append(repr(e))
 
-        threads = [threading.Thread(target=run) for _ in range(4)]
+        threads = [threading.Thread(target=run)
+                   for _ in range(self.CLIENTS)]
         for t in threads:
             t.start()
         return threads

@@ -1,0 +1,280 @@
+"""lbd's server-side pipelining (server_pipeline).
+
+GETs and HEADs without a body ride a server connection behind a request
+whose answer is due. Answers are matched to requests by order alone, so
+these tests look for the one thing that must never happen, a client given
+another's answer, and for lost requests: a server that closes after an
+answer, a rider whose client left, a server killed under load, a reload.
+Part one is lbd in front of one small HTTP/1.1 server in this process
+(its answers say what request they answer); part two reruns the failover
+tests of test_lbd_http (two real webd, one killed; a reload) with
+pipelining on.
+"""
+
+import json
+import os
+import signal
+import socket
+import time
+
+import triadtest
+from triadtest import http
+from triadtest.upstream import HttpServer, echo_answer
+
+import test_lbd_http
+
+LBD = triadtest.build_path("lbd", "lbd")
+
+TOPOLOGY = """\
+site: test.example
+hosts:
+  h1: {{ address: 127.0.0.1 }}
+webd:
+  on:
+    - {{ host: h1, name: s1, listen: {p1} }}
+lbd:
+  on: [h1]
+  listen: {port}
+  status: {status}
+  workers: 1
+  mode: http
+  servers: webd
+  server_pipeline: 8
+  retries: 0
+"""
+
+SLOW = 1.0      # seconds the server takes over /slow
+
+
+def answer(server, req):
+    """Echoes the request; /slow takes SLOW seconds; /close answers with
+    Connection: close and closes (lingering), dropping what follows."""
+    if req.target.startswith("/slow"):
+        time.sleep(SLOW)
+    got = echo_answer(server, req)
+    if req.target.startswith("/close"):
+        return got + ("close",)
+    return got
+
+
+def send(port, method, path, body=None):
+    """A connected socket that sent one request (it reads nothing)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    head = "%s %s HTTP/1.1\r\nHost: x\r\n" % (method, path)
+    if body is not None:
+        head += "Content-Length: %d\r\n" % len(body)
+    s.sendall(head.encode() + b"\r\n" + (body or b""))
+    return s
+
+
+def read_answer(s, method="GET"):
+    """(status, headers dict, body) of one answer on s; the socket closes."""
+    f = s.makefile("rb")
+    try:
+        status = int(f.readline().split()[1])
+        headers = {}
+        while True:
+            line = f.readline()
+            if line in (b"\r\n", b""):
+                break
+            k, _, v = line.decode("latin-1").partition(":")
+            headers[k.strip().lower()] = v.strip()
+        n = 0 if method == "HEAD" else int(headers.get("content-length", 0))
+        return status, headers, f.read(n)
+    finally:
+        f.close()
+        s.close()
+
+
+def echoed_line(body):
+    return json.loads(body)["line"]
+
+
+def start(obj, tag):
+    """Sets obj's dir, port, status, srv (the server) and d (lbd)."""
+    assert os.access(LBD, os.X_OK), LBD + " is not built"
+    obj.dir = triadtest.tempdir(tag)
+    obj.port, obj.status, p1 = triadtest.free_ports(3)
+    obj.srv = HttpServer(p1, "s1", answer=answer)
+    conf = os.path.join(obj.dir, "triad.yaml")
+    with open(conf, "w") as f:
+        f.write(TOPOLOGY.format(port=obj.port, status=obj.status, p1=p1))
+    obj.d = triadtest.triad_daemon("lbd", conf, obj.status).start()
+
+
+class LbdPipelineTest(triadtest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        start(cls, "lbd-pipeline")
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.d.stop_clean()
+        finally:
+            cls.srv.kill()
+
+    def metric(self, name):
+        return http.metric(self.status, "triad_lbd_" + name)
+
+    def burst(self, requests):
+        """Sends every (method, path) at once, each on its own connection,
+        then reads the answers: [(method, path, status, headers, body)]."""
+        socks = [(m, p, send(self.port, m, p)) for m, p in requests]
+        return [(m, p) + read_answer(s, m) for m, p, s in socks]
+
+    def check_burst(self, answers):
+        for method, path, status, headers, body in answers:
+            self.assertEqual(status, 200, (method, path))
+            if method == "HEAD":
+                self.assertEqual(body, b"")
+                self.assertGreater(int(headers["content-length"]), 0)
+            else:
+                self.assertEqual(echoed_line(body),
+                                 "%s %s HTTP/1.1" % (method, path))
+
+    def test_each_answer_reaches_its_client(self):
+        before = self.metric("upstream_pipelined_total")
+        for i in range(20):
+            self.check_burst(self.burst(
+                [("GET", "/r%d-%d" % (i, j)) for j in range(8)]))
+        # Requests did ride: the answers above were pipelined ones.
+        self.assertGreater(self.metric("upstream_pipelined_total"), before)
+
+    def test_head_answers_have_no_body_in_a_train(self):
+        # A HEAD's answer has a length and no body: read as a GET's, it
+        # would eat the next answer of the train.
+        before = self.metric("upstream_pipelined_total")
+        for i in range(10):
+            self.check_burst(self.burst(
+                [("HEAD" if j % 2 == 0 else "GET", "/h%d-%d" % (i, j))
+                 for j in range(8)]))
+        self.assertGreater(self.metric("upstream_pipelined_total"), before)
+
+    def test_server_close_after_an_answer_sends_riders_again(self):
+        # The server answers /close with Connection: close and drops the
+        # requests behind it. Those that rode behind it are sent again,
+        # with retries: 0, as they failed nothing.
+        before = self.metric("upstream_retries_total")
+        for i in range(10):
+            self.check_burst(self.burst(
+                [("GET", "/close%d" % i)] +
+                [("GET", "/after%d-%d" % (i, j)) for j in range(6)]))
+            if self.metric("upstream_retries_total") > before:
+                break
+        self.assertGreater(self.metric("upstream_retries_total"), before,
+                           "no request rode behind /close")
+
+    def ride_behind_slow(self, second):
+        """GET /slow, then at once the request second() sends; returns
+        (slow socket, second socket, whether second rode). A pooled
+        connection is made first, so that /slow heads a train at once."""
+        self.check_burst(self.burst([("GET", "/warm")]))
+        before = self.metric("upstream_pipelined_total")
+        a = send(self.port, "GET", "/slow")
+        b = second()
+        time.sleep(0.2)
+        return a, b, self.metric("upstream_pipelined_total") > before
+
+    def seen(self, line):
+        return [r.line for r in self.srv.requests].count(line)
+
+    def test_rider_whose_client_left_gives_its_answer_to_no_one(self):
+        retries = self.metric("upstream_retries_total")
+        for _ in range(5):
+            slow = self.seen("GET /slow HTTP/1.1")
+            a, b, rode = self.ride_behind_slow(
+                lambda: send(self.port, "GET", "/zombie"))
+            b.close()       # its answer will come, to nobody
+            status, _, body = read_answer(a)
+            self.assertEqual(echoed_line(body), "GET /slow HTTP/1.1")
+            # The head's train went on: /slow was not sent again.
+            self.assertEqual(self.seen("GET /slow HTTP/1.1"), slow + 1)
+            if rode:
+                break
+        self.assertTrue(rode, "/zombie never rode behind /slow")
+        self.assertEqual(self.metric("upstream_retries_total"), retries)
+        # The connection goes on: the next requests get their own answers,
+        # not /zombie's.
+        for i in range(4):
+            self.check_burst(self.burst([("GET", "/next%d" % i)]))
+        self.assertIn("GET /zombie HTTP/1.1",
+                      [r.line for r in self.srv.requests])
+
+    def test_a_late_head_takes_no_riders(self):
+        # /slow has waited far longer than the stall bound when /fast
+        # comes: /fast goes on a connection of its own, answered at once.
+        self.check_burst(self.burst([("GET", "/warm")]))
+        a = send(self.port, "GET", "/slow")
+        time.sleep(0.1)
+        before = self.metric("upstream_pipelined_total")
+        t0 = time.monotonic()
+        self.check_burst(self.burst([("GET", "/fast")]))
+        self.assertLess(time.monotonic() - t0, SLOW / 2)
+        self.assertEqual(self.metric("upstream_pipelined_total"), before)
+        self.assertEqual(echoed_line(read_answer(a)[2]),
+                         "GET /slow HTTP/1.1")
+
+    def test_a_request_with_a_body_never_rides(self):
+        # Nor does a POST, even without one: only what is safe to send
+        # twice rides.
+        for method, sent in (("POST", b"hello"), ("GET", b"hello"),
+                             ("POST", None)):
+            a, b, rode = self.ride_behind_slow(
+                lambda: send(self.port, method, "/body", sent))
+            t0 = time.monotonic()
+            status, _, body = read_answer(b)
+            self.assertFalse(rode, method)
+            self.assertEqual(status, 200)
+            self.assertEqual(json.loads(body)["body"], len(sent or b""))
+            self.assertLess(time.monotonic() - t0, SLOW / 2)
+            read_answer(a)
+
+
+class LbdPipelineStopTest(triadtest.TestCase):
+    """lbd stopped at once with riders on a train: the clients' sessions
+    close in some order, riders before their head or after it, and each
+    request's state goes exactly once (the ASan build checks it)."""
+
+    def setUp(self):
+        start(self, "lbd-pipeline-stop")
+
+    def tearDown(self):
+        self.srv.kill()
+
+    def test_stop_now_with_riders_queued(self):
+        read_answer(send(self.port, "GET", "/warm"))
+        before = http.metric(self.status, "triad_lbd_upstream_pipelined_total")
+        socks = [send(self.port, "GET", "/slow")]
+        socks += [send(self.port, "GET", "/r%d" % i) for i in range(4)]
+        time.sleep(0.2)
+        self.assertGreater(http.metric(
+            self.status, "triad_lbd_upstream_pipelined_total"), before)
+        self.d.signal(signal.SIGTERM)
+        time.sleep(0.1)
+        self.d.signal(signal.SIGTERM)      # the second: stop now
+        rc = self.d.wait_exit(10)
+        self.assertEqual(rc, 0, self.d.log_tail(80))
+        for s in socks:
+            s.close()
+
+
+class LbdPipelineFailoverTest(test_lbd_http.LbdHttpFailoverTest):
+    """Kill one of two webd under load, and reload lbd under load, with
+    requests pipelined: no request may fail."""
+    LBD_EXTRA = "  server_pipeline: 8\n"
+    CLIENTS = 8
+
+    def tearDown(self):
+        # The load did ride trains: otherwise these tests proved nothing
+        # new.
+        try:
+            self.assertGreater(http.metric(
+                self.status, "triad_lbd_upstream_pipelined_total"), 0)
+        finally:
+            super().tearDown()
+
+
+if __name__ == "__main__":
+    triadtest.main()
