@@ -210,6 +210,9 @@ void	upstream_pool_wait(struct upstream_pool *, struct upstream_waiter *w,
 void	upstream_pool_unwait(struct upstream_pool *, struct upstream_waiter *w);
 /* upstream_pool_group: the group the pool connects to. */
 struct upstream_group *upstream_pool_group(const struct upstream_pool *);
+/* upstream_pool_dying: upstream_pool_free ran (a reload): the pool lives
+   on for its busy connections and must take no waiter. */
+int	upstream_pool_dying(const struct upstream_pool *);
 /* upstream_pool_waiting: requests waiting in this pool. */
 size_t	upstream_pool_waiting(const struct upstream_pool *);
 

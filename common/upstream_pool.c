@@ -212,6 +212,12 @@ upstream_pool_group(const struct upstream_pool *p)
 	return p->g;
 }
 
+int
+upstream_pool_dying(const struct upstream_pool *p)
+{
+	return p->dying;
+}
+
 size_t
 upstream_pool_waiting(const struct upstream_pool *p)
 {
