@@ -22,6 +22,7 @@
 #include "cidr.h"
 #include "hconn.h"
 #include "http1.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
 #include "hproxy.h"
@@ -68,6 +69,7 @@ struct hproxy_ukeep {
 	struct upstream_server	*srv;
 	struct event		*flush;		/* made at the first train */
 	int			 flushing;	/* flush is active */
+	uint64_t		 since_us;	/* the head's answer awaited */
 };
 
 struct hproxy {
@@ -91,8 +93,12 @@ struct hproxy {
 	int			 tries;
 	struct hproxy_ukeep	*uk;		/* the train p is on, or NULL */
 	TAILQ_ENTRY(hproxy)	 tq;
-	int			 zombie;	/* a rider whose client left: its
-						   answer is read and dropped */
+	int			 zombie;	/* its client left (or a ghost):
+						   its answer is read and
+						   dropped */
+	struct lc_gen		*zgen;		/* a zombie's: pc lives there */
+	int			 rode;		/* joined a train as a rider */
+	int			 resent;	/* taken off a train, sent again */
 	struct upstream_key	 key;
 	struct upstream_waiter	 waiter;	/* queued for a slot */
 	int			 queued;	/* it was, once */
@@ -349,7 +355,8 @@ hproxy_idle_event(struct bufferevent *bev, short what, void *arg)
  * and whose client keeps up (hproxy_train_open).
  */
 
-/* p may ride a train: pipelining on, a GET or HEAD without a body. */
+/* p may ride a train, or head one: pipelining on, a GET or HEAD without a
+   body. */
 static int
 hproxy_pipeable(const struct hproxy *p)
 {
@@ -388,14 +395,18 @@ hproxy_flush_soon(struct hproxy_ukeep *uk)
 	event_active(uk->flush, 0, 0);
 }
 
-/* May p ride uk's train now? (See the contract above.) */
+/*
+ * May p ride uk's train now? Only a request that is on its first attempt
+ * and never waited in the queue (its t_up_us is now, give or take this
+ * loop pass; and none rides twice), behind a head whose answer has been
+ * awaited for less than HPROXY_PIPE_STALL_US and is not known to be long.
+ */
 static int
 hproxy_train_open(const struct hproxy_ukeep *uk, const struct hproxy *p)
 {
-	const struct hproxy *h = TAILQ_FIRST(&uk->train);
-
-	return h != NULL && uk->ntrain < p->pc->pipeline && !uk->closed &&
-	    (int64_t)(p->t_up_us - h->t_up_us) < HPROXY_PIPE_STALL_US;
+	return !TAILQ_EMPTY(&uk->train) && uk->ntrain < p->pc->pipeline &&
+	    !uk->closed && p->tries == 1 && !p->queued && !p->resent &&
+	    (int64_t)(p->t_up_us - uk->since_us) < HPROXY_PIPE_STALL_US;
 }
 
 /* uk takes no more riders: it leaves its server's slot. */
@@ -404,6 +415,7 @@ hproxy_train_shut(struct hproxy_ukeep *uk)
 {
 	void **slot;
 
+	uk->closed = 1;
 	if (uk->pool == NULL)
 		return;
 	slot = upstream_pool_train(uk->pool, uk->srv);
@@ -418,16 +430,47 @@ hproxy_train_start(struct hproxy *p, struct hproxy_ukeep *uk)
 	uk->pool = p->pool;
 	uk->srv = p->srv;
 	uk->closed = 0;
+	uk->since_us = p->tries == 1 && !p->queued && !p->resent ?
+	    p->t_up_us : util_now_us();
 	TAILQ_INSERT_TAIL(&uk->train, p, tq);
 	uk->ntrain = 1;
 	p->uk = uk;
 	*upstream_pool_train(p->pool, p->srv) = uk;
 }
 
+/* Does anyone wait for an answer on the train from r on? (A train of
+   zombies only is closed rather than read.) */
+static int
+hproxy_train_awaited(const struct hproxy *r)
+{
+	for (; r != NULL; r = TAILQ_NEXT(r, tq))
+		if (!r->zombie)
+			return 1;
+	return 0;
+}
+
+/*
+ * p's client left while p is on a train whose others still wait: p stays,
+ * to read and drop its answer in its turn (answers are matched by order).
+ * It keeps the generation its settings (p->pc) live in.
+ */
+static void
+hproxy_zombie(struct hproxy *p)
+{
+	p->zombie = 1;
+	p->zgen = lc_gen_ref(p->c->gen);
+	p->c = NULL;
+	if (p->uc != NULL)	/* the head: read on, whatever its client did */
+		sio_rd_set(p->urd, 1);
+}
+
 /*
  * The head p leaves its train with its connection (pooled, or gone): the
  * train takes no more riders, and those on it move to riders, each
- * giving its load slot back.
+ * giving its load slot back. Only the head ever leaves a train this way:
+ * a rider is taken off only in hproxy_train_evict, where a ghost takes its
+ * place, for its answer will come. Waiters woken by the slots given back
+ * (upstream_pool_ride) find the train empty and closed.
  */
 static void
 hproxy_train_leave(struct hproxy *p, struct hproxy_train *riders)
@@ -440,7 +483,6 @@ hproxy_train_leave(struct hproxy *p, struct hproxy_train *riders)
 	hproxy_train_shut(uk);
 	TAILQ_CONCAT(riders, &uk->train, tq);
 	uk->ntrain = 0;
-	uk->closed = 0;
 	TAILQ_FOREACH(r, riders, tq) {
 		r->uk = NULL;
 		r->ubev = NULL;
@@ -451,11 +493,13 @@ hproxy_train_leave(struct hproxy *p, struct hproxy_train *riders)
 }
 
 /*
- * The riders of a connection that ended before their answers came are
- * sent again (zombies just go): GET and HEAD may be. An end that is no
- * failure (the server closed after an answer, or the head's client left)
- * does not count as an attempt; a failed connection does, as it would for
- * a request of its own.
+ * Requests taken off a train before their answers came are sent again
+ * (zombies just go): GET and HEAD may be. An end that is no failure (the
+ * server closed after an answer, the head's answer was long) does not
+ * count as an attempt, nor steer the request away from its server, and
+ * is made even after a reload: the train's connection, still held by the
+ * caller, keeps the pool alive. A failed connection counts, as it would
+ * for a request of its own (hproxy_retry).
  */
 static void
 hproxy_train_resend(struct hproxy_train *riders, enum upstream_outcome how)
@@ -468,27 +512,89 @@ hproxy_train_resend(struct hproxy_train *riders, enum upstream_outcome how)
 			hproxy_free(r);
 			continue;
 		}
-		if (how != UPSTREAM_FAILED)
+		if (how != UPSTREAM_FAILED) {
 			r->tries--;
-		if (!hproxy_retry(r, how))
+			r->srv = NULL;
+			r->resent = 1;
+			metric_inc(r->pc->m->retries);
+			hproxy_connect(r);
+		} else if (!hproxy_retry(r, how))
 			hproxy_fail(r, 502, "connection lost with the request "
 			    "pipelined on it", UPSTREAM_ABORT);
 	}
 }
 
 /*
- * The head p's answer is complete and the connection stays: next, the
- * first rider, owns it now, and its answer is read from here on. The
- * connection's own load slot is next's; the one next rode on goes back.
+ * A zombie standing for rider r on its train: the server has r's request
+ * and will answer it, so the ghost reads and drops that answer while r
+ * goes elsewhere. It takes over r's load slot. NULL when out of memory.
+ */
+static struct hproxy *
+hproxy_ghost(const struct hproxy *r)
+{
+	struct hproxy *g;
+
+	if ((g = malloc(sizeof(*g))) == NULL)
+		return NULL;
+	memcpy(g, r, offsetof(struct hproxy, msg));
+	memset(&g->waiter, 0, sizeof(g->waiter));
+	memset(&g->msg, 0, offsetof(struct http1_msg, headers));
+	memset(&g->rmsg, 0, offsetof(struct http1_msg, headers));
+	g->msg.method = r->msg.method;
+	g->head = NULL;
+	g->r = &g->req;
+	g->req.msg = &g->msg;
+	g->zombie = 0;
+	g->zgen = NULL;
+	hproxy_zombie(g);
+	return g;
+}
+
+/*
+ * The head's answer will be long, or its client is slow: the riders would
+ * wait for all of it. Each is sent again now, on another connection, and
+ * a ghost takes its place here. A rider without a ghost (out of memory)
+ * stays and waits.
  */
 static void
-hproxy_train_pass(struct hproxy *p, struct hproxy *next)
+hproxy_train_evict(struct hproxy_ukeep *uk)
+{
+	struct hproxy_train out;
+	struct hproxy *r, *next, *g;
+
+	hproxy_train_shut(uk);
+	TAILQ_INIT(&out);
+	for (r = TAILQ_NEXT(TAILQ_FIRST(&uk->train), tq); r != NULL;
+	    r = next) {
+		next = TAILQ_NEXT(r, tq);
+		if (r->zombie || (g = hproxy_ghost(r)) == NULL)
+			continue;
+		TAILQ_INSERT_BEFORE(r, g, tq);
+		TAILQ_REMOVE(&uk->train, r, tq);
+		r->uk = NULL;
+		r->ubev = NULL;
+		r->urd = NULL;
+		TAILQ_INSERT_TAIL(&out, r, tq);
+	}
+	hproxy_train_resend(&out, UPSTREAM_CLOSE);
+}
+
+/*
+ * The head p's answer is complete and the connection stays: next, the
+ * first rider, owns it now, and its answer is read from here on (it may
+ * be in the input already). The connection's own load slot is next's;
+ * the one next rode on goes back, which may run waiters' callbacks: the
+ * train is whole by then.
+ */
+static void
+hproxy_train_pass(struct hproxy *p, struct hproxy *next, uint64_t now_us)
 {
 	struct hproxy_ukeep *uk = p->uk;
 
 	TAILQ_REMOVE(&uk->train, p, tq);
 	uk->ntrain--;
 	uk->closed = 0;
+	uk->since_us = now_us;
 	p->uk = NULL;
 	next->uc = p->uc;
 	p->uc = NULL;
@@ -517,6 +623,7 @@ hproxy_train_join(struct hproxy *p)
 	p->uk = uk;
 	p->ubev = uk->bev;
 	p->urd = uk->rd;
+	p->rode = 1;
 	upstream_pool_ride(p->pool, p->srv, 1);
 	metric_inc(p->pc->m->pipelined);
 	hproxy_response_init(p);
@@ -526,7 +633,7 @@ hproxy_train_join(struct hproxy *p)
 }
 
 /* Ends the upstream side: the connection goes back to the pool or not.
-   Riders of p's train are sent again (after, when it does not stay). */
+   Riders of p's train are sent again. */
 static void
 hproxy_release(struct hproxy *p, enum upstream_outcome how)
 {
@@ -549,17 +656,20 @@ hproxy_release(struct hproxy *p, enum upstream_outcome how)
 	}
 	p->ubev = NULL;
 	p->urd = NULL;
+	/* While p's connection holds the pool, even one a reload retired. */
+	hproxy_train_resend(&riders, how);
 	if (p->uc != NULL) {
 		upstream_release(p->uc, how);
 		p->uc = NULL;
 	}
-	hproxy_train_resend(&riders, how);
 }
 
 static void
 hproxy_free(struct hproxy *p)
 {
 	upstream_pool_unwait(p->pool, &p->waiter);
+	if (p->zgen != NULL)
+		lc_gen_unref(p->zgen);
 	free(p->head);
 	free(p);
 }
@@ -693,10 +803,12 @@ hproxy_response_head(struct hproxy *p)
 	struct http1_out out;
 	char buf[HPROXY_HEAD_MAX];
 
-	if (p->uk != NULL && (!(m->flags & HTTP1_F_KEEP_ALIVE) ||
-	    (m->body != HTTP1_BODY_NONE && (!(m->flags & HTTP1_F_HAS_CL) ||
-	    m->content_length > HPROXY_PIPE_BODY_MAX))))
-		p->uk->closed = 1;	/* riders would wait long */
+	if (p->uk != NULL && !(m->flags & HTTP1_F_KEEP_ALIVE))
+		hproxy_train_shut(p->uk);	/* the last answer here */
+	else if (p->uk != NULL && m->body != HTTP1_BODY_NONE &&
+	    (!(m->flags & HTTP1_F_HAS_CL) ||
+	    m->content_length > HPROXY_PIPE_BODY_MAX))
+		hproxy_train_evict(p->uk);	/* riders would wait long */
 	if (p->zombie) {
 		p->head_sent = 1;
 		return 0;
@@ -746,8 +858,8 @@ hproxy_response_body(struct hproxy *p)
 		if (out != NULL && sio_pending(p->c->bev, p->c->tls) >
 		    HPROXY_HIGH && hconn_flush(p->c) > HPROXY_HIGH) {
 			sio_rd_set(p->urd, 0);
-			if (p->uk != NULL)
-				p->uk->closed = 1;
+			if (p->uk != NULL)	/* riders would wait for it */
+				hproxy_train_evict(p->uk);
 			return HTTP1_AGAIN;
 		}
 		len = MINIMUM(len, HPROXY_CHUNK);
@@ -769,8 +881,13 @@ hproxy_response_body(struct hproxy *p)
 	return http1_body_done(&p->rbody) ? HTTP1_DONE : HTTP1_AGAIN;
 }
 
-/* The whole response is with the client: release and finish. */
-static void
+/*
+ * The whole response is with the client: release and finish. On a train
+ * whose next answer someone waits for, the connection passes to the next
+ * head; that head is returned when its answer is to be read from the
+ * input now (nothing between frees it), else NULL.
+ */
+static struct hproxy *
 hproxy_complete(struct hproxy *p)
 {
 	struct bufferevent *ubev = p->ubev;
@@ -780,27 +897,30 @@ hproxy_complete(struct hproxy *p)
 	    http1_body_done(&p->qbody);
 
 	upstream_server_ok(p->srv);
-	if (keep && next != NULL) {
-		/* The next answer may be in the input already. */
-		hproxy_train_pass(p, next);
+	if (keep && hproxy_train_awaited(next)) {
+		hproxy_train_pass(p, next, util_now_us());
 		hproxy_done(p);
-		if (evbuffer_get_length(bufferevent_get_input(ubev)) > 0)
-			hproxy_upstream_read(ubev, next);
-		return;
+		return evbuffer_get_length(bufferevent_get_input(ubev)) > 0 ?
+		    next : NULL;
 	}
+	/* Zombies behind are not read for: the connection goes. */
 	hproxy_release(p, keep && next == NULL &&
 	    evbuffer_get_length(bufferevent_get_input(ubev)) == 0 ?
 	    UPSTREAM_REUSE : UPSTREAM_CLOSE);
 	if (!http1_body_done(&p->qbody))
 		p->r->close = 1;	/* the rest of the body is unread */
 	hproxy_done(p);
+	return NULL;
 }
 
-/* Upstream bytes: the head first (1xx skipped), then the body. */
-static void
-hproxy_upstream_read(struct bufferevent *bev, void *arg)
+/*
+ * Reads p's answer from bev's input: the head first (1xx skipped), then
+ * the body. Returns the next head of the train when its answer is to be
+ * read now, else NULL.
+ */
+static struct hproxy *
+hproxy_read_answer(struct bufferevent *bev, struct hproxy *p)
 {
-	struct hproxy *p = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len;
 	const char *buf;
@@ -808,16 +928,16 @@ hproxy_upstream_read(struct bufferevent *bev, void *arg)
 
 	while (!p->head_sent) {
 		if ((len = evbuffer_get_length(in)) == 0)
-			return;
+			return NULL;
 		len = MINIMUM(len, HPROXY_HEAD_MAX);
 		buf = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 		rc = http1_parse_head(&p->rparser, &p->rmsg, buf, len);
 		if (rc == HTTP1_AGAIN)
-			return;
+			return NULL;
 		if (rc == HTTP1_ERROR || p->rmsg.status == 101) {
 			hproxy_fail(p, 502, "bad response head",
 			    UPSTREAM_FAILED);
-			return;
+			return NULL;
 		}
 		if (p->rmsg.status < 200) {	/* interim: drop it */
 			evbuffer_drain(in, p->rmsg.head_len);
@@ -830,15 +950,22 @@ hproxy_upstream_read(struct bufferevent *bev, void *arg)
 			evbuffer_drain(in, p->rmsg.head_len);
 			hproxy_fail(p, 502, "response head too large",
 			    UPSTREAM_FAILED);
-			return;
+			return NULL;
 		}
 		evbuffer_drain(in, p->rmsg.head_len);
 		http1_body_init(&p->rbody, &p->rmsg, &hproxy_response_limits);
+		if (p->zombie && !hproxy_train_awaited(p)) {
+			/* Nobody waits for this answer nor for any after
+			   it (the riders went when it proved long). */
+			hproxy_release(p, UPSTREAM_ABORT);
+			hproxy_done(p);
+			return NULL;
+		}
 	}
 	rc = hproxy_response_body(p);
 	if (rc == HTTP1_DONE)
-		hproxy_complete(p);
-	else if (rc == HTTP1_AGAIN && !p->zombie)
+		return hproxy_complete(p);
+	if (rc == HTTP1_AGAIN && !p->zombie)
 		hconn_flush(p->c);	/* stream what came */
 	else if (rc == HTTP1_ERROR) {
 		p->r->close = 1;
@@ -846,6 +973,17 @@ hproxy_upstream_read(struct bufferevent *bev, void *arg)
 		hproxy_release(p, UPSTREAM_FAILED);
 		hproxy_done(p);
 	}
+	return NULL;
+}
+
+/* Upstream bytes: answers, one head of the train after another. */
+static void
+hproxy_upstream_read(struct bufferevent *bev, void *arg)
+{
+	struct hproxy *p = arg;
+
+	while (p != NULL)
+		p = hproxy_read_answer(bev, p);
 }
 
 /* Upstream took what we sent: more request body, if any. */
@@ -911,6 +1049,8 @@ hproxy_salvage(struct hproxy *p, short what)
 	    !(what & BEV_EVENT_WRITING))
 		return 0;
 	p->salvaged = 1;
+	if (p->uk != NULL)	/* its write side failed: no riders */
+		hproxy_train_shut(p->uk);
 	hconn_read(p->c, 0);
 	hconn_async_deadline(p->c, 0);
 	sio_rd_start(p->urd);
@@ -932,8 +1072,19 @@ hproxy_upstream_event(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_EOF) && p->head_sent &&
 	    http1_body_eof(&p->rbody) == HTTP1_DONE) {
 		hproxy_response_body(p);
-		hproxy_complete(p);
+		(void)hproxy_complete(p);	/* the connection goes */
 		return;
+	}
+	/* A rider become head whose answer had not begun: the server closed
+	   after the answer ahead of it (a keep-alive close), not because of
+	   this request. It is sent again as its riders are. */
+	if (p->rode && !p->head_sent && !p->zombie &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
+		p->tries--;
+		p->srv = NULL;
+		p->resent = 1;
+		if (hproxy_retry(p, UPSTREAM_CLOSE))
+			return;
 	}
 	/* A pooled connection the server had closed is not its fault; a
 	   server that died under an idempotent request is. */
@@ -1109,6 +1260,7 @@ hproxy_connect(struct hproxy *p)
 	p->srv = upstream_pool_select_key(p->pool, avoid, &p->key);
 	hproxy_count_retry(p->pc->per_server, avoid, p->srv);
 	if (p->srv == NULL && p->pc->queue_timeout_ms > 0 &&
+	    !upstream_pool_dying(p->pool) &&
 	    upstream_group_full(upstream_pool_group(p->pool), util_now_ms())) {
 		/* Every server is at maxconn: wait in line for a slot. */
 		p->tries--;
@@ -1235,14 +1387,21 @@ static void
 hproxy_abort(void *arg)
 {
 	struct hproxy *p = arg;
+	struct hproxy *head;
 
-	if (p->uk != NULL && TAILQ_FIRST(&p->uk->train) != p) {
-		/* A rider: its answer comes in its turn, to be dropped. */
-		p->zombie = 1;
-		p->c = NULL;
+	p->r->tc = "CD";
+	if (p->uk != NULL) {
+		/* Answers come in order: p's stays on the train, dropped in
+		   its turn, while anyone else waits for one. */
+		head = TAILQ_FIRST(&p->uk->train);
+		hproxy_zombie(p);
+		if (hproxy_train_awaited(head))
+			return;
+		/* Nobody does: the connection goes, with the zombies. */
+		hproxy_release(head, UPSTREAM_ABORT);
+		hproxy_done(head);
 		return;
 	}
-	p->r->tc = "CD";
 	hproxy_release(p, UPSTREAM_ABORT);
 	hproxy_free(p);
 }

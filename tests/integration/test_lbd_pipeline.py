@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import time
 
 import triadtest
@@ -48,12 +49,22 @@ SLOW = 1.0      # seconds the server takes over /slow
 
 def answer(server, req):
     """Echoes the request; /slow takes SLOW seconds; /close answers with
-    Connection: close and closes (lingering), dropping what follows."""
+    Connection: close and closes (lingering), dropping what follows, /eof
+    the same without saying so; /long answers 256 KiB, chunked, after
+    0.3 s; /gone after 0.5 s (its client has left by then)."""
     if req.target.startswith("/slow"):
         time.sleep(SLOW)
+    if req.target.startswith("/gone"):
+        time.sleep(0.5)
     got = echo_answer(server, req)
-    if req.target.startswith("/close"):
+    if req.target.startswith(("/close", "/slow-close")):
         return got + ("close",)
+    if req.target.startswith("/eof"):
+        time.sleep(0.3)
+        return got + ("eof",)
+    if req.target.startswith("/long"):
+        time.sleep(0.3)
+        return 200, b"L" * (256 * 1024), "chunked"
     return got
 
 
@@ -79,11 +90,27 @@ def read_answer(s, method="GET"):
                 break
             k, _, v = line.decode("latin-1").partition(":")
             headers[k.strip().lower()] = v.strip()
-        n = 0 if method == "HEAD" else int(headers.get("content-length", 0))
-        return status, headers, f.read(n)
+        if method == "HEAD":
+            return status, headers, b""
+        if headers.get("transfer-encoding") != "chunked":
+            return status, headers, f.read(int(headers.get(
+                "content-length", 0)))
+        body = b""
+        while True:
+            n = int(f.readline().split(b";")[0], 16)
+            body += f.read(n)
+            f.readline()
+            if n == 0:
+                return status, headers, body
     finally:
         f.close()
         s.close()
+
+
+def reset(s):
+    """Closes s with a reset, as a client that gave up."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
 
 
 def echoed_line(body):
@@ -166,6 +193,27 @@ class LbdPipelineTest(triadtest.TestCase):
         self.assertGreater(self.metric("upstream_retries_total"), before,
                            "no request rode behind /close")
 
+    def test_a_keepalive_close_sends_riders_again(self):
+        # /eof is answered, then the connection closed without a word: the
+        # rider next in line sees the close before any byte of its answer.
+        # It and those behind it are sent again (retries: 0).
+        self.check_burst(self.burst([("GET", "/warm")]))
+        before = self.metric("upstream_retries_total")
+        self.check_burst(self.burst(
+            [("GET", "/eof")] + [("GET", "/e%d" % j) for j in range(5)]))
+        self.assertGreater(self.metric("upstream_retries_total"), before)
+
+    def test_riders_behind_a_long_answer_go_elsewhere(self):
+        # A chunked answer could stream for ever: the riders behind it are
+        # sent again on other connections as soon as its head shows it.
+        self.check_burst(self.burst([("GET", "/warm")]))
+        before = self.metric("upstream_retries_total")
+        got = self.burst([("GET", "/long")] +
+                         [("GET", "/l%d" % j) for j in range(5)])
+        self.assertEqual(got[0][4], b"L" * (256 * 1024))
+        self.check_burst(got[1:])
+        self.assertGreater(self.metric("upstream_retries_total"), before)
+
     def ride_behind_slow(self, second):
         """GET /slow, then at once the request second() sends; returns
         (slow socket, second socket, whether second rode). A pooled
@@ -181,25 +229,33 @@ class LbdPipelineTest(triadtest.TestCase):
         return [r.line for r in self.srv.requests].count(line)
 
     def test_rider_whose_client_left_gives_its_answer_to_no_one(self):
+        # /slow heads, /gone and /live ride behind it; /gone's client
+        # leaves. Its answer is read and dropped in its turn: /live gets
+        # its own, and /slow is not sent again.
         retries = self.metric("upstream_retries_total")
         for _ in range(5):
+            self.check_burst(self.burst([("GET", "/warm")]))
+            before = self.metric("upstream_pipelined_total")
             slow = self.seen("GET /slow HTTP/1.1")
-            a, b, rode = self.ride_behind_slow(
-                lambda: send(self.port, "GET", "/zombie"))
-            b.close()       # its answer will come, to nobody
-            status, _, body = read_answer(a)
-            self.assertEqual(echoed_line(body), "GET /slow HTTP/1.1")
-            # The head's train went on: /slow was not sent again.
+            a = send(self.port, "GET", "/slow")
+            b = send(self.port, "GET", "/gone")
+            c = send(self.port, "GET", "/live")
+            time.sleep(0.2)
+            rode = self.metric("upstream_pipelined_total") - before
+            reset(b)        # its answer will come, to nobody
+            self.assertEqual(echoed_line(read_answer(a)[2]),
+                             "GET /slow HTTP/1.1")
+            self.assertEqual(echoed_line(read_answer(c)[2]),
+                             "GET /live HTTP/1.1")
             self.assertEqual(self.seen("GET /slow HTTP/1.1"), slow + 1)
-            if rode:
+            if rode == 2:
                 break
-        self.assertTrue(rode, "/zombie never rode behind /slow")
+        self.assertEqual(rode, 2, "/gone and /live did not both ride")
         self.assertEqual(self.metric("upstream_retries_total"), retries)
-        # The connection goes on: the next requests get their own answers,
-        # not /zombie's.
+        # The connection goes on: the next requests get their own answers.
         for i in range(4):
             self.check_burst(self.burst([("GET", "/next%d" % i)]))
-        self.assertIn("GET /zombie HTTP/1.1",
+        self.assertIn("GET /gone HTTP/1.1",
                       [r.line for r in self.srv.requests])
 
     def test_a_late_head_takes_no_riders(self):
@@ -232,18 +288,64 @@ class LbdPipelineTest(triadtest.TestCase):
             read_answer(a)
 
 
-class LbdPipelineStopTest(triadtest.TestCase):
-    """lbd stopped at once with riders on a train: the clients' sessions
-    close in some order, riders before their head or after it, and each
-    request's state goes exactly once (the ASan build checks it)."""
+class LbdPipelineLifecycleTest(triadtest.TestCase):
+    """Reload and stop with riders on a train."""
 
     def setUp(self):
-        start(self, "lbd-pipeline-stop")
+        start(self, "lbd-pipeline-life")
+
+    def test_reload_then_close_sends_riders_again(self):
+        # The train began before a reload retired its pool; the server
+        # closes it after its first answer. The riders are sent again all
+        # the same (the train's connection keeps the old pool alive).
+        read_answer(send(self.port, "GET", "/warm"))
+        socks = [send(self.port, "GET", "/slow-close")]
+        socks += [send(self.port, "GET", "/c%d" % i) for i in range(3)]
+        time.sleep(0.2)
+        mark = self.d.log_mark()
+        self.d.reload()
+        self.d.wait_log("generation 2 in service", since=mark)
+        got = [read_answer(s) for s in socks]
+        self.assertEqual([g[0] for g in got], [200] * 4, got)
+        self.assertEqual([echoed_line(g[2]) for g in got[1:]],
+                         ["GET /c%d HTTP/1.1" % i for i in range(3)])
+        self.assertGreater(http.metric(
+            self.status, "triad_lbd_upstream_pipelined_total"), 0)
 
     def tearDown(self):
-        self.srv.kill()
+        try:
+            if self.d.running():
+                self.d.stop_clean()
+        finally:
+            self.srv.kill()
+
+    def test_zombie_outlives_its_generation(self):
+        # A rider's client leaves, then a reload, then the head's client
+        # (the last of the old generation) goes before the rider's answer
+        # is read and dropped: the settings it reads must still be there
+        # (the ASan build checks it).
+        read_answer(send(self.port, "GET", "/warm"))
+        before = http.metric(self.status, "triad_lbd_upstream_pipelined_total")
+        a = send(self.port, "GET", "/slow")
+        b = send(self.port, "GET", "/gone")
+        time.sleep(0.1)
+        self.assertGreater(http.metric(
+            self.status, "triad_lbd_upstream_pipelined_total"), before)
+        reset(b)
+        mark = self.d.log_mark()
+        self.d.reload()
+        self.d.wait_log("generation 2 in service", since=mark)
+        self.assertEqual(echoed_line(read_answer(a)[2]), "GET /slow HTTP/1.1")
+        time.sleep(0.8)     # a's session ends; then /gone's answer comes
+        for i in range(3):
+            self.assertEqual(echoed_line(read_answer(send(
+                self.port, "GET", "/after%d" % i))[2]),
+                "GET /after%d HTTP/1.1" % i)
 
     def test_stop_now_with_riders_queued(self):
+        # The clients' sessions close in some order, riders before their
+        # head or after it, and each request's state goes exactly once
+        # (the ASan build checks it).
         read_answer(send(self.port, "GET", "/warm"))
         before = http.metric(self.status, "triad_lbd_upstream_pipelined_total")
         socks = [send(self.port, "GET", "/slow")]

@@ -72,9 +72,10 @@ class TestServer(socketserver.ThreadingTCPServer):
 
 class HttpServer(TestServer):
     """answer(server, req) -> (status, body), (status, body, "chunked"),
-    (status, body, b"Extra: fields\r\n") or (status, body, "close") (the
-    connection is closed after the answer, unread requests dropped), after
-    the body is read. early(server, req), if given, is asked first,
+    (status, body, b"Extra: fields\r\n"), (status, body, "close") (the
+    connection is closed after the answer, unread requests dropped) or
+    (status, body, "eof") (the same without saying so: a keep-alive
+    timeout's close), after the body is read. early(server, req), if given, is asked first,
     with the head only (req.body None): a (status, body) it returns is
     sent at once and the connection closed, the body unread (a server's
     413), which makes the close a reset."""
@@ -141,7 +142,7 @@ class _Handler(socketserver.StreamRequestHandler):
             fields = b"Connection: close\r\n"
         self._answer(got[0], got[1], chunked=extra == "chunked",
                      fields=fields, head=req.method == "HEAD")
-        if extra != "close":
+        if extra not in ("close", "eof"):
             return True
         # A lingering close, as nginx's: the answer is not lost to a
         # reset caused by requests left unread.
