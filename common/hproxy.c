@@ -680,6 +680,7 @@ hproxy_done(struct hproxy *p)
 {
 	struct hconn *c = p->c;
 	struct hreq *r = p->r;
+	struct hproxy_server_metrics *sm;
 
 	if (p->zombie) {	/* nobody to tell */
 		hproxy_free(p);
@@ -687,10 +688,7 @@ hproxy_done(struct hproxy *p)
 	}
 	r->upstream_us = util_now_us() - p->t_up_us;
 	r->server = p->srv != NULL ? p->srv->name : NULL;
-	if (p->pc->per_server != NULL && p->srv != NULL) {
-		struct hproxy_server_metrics *sm =
-		    &p->pc->per_server[p->srv->index];
-
+	if ((sm = hproxy_server_metrics_of(p->pc, p->srv)) != NULL) {
 		metric_inc(sm->requests[r->status >= 100 && r->status < 600 ?
 		    r->status / 100 : 0]);
 		metric_observe(sm->latency, (int64_t)r->upstream_us);
@@ -1258,7 +1256,7 @@ hproxy_connect(struct hproxy *p)
 
 	p->tries++;
 	p->srv = upstream_pool_select_key(p->pool, avoid, &p->key);
-	hproxy_count_retry(p->pc->per_server, avoid, p->srv);
+	hproxy_count_retry(p->pc, avoid, p->srv);
 	if (p->srv == NULL && p->pc->queue_timeout_ms > 0 &&
 	    !upstream_pool_dying(p->pool) &&
 	    upstream_group_full(upstream_pool_group(p->pool), util_now_ms())) {
@@ -1426,14 +1424,26 @@ hproxy_metrics_init(struct hproxy_metrics *m, struct metrics *reg)
 }
 
 void
-hproxy_count_retry(const struct hproxy_server_metrics *per_server,
+hproxy_count_retry(const struct hproxy_conf *pc,
     const struct upstream_server *from, const struct upstream_server *to)
 {
-	if (per_server == NULL || from == NULL || to == NULL)
+	struct hproxy_server_metrics *sm;
+
+	if (to == NULL || (sm = hproxy_server_metrics_of(pc, from)) == NULL)
 		return;
-	metric_inc(per_server[from->index].retries);
+	metric_inc(sm->retries);
 	if (to != from)
-		metric_inc(per_server[from->index].redispatches);
+		metric_inc(sm->redispatches);
+}
+
+struct hproxy_server_metrics *
+hproxy_server_metrics_of(const struct hproxy_conf *pc,
+    const struct upstream_server *s)
+{
+	if (pc->per_server == NULL || s == NULL ||
+	    s->group != pc->per_server_group)
+		return NULL;
+	return &pc->per_server[s->index];
 }
 
 struct hproxy_server_metrics *

@@ -25,6 +25,7 @@ struct hconn;
 struct hreq;
 struct metric;
 struct metrics;
+struct upstream_group;
 struct upstream_pool;
 
 struct hproxy_metrics {
@@ -66,6 +67,7 @@ struct hproxy_conf {
 	struct hproxy_metrics	*m;
 	struct metrics		*registry;	/* per-server error counters */
 	struct hproxy_server_metrics *per_server;	/* or NULL */
+	const struct upstream_group *per_server_group;	/* indexes it */
 };
 
 /*
@@ -73,18 +75,25 @@ struct hproxy_conf {
  * histogram for every server of g, labelled with its name (prefix
  * "server_"). Freed with free(); the metrics live in the registry.
  */
-struct upstream_group;
 struct hproxy_server_metrics *hproxy_server_metrics_new(struct metrics *,
 	    const struct upstream_group *g);
 
 void	hproxy_metrics_init(struct hproxy_metrics *, struct metrics *);
 /*
- * hproxy_count_retry: an attempt on from failed and the next goes to to
- * (HAProxy's wretr; wredis when to is another server). per_server may be
- * NULL; from and to may be NULL (first attempt, no server): nothing.
+ * hproxy_server_metrics_of: the metrics of s in pc's table, or NULL (no
+ * table, no server, or a server of another group: a keep-alive client of
+ * an older generation is served from the worker's new pool, whose servers
+ * its table does not describe).
  */
 struct upstream_server;
-void	hproxy_count_retry(const struct hproxy_server_metrics *per_server,
+struct hproxy_server_metrics *hproxy_server_metrics_of(
+	    const struct hproxy_conf *pc, const struct upstream_server *s);
+/*
+ * hproxy_count_retry: an attempt on from failed and the next goes to to
+ * (HAProxy's wretr; wredis when to is another server), in pc's table.
+ * from and to may be NULL (first attempt, no server): nothing.
+ */
+void	hproxy_count_retry(const struct hproxy_conf *pc,
 	    const struct upstream_server *from,
 	    const struct upstream_server *to);
 /*

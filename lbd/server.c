@@ -223,6 +223,7 @@ lb_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	}
 	c->pc.registry = lc_metrics(lc);
 	c->pc.per_server = hproxy_server_metrics_new(lc_metrics(lc), c->group);
+	c->pc.per_server_group = c->group;
 	lb_edge_prepare(c, oc);
 	/* Checks run on this (main) thread: the old generation's stop
 	   here, before it could be freed on a worker. */

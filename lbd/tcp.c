@@ -355,7 +355,7 @@ lb_tcp_connect(struct lb_session *s)
 		return;
 	}
 	s->server = upstream_pool_select_key(s->w->pool, avoid, &s->key);
-	hproxy_count_retry(s->conf->pc.per_server, avoid, s->server);
+	hproxy_count_retry(&s->conf->pc, avoid, s->server);
 	if (s->server == NULL && lb_tcp_queue(s))
 		return;
 	if (s->server == NULL) {

@@ -13,6 +13,7 @@ Timeouts left to their defaults are named in one warning at start (as
 HAProxy warns about missing timeouts); a file that sets them all gets none.
 """
 
+import json
 import os
 import subprocess
 
@@ -109,6 +110,48 @@ class LbdConfTest(triadtest.TestCase):
         self.write(extra)
         return subprocess.run([LBD, "-t", "-c", self.conf, "--host", "h1"],
                               capture_output=True, text=True, timeout=10)
+
+    def test_reload_adds_servers_under_a_keepalive_client(self):
+        # A keep-alive client of the first generation is served from the
+        # new pool after a reload that added servers: its settings' table
+        # of per-server metrics (indexed by the old group) has no row for
+        # them, and must not be read past its end (the ASan build checks).
+        self.write("  mode: http\n")
+        d = self.start()
+        s = http.connect("127.0.0.1", self.port)
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        self.addCleanup(f.close)
+
+        def one():
+            s.sendall(b"GET /k HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertIn(b" 200 ", f.readline())
+            n = 0
+            while True:
+                line = f.readline()
+                if line == b"\r\n":
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    n = int(line.split(b":")[1])
+            return json.loads(f.read(n))["server"]
+
+        self.assertEqual(one(), "w1")
+        p2, p3 = triadtest.free_ports(2)
+        more = [HttpServer(p2, "w2"), HttpServer(p3, "w3")]
+        for w in more:
+            self.addCleanup(w.kill)
+        with open(self.conf) as f_:
+            text = f_.read()
+        with open(self.conf, "w") as f_:
+            f_.write(text.replace(
+                "    - { host: h1, name: w1, listen: %d }\n" % self.p1,
+                "".join("    - { host: h1, name: w%d, listen: %d }\n"
+                        % (i + 1, p) for i, p in
+                        enumerate((self.p1, p2, p3)))))
+        mark = d.log_mark()
+        d.reload()
+        d.wait_log("generation 2 in service", since=mark)
+        self.assertEqual({one() for _ in range(6)}, {"w1", "w2", "w3"})
 
     def test_unset_timeouts_warned(self):
         out = self.check("  mode: http\n  connect_timeout: 2s\n")
