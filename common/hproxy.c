@@ -345,14 +345,14 @@ hproxy_idle_event(struct bufferevent *bev, short what, void *arg)
  * pass leave together, at its end (hproxy_flush_soon).
  *
  * What it must never do: give one client another's answer, or lose a
- * request. Answers are matched to requests by order alone, so a rider
- * whose client leaves stays on the train as a zombie and its answer is
- * read and dropped. A connection that ends with riders on it (the server
- * closed it after an answer, failed, or the head's client left) sends
- * them again (hproxy_train_resend). What it costs: a rider waits for the
- * answers ahead of it. So riders join only a head that began less than
- * HPROXY_PIPE_STALL_US before them, whose answer is not known to be long,
- * and whose client keeps up (hproxy_train_open).
+ * request. Answers are matched to requests by order alone, so a request
+ * whose client leaves stays on the train as a zombie while others wait,
+ * and its answer is read and dropped (hproxy_zombie). A connection that
+ * ends with riders on it sends them again (hproxy_train_resend). What it
+ * costs: a rider waits for the answers ahead of it. So riders join only a
+ * head whose answer has been awaited for less than HPROXY_PIPE_STALL_US
+ * (hproxy_train_open), and leave for other connections as soon as that
+ * answer shows long or its client slow (hproxy_train_evict).
  */
 
 /* p may ride a train, or head one: pipelining on, a GET or HEAD without a

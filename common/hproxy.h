@@ -13,7 +13,9 @@
  * past read_timeout is 504 (or cuts the client when the response began);
  * a request the server dropped before answering is sent again elsewhere
  * when that is safe (nothing of its body read, and either a reused pooled
- * connection or an idempotent method with retry_idempotent).
+ * connection or an idempotent method with retry_idempotent). With
+ * pipeline > 1, GETs and HEADs without a body are pipelined on server
+ * connections whose answers are due (see hproxy.c).
  */
 #ifndef TRIAD_HPROXY_H
 #define TRIAD_HPROXY_H
