@@ -1,0 +1,315 @@
+/*
+ * hproxy_train.c: pipelining of requests to servers (see hproxy_int.h and
+ * the comment below); the rest of forwarding is hproxy.c.
+ */
+#include <sys/queue.h>
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "hproxy_int.h"
+#include "lifecycle.h"
+#include "metrics.h"
+#include "sio.h"
+#include "util.h"
+
+/*
+ * Pipelining (hproxy_conf.pipeline > 1). A GET or HEAD without a body
+ * (safe to send twice, RFC 9110 9.2.1) may ride a server connection whose
+ * answer is still due, behind up to pipeline - 1 others: the server reads
+ * several requests at once and answers them in one write, and each side
+ * makes one system call where it made several. The requests of one loop
+ * pass leave together, at its end (hproxy_train_flush_soon).
+ *
+ * What it must never do: give one client another's answer, or lose a
+ * request. Answers are matched to requests by order alone, so a request
+ * whose client leaves stays on the train as a zombie while others wait,
+ * and its answer is read and dropped (hproxy_train_zombie). A connection that
+ * ends with riders on it sends them again (hproxy_train_resend). What it
+ * costs: a rider waits for the answers ahead of it. So riders join only a
+ * head whose answer has been awaited for less than HPROXY_PIPE_STALL_US
+ * (hproxy_train_open), and leave for other connections as soon as that
+ * answer shows long or its client slow (hproxy_train_evict).
+ */
+
+/* p may ride a train, or head one: pipelining on, a GET or HEAD without a
+   body. */
+int
+hproxy_train_fits(const struct hproxy *p)
+{
+	return p->pc->pipeline > 1 && !p->pc->send_proxy &&
+	    p->msg.body == HTTP1_BODY_NONE &&
+	    (p->msg.method == HTTP1_METHOD_GET ||
+	    p->msg.method == HTTP1_METHOD_HEAD);
+}
+
+/* The end-of-pass write of a train's requests. */
+static void
+hproxy_train_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hproxy_ukeep *uk = arg;
+
+	uk->flushing = 0;
+	(void)sio_flush(uk->bev, 0);
+}
+
+/*
+ * The requests on uk leave at the end of this loop pass (an active event
+ * runs after those already active), so that the other clients read in the
+ * same pass add theirs to the same write. At once when out of memory.
+ */
+void
+hproxy_train_flush_soon(struct hproxy_ukeep *uk)
+{
+	if (uk->flushing)
+		return;
+	if (uk->flush == NULL && (uk->flush = event_new(
+	    bufferevent_get_base(uk->bev), -1, 0, hproxy_train_flush_cb, uk)) == NULL) {
+		(void)sio_flush(uk->bev, 0);
+		return;
+	}
+	uk->flushing = 1;
+	event_active(uk->flush, 0, 0);
+}
+
+/*
+ * May p ride uk's train now? Only a request that is on its first attempt
+ * and never waited in the queue (its t_up_us is now, give or take this
+ * loop pass; and none rides twice), behind a head whose answer has been
+ * awaited for less than HPROXY_PIPE_STALL_US and is not known to be long.
+ */
+static int
+hproxy_train_open(const struct hproxy_ukeep *uk, const struct hproxy *p)
+{
+	return !TAILQ_EMPTY(&uk->train) && uk->ntrain < p->pc->pipeline &&
+	    !uk->closed && p->tries == 1 && !p->queued && !p->resent &&
+	    (int64_t)(p->t_up_us - uk->since_us) < HPROXY_PIPE_STALL_US;
+}
+
+/* uk takes no more riders: it leaves its server's slot. */
+void
+hproxy_train_shut(struct hproxy_ukeep *uk)
+{
+	void **slot;
+
+	uk->closed = 1;
+	if (uk->pool == NULL)
+		return;
+	slot = upstream_pool_train(uk->pool, uk->srv);
+	if (*slot == uk)
+		*slot = NULL;
+}
+
+/* p, just sent on uk's connection, heads a new train there. */
+void
+hproxy_train_start(struct hproxy *p, struct hproxy_ukeep *uk)
+{
+	uk->pool = p->pool;
+	uk->srv = p->srv;
+	uk->closed = 0;
+	uk->since_us = p->tries == 1 && !p->queued && !p->resent ?
+	    p->t_up_us : util_now_us();
+	TAILQ_INSERT_TAIL(&uk->train, p, tq);
+	uk->ntrain = 1;
+	p->uk = uk;
+	*upstream_pool_train(p->pool, p->srv) = uk;
+}
+
+/* Does anyone wait for an answer on the train from r on? (A train of
+   zombies only is closed rather than read.) */
+int
+hproxy_train_awaited(const struct hproxy *r)
+{
+	for (; r != NULL; r = TAILQ_NEXT(r, tq))
+		if (!r->zombie)
+			return 1;
+	return 0;
+}
+
+/*
+ * p's client left while p is on a train whose others still wait: p stays,
+ * to read and drop its answer in its turn (answers are matched by order).
+ * It keeps the generation its settings (p->pc) live in.
+ */
+void
+hproxy_train_zombie(struct hproxy *p)
+{
+	p->zombie = 1;
+	p->zgen = lc_gen_ref(p->c->gen);
+	p->c = NULL;
+	if (p->uc != NULL)	/* the head: read on, whatever its client did */
+		sio_rd_set(p->urd, 1);
+}
+
+/*
+ * The head p leaves its train with its connection (pooled, or gone): the
+ * train takes no more riders, and those on it move to riders, each
+ * giving its load slot back. Only the head ever leaves a train this way:
+ * a rider is taken off only in hproxy_train_evict, where a ghost takes its
+ * place, for its answer will come. Waiters woken by the slots given back
+ * (upstream_pool_ride) find the train empty and closed.
+ */
+void
+hproxy_train_leave(struct hproxy *p, struct hproxy_train *riders)
+{
+	struct hproxy_ukeep *uk = p->uk;
+	struct hproxy *r;
+
+	TAILQ_REMOVE(&uk->train, p, tq);
+	p->uk = NULL;
+	hproxy_train_shut(uk);
+	TAILQ_CONCAT(riders, &uk->train, tq);
+	uk->ntrain = 0;
+	TAILQ_FOREACH(r, riders, tq) {
+		r->uk = NULL;
+		r->ubev = NULL;
+		r->urd = NULL;
+	}
+	TAILQ_FOREACH(r, riders, tq)
+		upstream_pool_ride(r->pool, r->srv, 0);
+}
+
+/*
+ * Requests taken off a train before their answers came are sent again
+ * (zombies just go): GET and HEAD may be. An end that is no failure (the
+ * server closed after an answer, the head's answer was long) does not
+ * count as an attempt, nor steer the request away from its server, and
+ * is made even after a reload: the train's connection, still held by the
+ * caller, keeps the pool alive. A failed connection counts, as it would
+ * for a request of its own (hproxy_retry).
+ */
+void
+hproxy_train_resend(struct hproxy_train *riders, enum upstream_outcome how)
+{
+	struct hproxy *r;
+
+	while ((r = TAILQ_FIRST(riders)) != NULL) {
+		TAILQ_REMOVE(riders, r, tq);
+		if (r->zombie) {
+			hproxy_free(r);
+			continue;
+		}
+		if (how != UPSTREAM_FAILED) {
+			r->tries--;
+			r->srv = NULL;
+			r->resent = 1;
+			metric_inc(r->pc->m->retries);
+			hproxy_connect(r);
+		} else if (!hproxy_retry(r, how))
+			hproxy_fail(r, 502, "connection lost with the request "
+			    "pipelined on it", UPSTREAM_ABORT);
+	}
+}
+
+/*
+ * A zombie standing for rider r on its train: the server has r's request
+ * and will answer it, so the ghost reads and drops that answer while r
+ * goes elsewhere. It takes over r's load slot. NULL when out of memory.
+ */
+static struct hproxy *
+hproxy_train_ghost(const struct hproxy *r)
+{
+	struct hproxy *g;
+
+	if ((g = malloc(sizeof(*g))) == NULL)
+		return NULL;
+	memcpy(g, r, offsetof(struct hproxy, msg));
+	memset(&g->waiter, 0, sizeof(g->waiter));
+	memset(&g->msg, 0, offsetof(struct http1_msg, headers));
+	memset(&g->rmsg, 0, offsetof(struct http1_msg, headers));
+	g->msg.method = r->msg.method;
+	g->head = NULL;
+	g->r = &g->req;
+	g->req.msg = &g->msg;
+	g->zombie = 0;
+	g->zgen = NULL;
+	hproxy_train_zombie(g);
+	return g;
+}
+
+/*
+ * The head's answer will be long, or its client is slow: the riders would
+ * wait for all of it. Each is sent again now, on another connection, and
+ * a ghost takes its place here. A rider without a ghost (out of memory)
+ * stays and waits.
+ */
+void
+hproxy_train_evict(struct hproxy_ukeep *uk)
+{
+	struct hproxy_train out;
+	struct hproxy *r, *next, *g;
+
+	hproxy_train_shut(uk);
+	TAILQ_INIT(&out);
+	for (r = TAILQ_NEXT(TAILQ_FIRST(&uk->train), tq); r != NULL;
+	    r = next) {
+		next = TAILQ_NEXT(r, tq);
+		if (r->zombie || (g = hproxy_train_ghost(r)) == NULL)
+			continue;
+		TAILQ_INSERT_BEFORE(r, g, tq);
+		TAILQ_REMOVE(&uk->train, r, tq);
+		r->uk = NULL;
+		r->ubev = NULL;
+		r->urd = NULL;
+		TAILQ_INSERT_TAIL(&out, r, tq);
+	}
+	hproxy_train_resend(&out, UPSTREAM_CLOSE);
+}
+
+/*
+ * The head p's answer is complete and the connection stays: next, the
+ * first rider, owns it now, and its answer is read from here on (it may
+ * be in the input already). The connection's own load slot is next's;
+ * the one next rode on goes back, which may run waiters' callbacks: the
+ * train is whole by then.
+ */
+void
+hproxy_train_pass(struct hproxy *p, struct hproxy *next, uint64_t now_us)
+{
+	struct hproxy_ukeep *uk = p->uk;
+
+	TAILQ_REMOVE(&uk->train, p, tq);
+	uk->ntrain--;
+	uk->closed = 0;
+	uk->since_us = now_us;
+	p->uk = NULL;
+	next->uc = p->uc;
+	p->uc = NULL;
+	p->ubev = NULL;
+	p->urd = NULL;
+	bufferevent_setcb(uk->bev, hproxy_upstream_read, hproxy_upstream_write,
+	    hproxy_upstream_event, next);
+	sio_rd_set(uk->rd, 1);	/* p's client may have paused it */
+	upstream_pool_ride(next->pool, next->srv, 0);
+}
+
+/*
+ * p rides the open train to its server, if there is one: its head joins
+ * the others' in the connection's output. 1 if it did.
+ */
+int
+hproxy_train_join(struct hproxy *p)
+{
+	struct hproxy_ukeep *uk = *upstream_pool_train(p->pool, p->srv);
+
+	if (uk == NULL || !hproxy_train_open(uk, p) ||
+	    hproxy_request_head(p, bufferevent_get_output(uk->bev)) == -1)
+		return 0;
+	TAILQ_INSERT_TAIL(&uk->train, p, tq);
+	uk->ntrain++;
+	p->uk = uk;
+	p->ubev = uk->bev;
+	p->urd = uk->rd;
+	p->rode = 1;
+	upstream_pool_ride(p->pool, p->srv, 1);
+	metric_inc(p->pc->m->pipelined);
+	hproxy_response_init(p);
+	hconn_read(p->c, 0);
+	hproxy_train_flush_soon(uk);
+	return 1;
+}
