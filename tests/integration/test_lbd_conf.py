@@ -23,20 +23,12 @@ from triadtest.upstream import HttpServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on:
-    - {{ host: h1, name: w1, listen: {p1} }}
-lbd:
-  on: [h1]
+LBD_KEYS = """\
   listen: {port}
   status: {status}
   workers: 1
   servers: webd
-{extra}"""
+"""
 
 
 class LbdConfTest(triadtest.TestCase):
@@ -53,8 +45,8 @@ class LbdConfTest(triadtest.TestCase):
 
     def write(self, extra):
         with open(self.conf, "w") as f:
-            f.write(TOPOLOGY.format(port=self.port, status=self.status,
-                                    p1=self.p1, extra=extra))
+            f.write(triadtest.one_host([("w1", self.p1)], LBD_KEYS.format(
+                port=self.port, status=self.status) + extra))
 
     def start(self):
         d = triadtest.triad_daemon("lbd", self.conf, self.status)

@@ -12,13 +12,7 @@ from triadtest.upstream import HttpServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on: [ {{ host: h1, name: s1, listen: {p1} }} ]
-lbd:
+LBD_KEYS = """\
   on: [ {{ host: h1, listen: "0.0.0.0:{port}" }} ]
   status: {status}
   workers: 2
@@ -67,7 +61,8 @@ class LbdEdgeTest(triadtest.TestCase):
         cls.up = HttpServer(p1, "s1", answer=lambda srv, req: (200, b"ok"))
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
-            f.write(TOPOLOGY.format(port=cls.port, status=cls.status, p1=p1))
+            f.write(triadtest.one_host([("s1", p1)], LBD_KEYS.format(
+                port=cls.port, status=cls.status)))
         cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod

@@ -12,16 +12,7 @@ from triadtest.upstream import HttpServer, TestServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on:
-    - {{ host: h1, name: s1, listen: {p1} }}
-    - {{ host: h1, name: s2, listen: {p2} }}
-lbd:
-  on: [h1]
+LBD_KEYS = """\
   listen: {port}
   status: {status}
   workers: 1
@@ -72,8 +63,9 @@ class LbdHealthTest(triadtest.TestCase):
         self.servers = [server(p1, "s1"), server(p2, "s2")]
         conf = os.path.join(self.dir, "triad.yaml")
         with open(conf, "w") as f:
-            f.write(TOPOLOGY.format(port=self.port, status=self.status,
-                                    p1=p1, p2=p2))
+            f.write(triadtest.one_host([("s1", p1), ("s2", p2)],
+                                       LBD_KEYS.format(port=self.port,
+                                                       status=self.status)))
         self.d = triadtest.triad_daemon("lbd", conf, self.status).start()
 
     def tearDown(self):

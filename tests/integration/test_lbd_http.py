@@ -22,16 +22,7 @@ from triadtest.upstream import HttpServer
 LBD = triadtest.build_path("lbd", "lbd")
 WEBD = triadtest.build_path("webd", "webd")
 
-ECHO_TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on:
-    - {{ host: h1, name: s1, listen: {p1} }}
-    - {{ host: h1, name: s2, listen: {p2} }}
-lbd:
-  on: [h1]
+ECHO_LBD = """\
   listen: [{port}, "[::1]:{port6}"]
   status: {status}
   workers: 1
@@ -53,8 +44,10 @@ class LbdHttpEchoTest(triadtest.TestCase):
         cls.echo = [HttpServer(p1, "s1"), HttpServer(p2, "s2")]
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
-            f.write(ECHO_TOPOLOGY.format(port=cls.port, status=cls.status,
-                                         p1=p1, p2=p2, port6=cls.port6))
+            f.write(triadtest.one_host([("s1", p1), ("s2", p2)],
+                                       ECHO_LBD.format(port=cls.port,
+                                                       status=cls.status,
+                                                       port6=cls.port6)))
         cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod
@@ -242,19 +235,12 @@ class LbdHttpEchoTest(triadtest.TestCase):
         self.assertLess(time.monotonic() - t0, 4)
 
 
-WEBD_TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on:
-    - {{ host: h1, name: w1, listen: {w1}, status: {ws1} }}
-    - {{ host: h1, name: w2, listen: {w2}, status: {ws2} }}
+WEBD_KEYS = """\
   workers: 1
   root: www
   mime_types: {mime}
-lbd:
-  on: [h1]
+"""
+WEBD_LBD = """\
   listen: {port}
   status: {status}
   workers: 2
@@ -283,10 +269,12 @@ class LbdHttpFailoverTest(triadtest.TestCase):
          ws2) = triadtest.free_ports(6)
         self.conf = os.path.join(self.dir, "triad.yaml")
         with open(self.conf, "w") as f:
-            f.write((WEBD_TOPOLOGY + self.LBD_EXTRA).format(
-                port=self.port, status=self.status, w1=w1, w2=w2, ws1=ws1,
-                ws2=ws2, mime=os.path.join(triadtest.source_dir(), "etc",
-                                           "mime.types")))
+            f.write(triadtest.one_host(
+                [("w1", w1, ws1), ("w2", w2, ws2)],
+                (WEBD_LBD + self.LBD_EXTRA).format(port=self.port,
+                                                   status=self.status),
+                WEBD_KEYS.format(mime=os.path.join(
+                    triadtest.source_dir(), "etc", "mime.types"))))
         self.webd = [triadtest.Daemon(
             [WEBD, "-f", "-c", self.conf, "--host", "h1", "--instance", n],
             name="webd-" + n,

@@ -26,15 +26,7 @@ import test_lbd_http
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on:
-    - {{ host: h1, name: s1, listen: {p1} }}
-lbd:
-  on: [h1]
+LBD_KEYS = """\
   listen: {port}
   status: {status}
   workers: 1
@@ -125,7 +117,8 @@ def start(obj, tag):
     obj.srv = HttpServer(p1, "s1", answer=answer)
     conf = os.path.join(obj.dir, "triad.yaml")
     with open(conf, "w") as f:
-        f.write(TOPOLOGY.format(port=obj.port, status=obj.status, p1=p1))
+        f.write(triadtest.one_host([("s1", p1)], LBD_KEYS.format(
+            port=obj.port, status=obj.status)))
     obj.d = triadtest.triad_daemon("lbd", conf, obj.status).start()
 
 

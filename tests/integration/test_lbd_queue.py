@@ -15,14 +15,7 @@ from triadtest import http
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on: [ {{ host: h1, name: s1, listen: {p1} }} ]
-lbd:
-  on: [h1]
+LBD_KEYS = """\
   listen: {port}
   status: {status}
   workers: 1
@@ -98,8 +91,8 @@ class LbdQueueTest(triadtest.TestCase):
         self.addCleanup(up.shutdown)
         conf = os.path.join(self.folder, "triad.yaml")
         with open(conf, "w") as f:
-            f.write(TOPOLOGY.format(port=self.port, status=self.status,
-                                    p1=p1, mode=mode))
+            f.write(triadtest.one_host([("s1", p1)], LBD_KEYS.format(
+                port=self.port, status=self.status, mode=mode)))
         d = triadtest.Daemon([LBD, "-f", "-c", conf, "--host", "h1"],
                              health_url="http://127.0.0.1:%d/health"
                              % self.status).start()

@@ -18,17 +18,7 @@ from triadtest.upstream import TestServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on:
-    - {{ host: h1, name: s1, listen: {p1} }}
-    - {{ host: h1, name: s2, listen: {p2} }}
-    - {{ host: h1, name: s3, listen: {p3} }}
-lbd:
-  on: [h1]
+LBD_KEYS = """\
   listen: {port}
   status: {status}
   workers: 1
@@ -87,10 +77,10 @@ class LbdTcpTest(triadtest.TestCase):
 
     def write(self, backup, balance="roundrobin"):
         with open(self.conf, "w") as f:
-            f.write(TOPOLOGY.format(port=self.port, status=self.status,
-                                    p1=self.sp[0], p2=self.sp[1],
-                                    p3=self.sp[2], backup=backup,
-                                    balance=balance))
+            f.write(triadtest.one_host(
+                [("s%d" % (i + 1), p) for i, p in enumerate(self.sp[:3])],
+                LBD_KEYS.format(port=self.port, status=self.status,
+                                backup=backup, balance=balance)))
 
     def ask(self, line=b"hi"):
         with socket.create_connection(("127.0.0.1", self.port), 5) as s:

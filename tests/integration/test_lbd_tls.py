@@ -19,14 +19,7 @@ LBD = triadtest.build_path("lbd", "lbd")
 
 # lbd in front of one test server (s1), over HTTP and HTTPS; each class
 # adds its own settings.
-HEAD = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on: [ {{ host: h1, name: s1, listen: {p1} }} ]
-lbd:
-  on: [h1]
+LBD_HEAD = """\
   listen: {port}
   tls_listen: {tport}
   status: {status}
@@ -35,7 +28,7 @@ lbd:
   servers: webd
 """
 
-TOPOLOGY = HEAD + """\
+TOPOLOGY = LBD_HEAD + """\
   redirect_https: true
   hsts: 365d
   certificates:
@@ -67,8 +60,8 @@ class LbdTlsTest(triadtest.TestCase):
             200, json.dumps(req.headers).encode()))
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
-            f.write(TOPOLOGY.format(port=cls.port, tport=cls.tport,
-                                    status=cls.status, p1=p1))
+            f.write(triadtest.one_host([("s1", p1)], TOPOLOGY.format(
+                port=cls.port, tport=cls.tport, status=cls.status)))
         cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod
@@ -140,9 +133,9 @@ class LbdTlsResumeTest(triadtest.TestCase):
         self.addCleanup(echo.kill)
         conf = os.path.join(self.dir, "triad.yaml")
         with open(conf, "w") as f:
-            f.write(TOPOLOGY.format(port=self.port, tport=self.tport,
-                                    status=status, p1=p1) +
-                    "  tls_ticket_rotation: %s\n" % rotation)
+            f.write(triadtest.one_host([("s1", p1)], TOPOLOGY.format(
+                port=self.port, tport=self.tport, status=status) +
+                "  tls_ticket_rotation: %s\n" % rotation))
         self.d = triadtest.triad_daemon("lbd", conf, status).start()
         self.addCleanup(lambda: self.assertEqual(self.d.stop(), 0))
 
@@ -206,7 +199,7 @@ class LbdTlsResumeTest(triadtest.TestCase):
         self.assertTrue(self.get(sess, ssl.TLSVersion.TLSv1_2)[0])
 
 
-SLOW_TOPOLOGY = HEAD + """\
+SLOW_TOPOLOGY = LBD_HEAD + """\
   client_timeout: 1s
   server_timeout: 10s
   max_body_size: 6m
@@ -247,8 +240,8 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
         cls.origin = HttpServer(p1, "s1", answer=answer, early=early)
         conf = os.path.join(cls.dir, "triad.yaml")
         with open(conf, "w") as f:
-            f.write(SLOW_TOPOLOGY.format(port=cls.port, tport=cls.tport,
-                                         status=cls.status, p1=p1))
+            f.write(triadtest.one_host([("s1", p1)], SLOW_TOPOLOGY.format(
+                port=cls.port, tport=cls.tport, status=cls.status)))
         # Under ASan freed memory waits in a quarantine, which would count
         # in the resident size the stalled-client test bounds.
         asan = os.environ.get("ASAN_OPTIONS", "")

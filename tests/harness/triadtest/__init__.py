@@ -10,6 +10,7 @@ Modules:
   case      TestCase (prints logs on failure), main() (77 = skipped), skip()
   mariadb   MariaDBCluster: a primary and replicas with GTID replication
   netns     Lab: hosts and a client in network namespaces on a bridge
+  topo      one_host(): the YAML of a one-host test topology
 
 Tests run as `python3 tests/<kind>/test_x.py` with PYTHONPATH=tests/harness;
 ctest also sets TRIAD_BUILD_DIR and TRIAD_SOURCE_DIR.  See tests/README.md.
@@ -22,6 +23,7 @@ from .cleanup import remove_tempdir, tempdir
 from .daemon import Daemon, DaemonError
 from .logs import dump_logs, dump_on_error
 from .ports import free_port, free_ports
+from .topo import one_host
 
 
 def source_dir():
@@ -56,5 +58,5 @@ __all__ = [
     "SKIP", "TestCase", "main", "require_program", "require_root", "skip",
     "tempdir", "remove_tempdir", "Daemon", "DaemonError", "dump_logs",
     "dump_on_error", "free_port", "free_ports", "source_dir", "build_dir",
-    "build_path", "triad_daemon",
+    "build_path", "triad_daemon", "one_host",
 ]
