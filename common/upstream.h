@@ -234,11 +234,14 @@ void	**upstream_pool_train(struct upstream_pool *,
  * upstream_pool_ride: a request rides a busy connection to s (pipelined
  * behind another): on (1), it counts in s's load as a connection of its
  * own would, so that maxconn and leastconn count requests; off (0) gives
- * the slot back and wakes a request waiting for one (callbacks may run
- * from inside).
+ * the slot back, waking nobody: the caller calls upstream_pool_wake once
+ * its requests have taken what they need.
  */
 void	upstream_pool_ride(struct upstream_pool *, struct upstream_server *s,
 	    int on);
+/* upstream_pool_wake: requests waiting for a slot get those now free
+   (their callbacks run from inside). */
+void	upstream_pool_wake(struct upstream_pool *);
 
 /*
  * upstream_get: a connection to s. An idle one is reused when there is
