@@ -264,7 +264,7 @@ hproxy_idle_event(struct bufferevent *bev, short what, void *arg)
 
 /* Ends the upstream side: the connection goes back to the pool or not.
    Riders of p's train are sent again. */
-static void
+void
 hproxy_release(struct hproxy *p, enum upstream_outcome how)
 {
 	struct hproxy_train riders;
@@ -305,7 +305,7 @@ hproxy_free(struct hproxy *p)
 }
 
 /* The exchange is over: the connection takes the next request. */
-static void
+void
 hproxy_done(struct hproxy *p)
 {
 	struct hconn *c = p->c;
@@ -431,12 +431,11 @@ hproxy_response_head(struct hproxy *p)
 	struct http1_out out;
 	char buf[HPROXY_HEAD_MAX];
 
-	if (p->uk != NULL && !(m->flags & HTTP1_F_KEEP_ALIVE))
-		hproxy_train_shut(p->uk);	/* the last answer here */
-	else if (p->uk != NULL && m->body != HTTP1_BODY_NONE &&
-	    (!(m->flags & HTTP1_F_HAS_CL) ||
-	    m->content_length > HPROXY_PIPE_BODY_MAX))
-		hproxy_train_evict(p->uk);	/* riders would wait long */
+	/* Riders would wait long, or for nothing: the last answer here. */
+	if (p->uk != NULL && (!(m->flags & HTTP1_F_KEEP_ALIVE) ||
+	    (m->body != HTTP1_BODY_NONE && (!(m->flags & HTTP1_F_HAS_CL) ||
+	    m->content_length > HPROXY_PIPE_BODY_MAX))))
+		hproxy_train_evict(p->uk);
 	if (p->zombie) {
 		p->head_sent = 1;
 		return 0;
@@ -685,6 +684,28 @@ hproxy_salvage(struct hproxy *p, short what)
 	return 1;
 }
 
+/*
+ * The head p of a train, a rider before (or a zombie), saw its connection
+ * close before any byte of its answer. p and the riders behind it are sent
+ * again as riders are (hproxy_train_resend: once, not counted), before the
+ * connection is released: it keeps the pool alive across a reload.
+ */
+static void
+hproxy_resend_head(struct hproxy *p)
+{
+	struct hproxy_train again;
+	struct upstream_conn *uc = p->uc;
+
+	TAILQ_INIT(&again);
+	hproxy_train_leave(p, &again);
+	TAILQ_INSERT_HEAD(&again, p, tq);
+	p->uc = NULL;
+	p->ubev = NULL;
+	p->urd = NULL;
+	hproxy_train_resend(&again, UPSTREAM_CLOSE);
+	upstream_release(uc, UPSTREAM_CLOSE);
+}
+
 void
 hproxy_upstream_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -703,16 +724,14 @@ hproxy_upstream_event(struct bufferevent *bev, short what, void *arg)
 		(void)hproxy_complete(p);	/* the connection goes */
 		return;
 	}
-	/* A rider become head whose answer had not begun: the server closed
-	   after the answer ahead of it (a keep-alive close), not because of
-	   this request. It is sent again as its riders are. */
-	if (p->rode && !p->head_sent && !p->zombie &&
+	/* A rider become head (or a zombie) whose answer had not begun: the
+	   server closed after the answer ahead of it (a keep-alive close),
+	   not because of this request. */
+	if ((what & BEV_EVENT_EOF) && !p->head_sent &&
+	    (p->zombie || (p->rode && !p->resent)) &&
 	    evbuffer_get_length(bufferevent_get_input(bev)) == 0) {
-		p->tries--;
-		p->srv = NULL;
-		p->resent = 1;
-		if (hproxy_retry(p, UPSTREAM_CLOSE))
-			return;
+		hproxy_resend_head(p);
+		return;
 	}
 	/* A pooled connection the server had closed is not its fault; a
 	   server that died under an idempotent request is. */
@@ -758,9 +777,7 @@ hproxy_ukeep_free(void *arg)
 {
 	struct hproxy_ukeep *uk = arg;
 
-	hproxy_train_shut(uk);	/* the train left it already: a no-op */
-	if (uk->flush != NULL)
-		event_free(uk->flush);
+	hproxy_train_free(uk);
 	sio_rd_free(uk->rd);
 	bufferevent_free(uk->bev);	/* BEV_OPT_CLOSE_ON_FREE is not set */
 	free(uk);
@@ -774,9 +791,10 @@ hproxy_ukeep_new(struct event_base *base, int fd)
 
 	if ((uk = calloc(1, sizeof(*uk))) == NULL)
 		return NULL;
-	TAILQ_INIT(&uk->train);
-	if ((uk->bev = bufferevent_socket_new(base, fd, 0)) == NULL ||
+	if (hproxy_train_init(uk, base) == -1 ||
+	    (uk->bev = bufferevent_socket_new(base, fd, 0)) == NULL ||
 	    (uk->rd = sio_rd_new(base, uk->bev)) == NULL) {
+		hproxy_train_free(uk);
 		if (uk->bev != NULL)
 			bufferevent_free(uk->bev);
 		free(uk);
@@ -813,6 +831,7 @@ hproxy_send(struct hproxy *p)
 	}
 	p->ubev = uk->bev;
 	p->urd = uk->rd;
+	p->rode = 0;		/* a connection of its own */
 	tv.tv_sec = (time_t)(p->pc->read_timeout_ms / 1000);
 	tv.tv_usec = (suseconds_t)(p->pc->read_timeout_ms % 1000)
 	    * 1000;

@@ -15,6 +15,7 @@
 #include "hconn.h"
 #include "http1.h"
 #include "hproxy.h"
+#include "ltimer.h"
 #include "upstream.h"
 
 struct bufferevent;
@@ -28,6 +29,7 @@ struct sio_rd;
 #define HPROXY_HEAD_MAX	(64 * 1024)
 #define HPROXY_PIPE_STALL_US	5000	/* a head this late takes no riders */
 #define HPROXY_PIPE_BODY_MAX	(64 * 1024)	/* nor one answering longer */
+#define HPROXY_PIPE_HOLD_MS	100	/* riders wait no longer for a head */
 
 struct hproxy;
 TAILQ_HEAD(hproxy_train, hproxy);
@@ -52,6 +54,7 @@ struct hproxy_ukeep {
 	struct event		*flush;		/* made at the first train */
 	int			 flushing;	/* flush is active */
 	uint64_t		 since_us;	/* the head's answer awaited */
+	struct ltimer		 hold;		/* riders have waited too long */
 };
 
 struct hproxy {
@@ -79,7 +82,9 @@ struct hproxy {
 						   its answer is read and
 						   dropped */
 	struct lc_gen		*zgen;		/* a zombie's: pc lives there */
-	int			 rode;		/* joined a train as a rider */
+	int			 rode;		/* rode its connection (cleared
+						   when it has one of its own) */
+	int			 slot;		/* holds a rider's load slot */
 	int			 resent;	/* taken off a train, sent again */
 	struct upstream_key	 key;
 	struct upstream_waiter	 waiter;	/* queued for a slot */
@@ -98,6 +103,11 @@ struct hproxy {
 void	hproxy_connect(struct hproxy *);
 /* hproxy_retry: sends p again if that is safe and allowed; 1 if it did. */
 int	hproxy_retry(struct hproxy *, enum upstream_outcome);
+/* hproxy_release: p's upstream side ends (its connection pooled as how,
+   or closed); the riders of its train are sent again first. */
+void	hproxy_release(struct hproxy *, enum upstream_outcome how);
+/* hproxy_done: the exchange is over (a zombie is just freed). */
+void	hproxy_done(struct hproxy *);
 /* hproxy_fail: a failure before any byte of the answer: an error status,
    the connection released as how; p is done. */
 void	hproxy_fail(struct hproxy *, int status, const char *why,
@@ -140,5 +150,9 @@ void	hproxy_train_pass(struct hproxy *p, struct hproxy *next,
 	    uint64_t now_us);
 /* hproxy_train_evict: the riders go to other connections, ghosts stay. */
 void	hproxy_train_evict(struct hproxy_ukeep *);
+/* hproxy_train_init: a new connection's empty train; 0, or -1 (out of
+   memory). hproxy_train_free: its end, with the connection. */
+int	hproxy_train_init(struct hproxy_ukeep *, struct event_base *);
+void	hproxy_train_free(struct hproxy_ukeep *);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "hproxy_int.h"
 #include "lifecycle.h"
+#include "log.h"
 #include "metrics.h"
 #include "sio.h"
 #include "util.h"
@@ -146,13 +147,27 @@ hproxy_train_zombie(struct hproxy *p)
 		sio_rd_set(p->urd, 1);
 }
 
+/* r leaves its train (its answer will not be read there): it gives its
+   load slot back, waking nobody. */
+static void
+hproxy_train_off(struct hproxy *r)
+{
+	r->uk = NULL;
+	r->ubev = NULL;
+	r->urd = NULL;
+	if (r->slot)
+		upstream_pool_ride(r->pool, r->srv, 0);
+	r->slot = 0;
+}
+
 /*
  * The head p leaves its train with its connection (pooled, or gone): the
- * train takes no more riders, and those on it move to riders, each
- * giving its load slot back. Only the head ever leaves a train this way:
- * a rider is taken off only in hproxy_train_evict, where a ghost takes its
- * place, for its answer will come. Waiters woken by the slots given back
- * (upstream_pool_ride) find the train empty and closed.
+ * train takes no more riders, and those on it move to riders. Only the
+ * head ever leaves a train this way (a rider taken off in the middle
+ * would take another's answer): a rider leaves only in
+ * hproxy_train_evict, where a ghost takes its place. Their slots are
+ * given back quietly: the caller sends them again, then releases the
+ * connection, which wakes the waiters.
  */
 void
 hproxy_train_leave(struct hproxy *p, struct hproxy_train *riders)
@@ -160,28 +175,28 @@ hproxy_train_leave(struct hproxy *p, struct hproxy_train *riders)
 	struct hproxy_ukeep *uk = p->uk;
 	struct hproxy *r;
 
+	if (TAILQ_FIRST(&uk->train) != p)
+		fatalx("%s: a rider left its train", __func__);
 	TAILQ_REMOVE(&uk->train, p, tq);
 	p->uk = NULL;
 	hproxy_train_shut(uk);
+	ltimer_set(&uk->hold, 0);
 	TAILQ_CONCAT(riders, &uk->train, tq);
 	uk->ntrain = 0;
-	TAILQ_FOREACH(r, riders, tq) {
-		r->uk = NULL;
-		r->ubev = NULL;
-		r->urd = NULL;
-	}
 	TAILQ_FOREACH(r, riders, tq)
-		upstream_pool_ride(r->pool, r->srv, 0);
+		hproxy_train_off(r);
 }
 
 /*
  * Requests taken off a train before their answers came are sent again
- * (zombies just go): GET and HEAD may be. An end that is no failure (the
- * server closed after an answer, the head's answer was long) does not
- * count as an attempt, nor steer the request away from its server, and
- * is made even after a reload: the train's connection, still held by the
- * caller, keeps the pool alive. A failed connection counts, as it would
- * for a request of its own (hproxy_retry).
+ * (zombies just go): GET and HEAD may be. The first time, whatever ended
+ * the train (the server closed after an answer, failed or timed out on
+ * the head, the head's answer was long or slow), it was not this
+ * request's doing: it does not count as an attempt, and is made even
+ * after a reload, as the train's connection, still held by the caller,
+ * keeps the pool alive. Only a failed connection steers it away from its
+ * server. A request taken off twice goes through hproxy_retry, counted:
+ * nothing is sent again without end.
  */
 void
 hproxy_train_resend(struct hproxy_train *riders, enum upstream_outcome how)
@@ -194,9 +209,10 @@ hproxy_train_resend(struct hproxy_train *riders, enum upstream_outcome how)
 			hproxy_free(r);
 			continue;
 		}
-		if (how != UPSTREAM_FAILED) {
+		if (!r->resent) {
 			r->tries--;
-			r->srv = NULL;
+			if (how != UPSTREAM_FAILED)
+				r->srv = NULL;
 			r->resent = 1;
 			metric_inc(r->pc->m->retries);
 			hproxy_connect(r);
@@ -209,7 +225,10 @@ hproxy_train_resend(struct hproxy_train *riders, enum upstream_outcome how)
 /*
  * A zombie standing for rider r on its train: the server has r's request
  * and will answer it, so the ghost reads and drops that answer while r
- * goes elsewhere. It takes over r's load slot. NULL when out of memory.
+ * goes elsewhere. It holds no load slot: its answer is never waited for
+ * (only ghosts and zombies follow it, and such a train closes after its
+ * head), and r, sent again, must not queue behind it. NULL when out of
+ * memory.
  */
 static struct hproxy *
 hproxy_train_ghost(const struct hproxy *r)
@@ -220,6 +239,8 @@ hproxy_train_ghost(const struct hproxy *r)
 		return NULL;
 	memcpy(g, r, offsetof(struct hproxy, msg));
 	memset(&g->waiter, 0, sizeof(g->waiter));
+	memset(&g->key, 0, sizeof(g->key));	/* it pointed into r */
+	g->slot = 0;
 	memset(&g->msg, 0, offsetof(struct http1_msg, headers));
 	memset(&g->rmsg, 0, offsetof(struct http1_msg, headers));
 	g->msg.method = r->msg.method;
@@ -233,10 +254,10 @@ hproxy_train_ghost(const struct hproxy *r)
 }
 
 /*
- * The head's answer will be long, or its client is slow: the riders would
- * wait for all of it. Each is sent again now, on another connection, and
- * a ghost takes its place here. A rider without a ghost (out of memory)
- * stays and waits.
+ * The head's answer will be long, or slow, or its client is slow: the
+ * riders would wait for all of it. Each is sent again now, on another
+ * connection, and a ghost takes its place here. A rider without a ghost
+ * (out of memory) stays and waits.
  */
 void
 hproxy_train_evict(struct hproxy_ukeep *uk)
@@ -245,6 +266,7 @@ hproxy_train_evict(struct hproxy_ukeep *uk)
 	struct hproxy *r, *next, *g;
 
 	hproxy_train_shut(uk);
+	ltimer_set(&uk->hold, 0);
 	TAILQ_INIT(&out);
 	for (r = TAILQ_NEXT(TAILQ_FIRST(&uk->train), tq); r != NULL;
 	    r = next) {
@@ -253,12 +275,47 @@ hproxy_train_evict(struct hproxy_ukeep *uk)
 			continue;
 		TAILQ_INSERT_BEFORE(r, g, tq);
 		TAILQ_REMOVE(&uk->train, r, tq);
-		r->uk = NULL;
-		r->ubev = NULL;
-		r->urd = NULL;
+		hproxy_train_off(r);
 		TAILQ_INSERT_TAIL(&out, r, tq);
 	}
 	hproxy_train_resend(&out, UPSTREAM_CLOSE);
+	upstream_pool_wake(uk->pool);
+}
+
+/*
+ * The riders have waited HPROXY_PIPE_HOLD_MS for the answers ahead of
+ * them (a head slow to answer, or slow to end): they go elsewhere. When
+ * then nobody waits on the train, the connection goes.
+ */
+static void
+hproxy_train_held(void *arg)
+{
+	struct hproxy_ukeep *uk = arg;
+	struct hproxy *head = TAILQ_FIRST(&uk->train);
+
+	if (head == NULL || uk->ntrain < 2)
+		return;
+	hproxy_train_evict(uk);
+	if (!hproxy_train_awaited(head)) {
+		hproxy_release(head, UPSTREAM_ABORT);
+		hproxy_done(head);
+	}
+}
+
+int
+hproxy_train_init(struct hproxy_ukeep *uk, struct event_base *base)
+{
+	TAILQ_INIT(&uk->train);
+	return ltimer_init(&uk->hold, base, hproxy_train_held, uk);
+}
+
+void
+hproxy_train_free(struct hproxy_ukeep *uk)
+{
+	hproxy_train_shut(uk);	/* the train left it already: a no-op */
+	ltimer_free(&uk->hold);
+	if (uk->flush != NULL)
+		event_free(uk->flush);
 }
 
 /*
@@ -266,7 +323,8 @@ hproxy_train_evict(struct hproxy_ukeep *uk)
  * first rider, owns it now, and its answer is read from here on (it may
  * be in the input already). The connection's own load slot is next's;
  * the one next rode on goes back, which may run waiters' callbacks: the
- * train is whole by then.
+ * train is whole by then. The riders behind next wait for it at most
+ * HPROXY_PIPE_HOLD_MS from now.
  */
 void
 hproxy_train_pass(struct hproxy *p, struct hproxy *next, uint64_t now_us)
@@ -275,8 +333,8 @@ hproxy_train_pass(struct hproxy *p, struct hproxy *next, uint64_t now_us)
 
 	TAILQ_REMOVE(&uk->train, p, tq);
 	uk->ntrain--;
-	uk->closed = 0;
 	uk->since_us = now_us;
+	ltimer_set(&uk->hold, uk->ntrain > 1 ? HPROXY_PIPE_HOLD_MS : 0);
 	p->uk = NULL;
 	next->uc = p->uc;
 	p->uc = NULL;
@@ -285,7 +343,10 @@ hproxy_train_pass(struct hproxy *p, struct hproxy *next, uint64_t now_us)
 	bufferevent_setcb(uk->bev, hproxy_upstream_read, hproxy_upstream_write,
 	    hproxy_upstream_event, next);
 	sio_rd_set(uk->rd, 1);	/* p's client may have paused it */
-	upstream_pool_ride(next->pool, next->srv, 0);
+	if (next->slot)
+		upstream_pool_ride(next->pool, next->srv, 0);
+	next->slot = 0;
+	upstream_pool_wake(uk->pool);
 }
 
 /*
@@ -306,7 +367,10 @@ hproxy_train_join(struct hproxy *p)
 	p->ubev = uk->bev;
 	p->urd = uk->rd;
 	p->rode = 1;
+	p->slot = 1;
 	upstream_pool_ride(p->pool, p->srv, 1);
+	if (uk->ntrain == 2)	/* the first rider: it waits from now */
+		ltimer_set(&uk->hold, HPROXY_PIPE_HOLD_MS);
 	metric_inc(p->pc->m->pipelined);
 	hproxy_response_init(p);
 	hconn_read(p->c, 0);

@@ -43,11 +43,17 @@ def answer(server, req):
     """Echoes the request; /slow takes SLOW seconds; /close answers with
     Connection: close and closes (lingering), dropping what follows, /eof
     the same without saying so; /long answers 256 KiB, chunked, after
-    0.3 s; /gone after 0.5 s (its client has left by then)."""
+    0.3 s; /gone after 0.5 s (its client has left by then); /quick after
+    40 ms (within the riders' hold); /die closes
+    the connection without an answer."""
+    if req.target.startswith("/die"):
+        return None
     if req.target.startswith("/slow"):
         time.sleep(SLOW)
     if req.target.startswith("/gone"):
         time.sleep(0.5)
+    if req.target.startswith("/quick"):
+        time.sleep(0.04)
     got = echo_answer(server, req)
     if req.target.startswith(("/close", "/slow-close")):
         return got + ("close",)
@@ -109,8 +115,9 @@ def echoed_line(body):
     return json.loads(body)["line"]
 
 
-def start(obj, tag):
-    """Sets obj's dir, port, status, srv (the server) and d (lbd)."""
+def start(obj, tag, extra=""):
+    """Sets obj's dir, port, status, srv (the server) and d (lbd, with the
+    extra lbd keys)."""
     assert os.access(LBD, os.X_OK), LBD + " is not built"
     obj.dir = triadtest.tempdir(tag)
     obj.port, obj.status, p1 = triadtest.free_ports(3)
@@ -118,7 +125,7 @@ def start(obj, tag):
     conf = os.path.join(obj.dir, "triad.yaml")
     with open(conf, "w") as f:
         f.write(triadtest.one_host([("s1", p1)], LBD_KEYS.format(
-            port=obj.port, status=obj.status)))
+            port=obj.port, status=obj.status) + extra))
     obj.d = triadtest.triad_daemon("lbd", conf, obj.status).start()
 
 
@@ -207,6 +214,37 @@ class LbdPipelineTest(triadtest.TestCase):
         self.check_burst(got[1:])
         self.assertGreater(self.metric("upstream_retries_total"), before)
 
+    def test_a_request_the_server_dies_on_is_not_sent_for_ever(self):
+        # /die rides behind /warm2; the server answers that, then closes
+        # on /die, and on every connection /die comes on. It is sent
+        # again once for free (the close may have been a keep-alive one),
+        # then as any request (retries: 0): a 502, not a loop.
+        for _ in range(5):
+            self.check_burst(self.burst([("GET", "/warm")]))
+            before = self.metric("upstream_pipelined_total")
+            seen = self.seen("GET /die HTTP/1.1")
+            a = send(self.port, "GET", "/warm2")
+            b = send(self.port, "GET", "/die")
+            self.assertEqual(read_answer(a)[0], 200)
+            self.assertEqual(read_answer(b)[0], 502)
+            if self.metric("upstream_pipelined_total") > before:
+                break
+        self.assertGreater(self.metric("upstream_pipelined_total"), before)
+        time.sleep(0.3)
+        self.assertEqual(self.seen("GET /die HTTP/1.1") - seen, 2)
+
+    def test_riders_wait_a_slow_head_no_longer_than_the_hold(self):
+        # /slow takes a second; the requests that rode behind it go to
+        # other connections after the hold (100 ms), answered at once.
+        self.check_burst(self.burst([("GET", "/warm")]))
+        before = self.metric("upstream_pipelined_total")
+        a = send(self.port, "GET", "/slow")
+        t0 = time.monotonic()
+        self.check_burst(self.burst([("GET", "/h%d" % i) for i in range(3)]))
+        self.assertLess(time.monotonic() - t0, SLOW / 2)
+        self.assertGreater(self.metric("upstream_pipelined_total"), before)
+        self.assertEqual(echoed_line(read_answer(a)[2]), "GET /slow HTTP/1.1")
+
     def ride_behind_slow(self, second):
         """GET /slow, then at once the request second() sends; returns
         (slow socket, second socket, whether second rode). A pooled
@@ -222,33 +260,32 @@ class LbdPipelineTest(triadtest.TestCase):
         return [r.line for r in self.srv.requests].count(line)
 
     def test_rider_whose_client_left_gives_its_answer_to_no_one(self):
-        # /slow heads, /gone and /live ride behind it; /gone's client
-        # leaves. Its answer is read and dropped in its turn: /live gets
-        # its own, and /slow is not sent again.
-        retries = self.metric("upstream_retries_total")
+        # /quick heads (answered in 40 ms, within the hold), /zomb and
+        # /live ride behind it; /zomb's client leaves at once. Its answer
+        # is read and dropped in its turn: /live gets its own, and /quick
+        # is not sent again.
         for _ in range(5):
             self.check_burst(self.burst([("GET", "/warm")]))
             before = self.metric("upstream_pipelined_total")
-            slow = self.seen("GET /slow HTTP/1.1")
-            a = send(self.port, "GET", "/slow")
-            b = send(self.port, "GET", "/gone")
+            quick = self.seen("GET /quick HTTP/1.1")
+            a = send(self.port, "GET", "/quick")
+            b = send(self.port, "GET", "/zomb")
             c = send(self.port, "GET", "/live")
-            time.sleep(0.2)
-            rode = self.metric("upstream_pipelined_total") - before
+            time.sleep(0.01)
             reset(b)        # its answer will come, to nobody
             self.assertEqual(echoed_line(read_answer(a)[2]),
-                             "GET /slow HTTP/1.1")
+                             "GET /quick HTTP/1.1")
             self.assertEqual(echoed_line(read_answer(c)[2]),
                              "GET /live HTTP/1.1")
-            self.assertEqual(self.seen("GET /slow HTTP/1.1"), slow + 1)
+            self.assertEqual(self.seen("GET /quick HTTP/1.1"), quick + 1)
+            rode = self.metric("upstream_pipelined_total") - before
             if rode == 2:
                 break
-        self.assertEqual(rode, 2, "/gone and /live did not both ride")
-        self.assertEqual(self.metric("upstream_retries_total"), retries)
+        self.assertEqual(rode, 2, "/zomb and /live did not both ride")
         # The connection goes on: the next requests get their own answers.
         for i in range(4):
             self.check_burst(self.burst([("GET", "/next%d" % i)]))
-        self.assertIn("GET /gone HTTP/1.1",
+        self.assertIn("GET /zomb HTTP/1.1",
                       [r.line for r in self.srv.requests])
 
     def test_a_late_head_takes_no_riders(self):
@@ -279,6 +316,38 @@ class LbdPipelineTest(triadtest.TestCase):
             self.assertEqual(json.loads(body)["body"], len(sent or b""))
             self.assertLess(time.monotonic() - t0, SLOW / 2)
             read_answer(a)
+
+
+class LbdPipelineMaxconnTest(triadtest.TestCase):
+    """Riders count as their server's load (server_maxconn), and give it
+    back when they leave a train."""
+
+    def setUp(self):
+        start(self, "lbd-pipeline-maxconn",
+              "  server_maxconn: 4\n  queue_timeout: 500ms\n")
+
+    def tearDown(self):
+        try:
+            self.d.stop_clean()
+        finally:
+            self.srv.kill()
+
+    def test_riders_sent_elsewhere_do_not_queue_behind_their_ghosts(self):
+        # /slow and three riders fill the server's four slots. After the
+        # hold the riders go to other connections, leaving ghosts to drop
+        # their answers on /slow's: the ghosts hold no slot, so the
+        # riders get theirs at once rather than a 503 from the queue.
+        read_answer(send(self.port, "GET", "/warm"))
+        queued = http.metric(self.status, "triad_lbd_queued_total")
+        a = send(self.port, "GET", "/slow")
+        socks = [send(self.port, "GET", "/q%d" % i) for i in range(3)]
+        t0 = time.monotonic()
+        got = [read_answer(s) for s in socks]
+        self.assertEqual([g[0] for g in got], [200] * 3, got)
+        self.assertLess(time.monotonic() - t0, SLOW / 2)
+        self.assertEqual(http.metric(self.status, "triad_lbd_queued_total"),
+                         queued)
+        self.assertEqual(read_answer(a)[0], 200)
 
 
 class LbdPipelineLifecycleTest(triadtest.TestCase):

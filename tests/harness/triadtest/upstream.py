@@ -75,7 +75,8 @@ class HttpServer(TestServer):
     (status, body, b"Extra: fields\r\n"), (status, body, "close") (the
     connection is closed after the answer, unread requests dropped) or
     (status, body, "eof") (the same without saying so: a keep-alive
-    timeout's close), after the body is read. early(server, req), if given, is asked first,
+    timeout's close), after the body is read; None closes the connection
+    without an answer. early(server, req), if given, is asked first,
     with the head only (req.body None): a (status, body) it returns is
     sent at once and the connection closed, the body unread (a server's
     413), which makes the close a reset."""
@@ -136,6 +137,8 @@ class _Handler(socketserver.StreamRequestHandler):
         with self.server.lock:
             self.server.requests.append(req)
         got = self.server.answer(self.server, req)
+        if got is None:         # a server that died on this request
+            return False
         extra = got[2] if len(got) > 2 else None
         fields = extra if isinstance(extra, bytes) else b""
         if extra == "close":
