@@ -318,19 +318,28 @@ class LbdPipelineTest(triadtest.TestCase):
             read_answer(a)
 
 
-class LbdPipelineMaxconnTest(triadtest.TestCase):
-    """Riders count as their server's load (server_maxconn), and give it
-    back when they leave a train."""
+class PipelineCase(triadtest.TestCase):
+    """An lbd of its own per test (start's TAG and EXTRA keys), stopped
+    cleanly after it unless the test stopped it."""
+    TAG = "lbd-pipeline-own"
+    EXTRA = ""
 
     def setUp(self):
-        start(self, "lbd-pipeline-maxconn",
-              "  server_maxconn: 4\n  queue_timeout: 500ms\n")
+        start(self, self.TAG, self.EXTRA)
 
     def tearDown(self):
         try:
-            self.d.stop_clean()
+            if self.d.running():
+                self.d.stop_clean()
         finally:
             self.srv.kill()
+
+
+class LbdPipelineMaxconnTest(PipelineCase):
+    """Riders count as their server's load (server_maxconn), and give it
+    back when they leave a train."""
+    TAG = "lbd-pipeline-maxconn"
+    EXTRA = "  server_maxconn: 4\n  queue_timeout: 500ms\n"
 
     def test_riders_sent_elsewhere_do_not_queue_behind_their_ghosts(self):
         # /slow and three riders fill the server's four slots. After the
@@ -350,11 +359,9 @@ class LbdPipelineMaxconnTest(triadtest.TestCase):
         self.assertEqual(read_answer(a)[0], 200)
 
 
-class LbdPipelineLifecycleTest(triadtest.TestCase):
+class LbdPipelineLifecycleTest(PipelineCase):
     """Reload and stop with riders on a train."""
-
-    def setUp(self):
-        start(self, "lbd-pipeline-life")
+    TAG = "lbd-pipeline-life"
 
     def test_reload_then_close_sends_riders_again(self):
         # The train began before a reload retired its pool; the server
@@ -373,13 +380,6 @@ class LbdPipelineLifecycleTest(triadtest.TestCase):
                          ["GET /c%d HTTP/1.1" % i for i in range(3)])
         self.assertGreater(http.metric(
             self.status, "triad_lbd_upstream_pipelined_total"), 0)
-
-    def tearDown(self):
-        try:
-            if self.d.running():
-                self.d.stop_clean()
-        finally:
-            self.srv.kill()
 
     def test_zombie_outlives_its_generation(self):
         # A rider's client leaves, then a reload, then the head's client
