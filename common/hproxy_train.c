@@ -156,7 +156,7 @@ hproxy_train_off(struct hproxy *r)
 	r->ubev = NULL;
 	r->urd = NULL;
 	if (r->slot)
-		upstream_pool_ride(r->pool, r->srv, 0);
+		upstream_server_ride(r->srv, 0);
 	r->slot = 0;
 }
 
@@ -344,7 +344,7 @@ hproxy_train_pass(struct hproxy *p, struct hproxy *next, uint64_t now_us)
 	    hproxy_upstream_event, next);
 	sio_rd_set(uk->rd, 1);	/* p's client may have paused it */
 	if (next->slot)
-		upstream_pool_ride(next->pool, next->srv, 0);
+		upstream_server_ride(next->srv, 0);
 	next->slot = 0;
 	upstream_pool_wake(uk->pool);
 }
@@ -368,7 +368,7 @@ hproxy_train_join(struct hproxy *p)
 	p->urd = uk->rd;
 	p->rode = 1;
 	p->slot = 1;
-	upstream_pool_ride(p->pool, p->srv, 1);
+	upstream_server_ride(p->srv, 1);
 	if (uk->ntrain == 2)	/* the first rider: it waits from now */
 		ltimer_set(&uk->hold, HPROXY_PIPE_HOLD_MS);
 	metric_inc(p->pc->m->pipelined);

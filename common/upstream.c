@@ -142,6 +142,15 @@ upstream_server_failed(struct upstream_server *s, uint64_t now_ms)
 }
 
 void
+upstream_server_ride(struct upstream_server *s, int on)
+{
+	if (on)
+		atomic_fetch_add_explicit(&s->active, 1, memory_order_relaxed);
+	else
+		atomic_fetch_sub_explicit(&s->active, 1, memory_order_relaxed);
+}
+
+void
 upstream_server_ok(struct upstream_server *s)
 {
 	char buf[NET_ADDR_STRLEN];

@@ -71,6 +71,14 @@ void	upstream_server_failed(struct upstream_server *s, uint64_t now_ms);
 /* upstream_server_ok: a success: clears the failures; logs a recovery. */
 void	upstream_server_ok(struct upstream_server *s);
 /*
+ * upstream_server_ride: a request rides a busy connection to s (pipelined
+ * behind another): on (1), it counts in s's load as a connection of its
+ * own would, so that maxconn and leastconn count requests; off (0) gives
+ * the slot back, waking nobody: the caller calls upstream_pool_wake once
+ * its requests have taken what they need.
+ */
+void	upstream_server_ride(struct upstream_server *s, int on);
+/*
  * upstream_server_set_admin, upstream_server_set_check: an operator's
  * state, an active check's verdict (down 0 or 1). When s thereby returns
  * to service at now_ms, its slowstart begins. Return the previous value,
@@ -230,15 +238,6 @@ int	upstream_pool_idle(const struct upstream_pool *,
  */
 void	**upstream_pool_train(struct upstream_pool *,
 	    const struct upstream_server *s);
-/*
- * upstream_pool_ride: a request rides a busy connection to s (pipelined
- * behind another): on (1), it counts in s's load as a connection of its
- * own would, so that maxconn and leastconn count requests; off (0) gives
- * the slot back, waking nobody: the caller calls upstream_pool_wake once
- * its requests have taken what they need.
- */
-void	upstream_pool_ride(struct upstream_pool *, struct upstream_server *s,
-	    int on);
 /* upstream_pool_wake: requests waiting for a slot get those now free
    (their callbacks run from inside). */
 void	upstream_pool_wake(struct upstream_pool *);

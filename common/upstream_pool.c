@@ -445,16 +445,6 @@ upstream_pool_train(struct upstream_pool *p, const struct upstream_server *s)
 }
 
 void
-upstream_pool_ride(struct upstream_pool *p, struct upstream_server *s, int on)
-{
-	(void)p;
-	if (on)
-		atomic_fetch_add_explicit(&s->active, 1, memory_order_relaxed);
-	else
-		atomic_fetch_sub_explicit(&s->active, 1, memory_order_relaxed);
-}
-
-void
 upstream_pool_wake(struct upstream_pool *p)
 {
 	if (!p->dying && p->nwaiters > 0)
