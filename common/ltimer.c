@@ -62,13 +62,16 @@ ltimer_free(struct ltimer *t)
 void
 ltimer_set(struct ltimer *t, int64_t ms)
 {
-	uint64_t now;
+	ltimer_set_from(t, ms > 0 ? util_now_ms() : 0, ms);
+}
 
+void
+ltimer_set_from(struct ltimer *t, uint64_t now, int64_t ms)
+{
 	if (ms <= 0) {
 		t->deadline_ms = 0;
 		return;
 	}
-	now = util_now_ms();
 	t->deadline_ms = now + (uint64_t)ms;
 	if (t->ev != NULL &&
 	    (t->armed_ms == 0 || t->deadline_ms < t->armed_ms))

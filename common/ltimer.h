@@ -35,5 +35,8 @@ void	ltimer_free(struct ltimer *);
  * so cb may set a new one or free the timer.
  */
 void	ltimer_set(struct ltimer *, int64_t ms);
+/* ltimer_set_from: the same, from a clock reading (util_now_ms) the caller
+   has already made. */
+void	ltimer_set_from(struct ltimer *, uint64_t now_ms, int64_t ms);
 
 #endif
