@@ -304,9 +304,10 @@ hproxy_free(struct hproxy *p)
 	free(p);
 }
 
-/* The exchange is over: the connection takes the next request. */
-void
-hproxy_done(struct hproxy *p)
+/* The exchange is over, at now_us (util_now_us): the connection takes
+   the next request. */
+static void
+hproxy_done_at(struct hproxy *p, uint64_t now_us)
 {
 	struct hconn *c = p->c;
 	struct hreq *r = p->r;
@@ -316,7 +317,7 @@ hproxy_done(struct hproxy *p)
 		hproxy_free(p);
 		return;
 	}
-	r->upstream_us = util_now_us() - p->t_up_us;
+	r->upstream_us = now_us - p->t_up_us;
 	r->server = p->srv != NULL ? p->srv->name : NULL;
 	if ((sm = hproxy_server_metrics_of(p->pc, p->srv)) != NULL) {
 		metric_inc(sm->requests[r->status >= 100 && r->status < 600 ?
@@ -326,6 +327,12 @@ hproxy_done(struct hproxy *p)
 	metric_observe(p->pc->m->latency, (int64_t)r->upstream_us);
 	hconn_finish(c, r);	/* logs r, which lives in p: free after */
 	hproxy_free(p);
+}
+
+void
+hproxy_done(struct hproxy *p)
+{
+	hproxy_done_at(p, p->zombie ? 0 : util_now_us());
 }
 
 /*
@@ -525,8 +532,10 @@ hproxy_complete(struct hproxy *p)
 
 	upstream_server_ok(p->srv);
 	if (keep && hproxy_train_awaited(next)) {
-		hproxy_train_pass(p, next, util_now_us());
-		hproxy_done(p);
+		uint64_t now = util_now_us();
+
+		hproxy_train_pass(p, next, now);
+		hproxy_done_at(p, now);
 		return evbuffer_get_length(bufferevent_get_input(ubev)) > 0 ?
 		    next : NULL;
 	}
@@ -791,10 +800,9 @@ hproxy_ukeep_new(struct event_base *base, int fd)
 
 	if ((uk = calloc(1, sizeof(*uk))) == NULL)
 		return NULL;
-	if (hproxy_train_init(uk, base) == -1 ||
-	    (uk->bev = bufferevent_socket_new(base, fd, 0)) == NULL ||
+	TAILQ_INIT(&uk->train);
+	if ((uk->bev = bufferevent_socket_new(base, fd, 0)) == NULL ||
 	    (uk->rd = sio_rd_new(base, uk->bev)) == NULL) {
-		hproxy_train_free(uk);
 		if (uk->bev != NULL)
 			bufferevent_free(uk->bev);
 		free(uk);
@@ -851,8 +859,8 @@ hproxy_send(struct hproxy *p)
 		return;
 	}
 	sio_rd_set(p->urd, 1);
-	if (hproxy_train_fits(p)) {	/* no body: riders may follow */
-		hproxy_train_start(p, uk);
+	if (hproxy_train_fits(p) && hproxy_train_start(p, uk) == 0) {
+		/* No body: riders may follow. */
 		hconn_read(p->c, 0);
 		hproxy_train_flush_soon(uk);
 		return;

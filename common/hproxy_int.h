@@ -51,10 +51,10 @@ struct hproxy_ukeep {
 						   slow to leave: no riders */
 	struct upstream_pool	*pool;		/* of the train, for its slot */
 	struct upstream_server	*srv;
-	struct event		*flush;		/* made at the first train */
+	struct event		*flush;		/* made at the first train, */
 	int			 flushing;	/* flush is active */
 	uint64_t		 since_us;	/* the head's answer awaited */
-	struct ltimer		 hold;		/* riders have waited too long */
+	struct ltimer		 hold;		/* as this: riders waited long */
 };
 
 struct hproxy {
@@ -130,8 +130,9 @@ void	hproxy_upstream_event(struct bufferevent *, short, void *);
 int	hproxy_train_fits(const struct hproxy *);
 /* hproxy_train_flush_soon: uk's output leaves at the end of this pass. */
 void	hproxy_train_flush_soon(struct hproxy_ukeep *);
-/* hproxy_train_start: p, just sent on uk's connection, heads a train. */
-void	hproxy_train_start(struct hproxy *, struct hproxy_ukeep *);
+/* hproxy_train_start: p, just sent on uk's connection, heads a train;
+   0, or -1 (out of memory: no train). */
+int	hproxy_train_start(struct hproxy *, struct hproxy_ukeep *);
 /* hproxy_train_join: p rides its server's open train; 1 if it did. */
 int	hproxy_train_join(struct hproxy *);
 /* hproxy_train_shut: uk takes no more riders. */
@@ -150,9 +151,7 @@ void	hproxy_train_pass(struct hproxy *p, struct hproxy *next,
 	    uint64_t now_us);
 /* hproxy_train_evict: the riders go to other connections, ghosts stay. */
 void	hproxy_train_evict(struct hproxy_ukeep *);
-/* hproxy_train_init: a new connection's empty train; 0, or -1 (out of
-   memory). hproxy_train_free: its end, with the connection. */
-int	hproxy_train_init(struct hproxy_ukeep *, struct event_base *);
+/* hproxy_train_free: what the connection's trains made goes with it. */
 void	hproxy_train_free(struct hproxy_ukeep *);
 
 #endif

@@ -62,18 +62,13 @@ hproxy_train_flush_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * The requests on uk leave at the end of this loop pass (an active event
  * runs after those already active), so that the other clients read in the
- * same pass add theirs to the same write. At once when out of memory.
+ * same pass add theirs to the same write.
  */
 void
 hproxy_train_flush_soon(struct hproxy_ukeep *uk)
 {
 	if (uk->flushing)
 		return;
-	if (uk->flush == NULL && (uk->flush = event_new(
-	    bufferevent_get_base(uk->bev), -1, 0, hproxy_train_flush_cb, uk)) == NULL) {
-		(void)sio_flush(uk->bev, 0);
-		return;
-	}
 	uk->flushing = 1;
 	event_active(uk->flush, 0, 0);
 }
@@ -106,10 +101,30 @@ hproxy_train_shut(struct hproxy_ukeep *uk)
 		*slot = NULL;
 }
 
-/* p, just sent on uk's connection, heads a new train there. */
-void
+static void hproxy_train_held(void *);
+
+/*
+ * p, just sent on uk's connection, heads a new train there. The
+ * connection's flush event and hold timer are made at its first train
+ * (none for a connection that never carries one). 0, or -1 (out of
+ * memory: no train).
+ */
+int
 hproxy_train_start(struct hproxy *p, struct hproxy_ukeep *uk)
 {
+	struct event_base *base = bufferevent_get_base(uk->bev);
+
+	if (uk->flush == NULL) {
+		if ((uk->flush = event_new(base, -1, 0, hproxy_train_flush_cb,
+		    uk)) == NULL)
+			return -1;
+		if (ltimer_init(&uk->hold, base, hproxy_train_held,
+		    uk) == -1) {
+			event_free(uk->flush);
+			uk->flush = NULL;
+			return -1;
+		}
+	}
 	uk->pool = p->pool;
 	uk->srv = p->srv;
 	uk->closed = 0;
@@ -119,6 +134,7 @@ hproxy_train_start(struct hproxy *p, struct hproxy_ukeep *uk)
 	uk->ntrain = 1;
 	p->uk = uk;
 	*upstream_pool_train(p->pool, p->srv) = uk;
+	return 0;
 }
 
 /* Does anyone wait for an answer on the train from r on? (A train of
@@ -302,13 +318,6 @@ hproxy_train_held(void *arg)
 	}
 }
 
-int
-hproxy_train_init(struct hproxy_ukeep *uk, struct event_base *base)
-{
-	TAILQ_INIT(&uk->train);
-	return ltimer_init(&uk->hold, base, hproxy_train_held, uk);
-}
-
 void
 hproxy_train_free(struct hproxy_ukeep *uk)
 {
@@ -334,7 +343,8 @@ hproxy_train_pass(struct hproxy *p, struct hproxy *next, uint64_t now_us)
 	TAILQ_REMOVE(&uk->train, p, tq);
 	uk->ntrain--;
 	uk->since_us = now_us;
-	ltimer_set(&uk->hold, uk->ntrain > 1 ? HPROXY_PIPE_HOLD_MS : 0);
+	ltimer_set_from(&uk->hold, now_us / 1000,
+	    uk->ntrain > 1 ? HPROXY_PIPE_HOLD_MS : 0);
 	p->uk = NULL;
 	next->uc = p->uc;
 	p->uc = NULL;
@@ -370,7 +380,8 @@ hproxy_train_join(struct hproxy *p)
 	p->slot = 1;
 	upstream_server_ride(p->srv, 1);
 	if (uk->ntrain == 2)	/* the first rider: it waits from now */
-		ltimer_set(&uk->hold, HPROXY_PIPE_HOLD_MS);
+		ltimer_set_from(&uk->hold, p->t_up_us / 1000,
+		    HPROXY_PIPE_HOLD_MS);
 	metric_inc(p->pc->m->pipelined);
 	hproxy_response_init(p);
 	hconn_read(p->c, 0);
