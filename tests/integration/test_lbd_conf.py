@@ -117,15 +117,9 @@ class LbdConfTest(triadtest.TestCase):
 
         def one():
             s.sendall(b"GET /k HTTP/1.1\r\nHost: x\r\n\r\n")
-            self.assertIn(b" 200 ", f.readline())
-            n = 0
-            while True:
-                line = f.readline()
-                if line == b"\r\n":
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    n = int(line.split(b":")[1])
-            return json.loads(f.read(n))["server"]
+            status, _, body = http.read_response(f)
+            self.assertEqual(status, 200)
+            return json.loads(body)["server"]
 
         self.assertEqual(one(), "w1")
         p2, p3 = triadtest.free_ports(2)

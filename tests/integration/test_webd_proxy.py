@@ -258,16 +258,9 @@ class WebdProxyTest(triadtest.TestCase):
         f = s.makefile("rb")
         for _ in range(20):
             s.sendall(b"GET /api/echo HTTP/1.1\r\nHost: x\r\n\r\n")
-            status = f.readline()
-            length = 0
-            while True:
-                line = f.readline()
-                if line == b"\r\n":
-                    break
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            names.append(json.loads(f.read(length))["server"])
-            self.assertIn(b"200", status)
+            status, _, body = http.read_response(f)
+            names.append(json.loads(body)["server"])
+            self.assertEqual(status, 200)
         s.close()
         self.assertEqual(set(names), {"app1", "app2"})
         new = sum(len(u.peers) for u in self.up) - sum(before)

@@ -235,6 +235,32 @@ def _read_all(s, deadline, max_bytes):
     return RawResult(bytes(buf), False, False, False)
 
 
+def read_response(f, method="GET"):
+    """One response read from f, a socket's binary file (keep-alive: what
+    follows stays unread): (status, headers with lower-case names, body).
+    The body by Content-Length or chunked; none for a HEAD."""
+    status = int(f.readline().split()[1])
+    headers = {}
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b""):
+            break
+        k, _, v = line.decode("latin-1").partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if method == "HEAD":
+        return status, headers, b""
+    if headers.get("transfer-encoding") != "chunked":
+        return status, headers, f.read(int(headers.get("content-length",
+                                                       0)))
+    body = b""
+    while True:
+        n = int(f.readline().split(b";")[0], 16)
+        body += f.read(n)
+        f.readline()
+        if n == 0:
+            return status, headers, body
+
+
 def parse_response(data):
     """Split raw bytes into (status, reason, headers, rest) or None.
 
