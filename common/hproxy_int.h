@@ -47,8 +47,6 @@ struct hproxy_ukeep {
 	struct sio_rd		*rd;
 	struct hproxy_train	 train;
 	int			 ntrain;
-	int			 closed;	/* the head's answer is long or
-						   slow to leave: no riders */
 	struct upstream_pool	*pool;		/* of the train, for its slot */
 	struct upstream_server	*srv;
 	struct event		*flush;		/* made at the first train, */

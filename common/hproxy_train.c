@@ -74,26 +74,27 @@ hproxy_train_flush_soon(struct hproxy_ukeep *uk)
 }
 
 /*
- * May p ride uk's train now? Only a request that is on its first attempt
- * and never waited in the queue (its t_up_us is now, give or take this
- * loop pass; and none rides twice), behind a head whose answer has been
- * awaited for less than HPROXY_PIPE_STALL_US and is not known to be long.
+ * May p ride uk's train now, uk being its server's open train (a train
+ * shut, hproxy_train_shut, is no server's)? Only a request that is on its
+ * first attempt and never waited in the queue (its t_up_us is now, give
+ * or take this loop pass; and none rides twice), behind a head whose
+ * answer has been awaited for less than HPROXY_PIPE_STALL_US.
  */
 static int
 hproxy_train_open(const struct hproxy_ukeep *uk, const struct hproxy *p)
 {
 	return !TAILQ_EMPTY(&uk->train) && uk->ntrain < p->pc->pipeline &&
-	    !uk->closed && p->tries == 1 && !p->queued && !p->resent &&
+	    p->tries == 1 && !p->queued && !p->resent &&
 	    (int64_t)(p->t_up_us - uk->since_us) < HPROXY_PIPE_STALL_US;
 }
 
-/* uk takes no more riders: it leaves its server's slot. */
+/* uk takes no more riders: it leaves its server's slot, where riders
+   find a train (until its connection carries a new one). */
 void
 hproxy_train_shut(struct hproxy_ukeep *uk)
 {
 	void **slot;
 
-	uk->closed = 1;
 	if (uk->pool == NULL)
 		return;
 	slot = upstream_pool_train(uk->pool, uk->srv);
@@ -127,7 +128,6 @@ hproxy_train_start(struct hproxy *p, struct hproxy_ukeep *uk)
 	}
 	uk->pool = p->pool;
 	uk->srv = p->srv;
-	uk->closed = 0;
 	uk->since_us = p->tries == 1 && !p->queued && !p->resent ?
 	    p->t_up_us : util_now_us();
 	TAILQ_INSERT_TAIL(&uk->train, p, tq);
