@@ -196,7 +196,7 @@ class LbdPipelineTest(triadtest.TestCase):
         self.assertGreater(self.metric("upstream_retries_total"), before)
 
     def test_a_request_the_server_dies_on_is_not_sent_for_ever(self):
-        # /die rides behind /warm2; the server answers that, then closes
+        # /die rides behind /quick; the server answers that, then closes
         # on /die, and on every connection /die comes on. It is sent
         # again once for free (the close may have been a keep-alive one),
         # then as any request (retries: 0): a 502, not a loop.
@@ -204,7 +204,7 @@ class LbdPipelineTest(triadtest.TestCase):
 
         def attempt():
             seen.append(self.seen("GET /die HTTP/1.1"))
-            a = send(self.port, "GET", "/warm2")
+            a = send(self.port, "GET", "/quick")
             b = send(self.port, "GET", "/die")
             self.assertEqual(read_answer(a)[0], 200)
             self.assertEqual(read_answer(b)[0], 502)
