@@ -13,10 +13,7 @@
 #include "cidr.h"
 #include "util.h"
 
-#define CIDR_V4MAPPED	0x0000ffff00000000ULL	/* lo word of ::ffff:0:0 */
-
-/* The 128-bit mask of a prefix length 0..128 into *hi and *lo. */
-static void
+void
 cidr_mask(unsigned prefix, uint64_t *hi, uint64_t *lo)
 {
 	*hi = prefix >= 64 ? ~0ULL : prefix == 0 ? 0 : ~0ULL << (64 - prefix);
@@ -51,12 +48,8 @@ cidr_store16(uint64_t hi, uint64_t lo, uint8_t *b)
 	}
 }
 
-/*
- * Puts a peer address in the 128-bit form. Returns 1 for IPv4 (also when
- * mapped), 0 for IPv6, -1 for any other family.
- */
-static int
-cidr_sockaddr(const struct sockaddr *sa, uint64_t *hi, uint64_t *lo)
+int
+cidr_words(const struct sockaddr *sa, uint64_t *hi, uint64_t *lo)
 {
 	const struct sockaddr_in *sin;
 	const struct sockaddr_in6 *sin6;
@@ -185,29 +178,36 @@ cidr_match(const struct cidr *c, const struct sockaddr *sa)
 	uint64_t hi, lo;
 	int v4;
 
-	if ((v4 = cidr_sockaddr(sa, &hi, &lo)) == -1 || v4 != c->v4)
+	if ((v4 = cidr_words(sa, &hi, &lo)) == -1 || v4 != c->v4)
 		return 0;
 	return (hi & c->mhi) == c->hi && (lo & c->mlo) == c->lo;
+}
+
+const struct cidr *
+cidr_list_find(const struct cidr_list *list, uint64_t hi, uint64_t lo, int v4)
+{
+	const struct cidr *c;
+	size_t i;
+
+	for (i = 0; i < list->n; i++) {
+		c = &list->v[i];
+		if (v4 == c->v4 && (hi & c->mhi) == c->hi &&
+		    (lo & c->mlo) == c->lo)
+			return c;
+	}
+	return NULL;
 }
 
 int
 cidr_list_match(const struct cidr_list *list, const struct sockaddr *sa)
 {
-	const struct cidr *c;
 	uint64_t hi, lo;
-	size_t i;
 	int v4;
 
 	/* The peer is converted once, then each entry is two compares. */
-	if ((v4 = cidr_sockaddr(sa, &hi, &lo)) == -1)
+	if ((v4 = cidr_words(sa, &hi, &lo)) == -1)
 		return 0;
-	for (i = 0; i < list->n; i++) {
-		c = &list->v[i];
-		if (v4 == c->v4 && (hi & c->mhi) == c->hi &&
-		    (lo & c->mlo) == c->lo)
-			return 1;
-	}
-	return 0;
+	return cidr_list_find(list, hi, lo, v4) != NULL;
 }
 
 void

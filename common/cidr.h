@@ -32,6 +32,7 @@ struct cidr_list {
 };
 
 #define CIDR_STRLEN	64	/* "ffff:...:ffff/128" and a NUL */
+#define CIDR_V4MAPPED	0x0000ffff00000000ULL	/* lo word of ::ffff:0:0 */
 
 /*
  * cidr_parse: "a.b.c.d/n", "v6/n" or a bare address (/32 or /128) into out.
@@ -50,6 +51,19 @@ int	cidr_match(const struct cidr *c, const struct sockaddr *sa);
 /* cidr_list_match: 1 when any entry of list matches sa. */
 int	cidr_list_match(const struct cidr_list *list,
 	    const struct sockaddr *sa);
+/*
+ * cidr_words: a peer address in the 128-bit form (host-order words, IPv4
+ * as ::ffff:a.b.c.d), for callers that test it against many entries or
+ * key tables by it. Returns 1 for IPv4 (also when mapped), 0 for IPv6,
+ * -1 for any other family (hi and lo then unset).
+ */
+int	cidr_words(const struct sockaddr *sa, uint64_t *hi, uint64_t *lo);
+/* cidr_mask: the 128-bit mask of a prefix length 0..128. */
+void	cidr_mask(unsigned prefix, uint64_t *hi, uint64_t *lo);
+/* cidr_list_find: the first entry of list that holds the address words
+   (cidr_words' output), or NULL. */
+const struct cidr *cidr_list_find(const struct cidr_list *list, uint64_t hi,
+	    uint64_t lo, int v4);
 /* cidr_list_add: appends a copy of c (xreallocarray: cannot fail). */
 void	cidr_list_add(struct cidr_list *list, const struct cidr *c);
 /* cidr_list_free: frees the entries and empties the list. */

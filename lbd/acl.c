@@ -7,56 +7,11 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
-#include <endian.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "acl.h"
 #include "util.h"
-
-#define LB_ACL_V4MAPPED	0x0000ffff00000000ULL	/* lo word of ::ffff:0:0 */
-
-/* The host-order words of a peer; 1 for IPv4 (also mapped), 0 for IPv6,
-   -1 for any other family. */
-static int
-lb_acl_words(const struct sockaddr *sa, uint64_t *hi, uint64_t *lo)
-{
-	const struct sockaddr_in *sin;
-	const struct sockaddr_in6 *sin6;
-
-	switch (sa->sa_family) {
-	case AF_INET:
-		sin = (const struct sockaddr_in *)sa;
-		*hi = 0;
-		*lo = LB_ACL_V4MAPPED | be32toh(sin->sin_addr.s_addr);
-		return 1;
-	case AF_INET6:
-		sin6 = (const struct sockaddr_in6 *)sa;
-		memcpy(hi, sin6->sin6_addr.s6_addr, 8);
-		memcpy(lo, sin6->sin6_addr.s6_addr + 8, 8);
-		*hi = be64toh(*hi);
-		*lo = be64toh(*lo);
-		return *hi == 0 && (*lo >> 32) == 0xffff;
-	default:
-		return -1;
-	}
-}
-
-/* The first entry of list that holds the address, or NULL. */
-static const struct cidr *
-lb_acl_find(const struct cidr_list *list, uint64_t hi, uint64_t lo, int v4)
-{
-	const struct cidr *c;
-	size_t i;
-
-	for (i = 0; i < list->n; i++) {
-		c = &list->v[i];
-		if (c->v4 == v4 && (hi & c->mhi) == c->hi &&
-		    (lo & c->mlo) == c->lo)
-			return c;
-	}
-	return NULL;
-}
 
 enum lb_acl_verdict
 lb_acl_check(const struct lb_acl *acl, const struct sockaddr *sa,
@@ -69,10 +24,10 @@ lb_acl_check(const struct lb_acl *acl, const struct sockaddr *sa,
 	if (rule != NULL)
 		*rule = NULL;
 	/* A non-inet peer matches nothing: -1 never equals an entry's v4. */
-	v4 = lb_acl_words(sa, &hi, &lo);
-	if (acl->allow.n > 0 && lb_acl_find(&acl->allow, hi, lo, v4) == NULL)
+	v4 = cidr_words(sa, &hi, &lo);
+	if (acl->allow.n > 0 && cidr_list_find(&acl->allow, hi, lo, v4) == NULL)
 		return LB_ACL_NOT_ALLOWED;
-	if ((hit = lb_acl_find(&acl->deny, hi, lo, v4)) != NULL) {
+	if ((hit = cidr_list_find(&acl->deny, hi, lo, v4)) != NULL) {
 		if (rule != NULL)
 			*rule = hit;
 		return LB_ACL_DENIED;
@@ -111,14 +66,11 @@ lb_acl_free(struct lb_acl *acl)
 static void
 lb_acl_mask(unsigned prefix, uint64_t *hi, uint64_t *lo)
 {
-	if (prefix == 0)
-		*hi = 0;
-	else if (prefix < 64)
-		*hi &= ~0ULL << (64 - prefix);
-	if (prefix <= 64)
-		*lo = 0;
-	else if (prefix < 128)
-		*lo &= ~0ULL << (128 - prefix);
+	uint64_t mhi, mlo;
+
+	cidr_mask(prefix, &mhi, &mlo);
+	*hi &= mhi;
+	*lo &= mlo;
 }
 
 int
@@ -128,14 +80,14 @@ lb_acl_key(const struct sockaddr *sa, unsigned v4_prefix, unsigned v6_prefix,
 	uint64_t hi, lo;
 	int v4;
 
-	if ((v4 = lb_acl_words(sa, &hi, &lo)) == -1)
+	if ((v4 = cidr_words(sa, &hi, &lo)) == -1)
 		return -1;
 	if (v4) {
 		/* Only the 32 low bits are the address; the ffff marker stays
 		   so that no IPv6 key can equal an IPv4 one. */
 		lo &= 0xffffffffULL;
 		lb_acl_mask(96 + (v4_prefix > 32 ? 32 : v4_prefix), &hi, &lo);
-		lo |= LB_ACL_V4MAPPED;
+		lo |= CIDR_V4MAPPED;
 	} else
 		lb_acl_mask(v6_prefix > 128 ? 128 : v6_prefix, &hi, &lo);
 	key->hi = hi;
@@ -165,26 +117,13 @@ lb_acl_key_text(const char *text, unsigned v4_prefix, unsigned v6_prefix,
 	return -1;
 }
 
-/* A 64-bit finalizer (MurmurHash3's fmix64 constants): every input bit
-   flips about half of the output bits. */
-static uint64_t
-lb_acl_mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return h;
-}
-
 uint64_t
 lb_acl_key_hash(const struct lb_ipkey *key, uint64_t seed)
 {
 	/* Not a MAC: the seed is secret and random per table, and the
 	   address is 128 bits, so a client cannot predict which keys
 	   collide without seeing the table. */
-	return lb_acl_mix(lb_acl_mix(key->hi ^ seed) ^ key->lo ^
+	return util_mix64(util_mix64(key->hi ^ seed) ^ key->lo ^
 	    (seed * 0x9e3779b97f4a7c15ULL));
 }
 
