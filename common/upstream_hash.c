@@ -68,12 +68,7 @@ upstream_fnv(uint64_t h, const void *data, size_t len)
 static uint32_t
 upstream_fmix(uint64_t h)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return (uint32_t)(h >> 32);
+	return (uint32_t)(util_mix64(h) >> 32);
 }
 
 uint32_t

@@ -145,3 +145,14 @@ util_hexval(int c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+uint64_t
+util_mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}

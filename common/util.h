@@ -34,5 +34,8 @@ uint64_t util_now_ms(void);
 int	 util_strncasecmp(const char *, const char *, size_t);
 /* util_hexval: the value of hex digit c (either case), or -1. */
 int	 util_hexval(int c);
+/* util_mix64: a 64-bit finalizer (MurmurHash3's fmix64 constants):
+   every input bit flips about half of the output bits. */
+uint64_t util_mix64(uint64_t h);
 
 #endif
