@@ -200,8 +200,7 @@ struct appd_worker {
 	struct appd_pool	**pools;	/* current gen, one per app */
 	size_t			 npools;
 	struct appd_pool	*retired;	/* older gens, draining */
-	struct alog_buf		 alog;
-	struct event		*flush_timer;
+	struct alog_worker	 alog;
 };
 
 #define APPD_CONF(c)	((const struct appd_conf *)(c)->conf)

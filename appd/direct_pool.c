@@ -581,7 +581,7 @@ direct_reject_log(struct hconn *c, const struct hreq *r)
 
 	if (conf->access != NULL &&
 	    (n = respond_log_line(c, r, line, sizeof(line))) > 0)
-		alog_append(conf->access, &dp->pool->w->alog, line, n);
+		alog_worker_line(&dp->pool->w->alog, line, n);
 }
 
 /* appd's HTTP settings of the connection's generation. */

@@ -33,7 +33,6 @@
 struct hconn_metrics appd_hconn_metrics;
 struct metrics *appd_registry;
 
-#define APPD_FLUSH_MS	500
 
 /* One app in /status: its settings and its live numbers. */
 static void
@@ -104,34 +103,13 @@ appd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	struct appd_conf *c = gen->conf;
 	const struct appd_conf *oc = old != NULL ? old->conf : NULL;
 
-	if (c->self->nlisten == 0) {
-		xasprintf(cause, "appd instance %s has no listen address",
-		    c->self->name);
-		return -1;
-	}
 	if (direct_bind(c, oc, cause) == -1)
 		return -1;
 	c->lsn.opts = &hconn_listen_opts;
 	c->lsn.nopts = 1;
-	return listeners_prepare(&c->lsn, c->self->listen, c->self->nlisten,
-	    oc != NULL ? oc->self->listen : NULL,
-	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
-	    &c->inherit, cause);
-}
-
-static void
-appd_listen(struct lc_worker *lw, struct appd_worker *w)
-{
-	struct appd_conf *c = lw->gen->conf;
-
-	w->hw.listeners = listeners_start(&c->lsn, lw->id, lw->base,
-	    hconn_accept, NULL, &w->hw, &w->hw.nlisteners);
-}
-
-static void
-appd_unlisten(struct appd_worker *w)
-{
-	listeners_stop(&w->hw.listeners, &w->hw.nlisteners);
+	return listeners_prepare_self(&c->lsn, c->self,
+	    oc != NULL ? oc->self : NULL, gen->settings.workers, &c->inherit,
+	    cause);
 }
 
 /* A pool per app of the worker's generation. */
@@ -148,33 +126,19 @@ appd_pools(struct lc_worker *lw, struct appd_worker *w)
 		w->pools[i] = pool_new(w, lw->gen, &a[i]);
 }
 
-static void
-appd_flush(evutil_socket_t fd, short ev, void *arg)
-{
-	struct appd_worker *w = arg;
-	struct appd_conf *c = w->lc->gen->conf;
-
-	alog_flush(c->access, &w->alog);
-}
-
 static int
 appd_worker_start(struct lc_worker *lw)
 {
 	struct appd_worker *w = xcalloc(1, sizeof(*w));
 	struct appd_conf *c = lw->gen->conf;
-	struct timeval tv = { 0, APPD_FLUSH_MS * 1000 };
 
 	w->lc = lw;
-	w->hw.lc = lw;
-	w->hw.ops = &appd_hconn_ops;
-	w->hw.m = &appd_hconn_metrics;
-	w->hw.arg = w;
-	w->hw.max_conns = c->max_connections;
+	hconn_worker_init(&w->hw, lw, &appd_hconn_ops, &appd_hconn_metrics, w,
+	    c->max_connections);
 	lw->data = w;
-	appd_listen(lw, w);
+	hconn_listen(&w->hw, &c->lsn);
 	appd_pools(lw, w);
-	w->flush_timer = event_new(lw->base, -1, EV_PERSIST, appd_flush, w);
-	event_add(w->flush_timer, &tv);
+	alog_worker_start(&w->alog, lw->base, c->access);
 	return 0;
 }
 
@@ -183,11 +147,12 @@ static void
 appd_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 {
 	struct appd_worker *w = lw->data;
-	struct appd_conf *c = lw->gen->conf, *oc = old->conf;
+	struct appd_conf *c = lw->gen->conf;
 	struct appd_pool **oldp = w->pools, *next;
 	size_t i, k, n = w->npools;
 
-	alog_flush(oc->access, &w->alog);
+	(void)old;
+	alog_worker_switch(&w->alog, c->access);
 	appd_pools(lw, w);
 	for (i = 0; i < n; i++) {
 		next = NULL;
@@ -198,11 +163,7 @@ appd_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 		pool_retire(oldp[i], next);
 	}
 	free(oldp);
-	w->hw.max_conns = c->max_connections;
-	if (!c->inherit) {
-		appd_unlisten(w);
-		appd_listen(lw, w);
-	}
+	hconn_worker_reload(&w->hw, &c->lsn, c->inherit, c->max_connections);
 }
 
 static void
@@ -210,7 +171,7 @@ appd_worker_stop_accept(struct lc_worker *lw)
 {
 	struct appd_worker *w = lw->data;
 
-	appd_unlisten(w);
+	hconn_unlisten(&w->hw);
 	hconn_close_idle(&w->hw);
 }
 
@@ -218,18 +179,16 @@ static void
 appd_worker_end(struct lc_worker *lw)
 {
 	struct appd_worker *w = lw->data;
-	struct appd_conf *c = lw->gen->conf;
 	size_t i;
 
 	hconn_close_all(&w->hw);
-	appd_unlisten(w);
+	hconn_unlisten(&w->hw);
 	for (i = 0; i < w->npools; i++)
 		pool_shutdown(w->pools[i]);
 	free(w->pools);
 	while (w->retired != NULL)
 		pool_shutdown(w->retired);
-	alog_flush(c->access, &w->alog);
-	event_free(w->flush_timer);
+	alog_worker_end(&w->alog);
 	free(w);
 	lw->data = NULL;
 }
@@ -239,8 +198,7 @@ appd_reopen(struct lifecycle *lc)
 {
 	struct appd_conf *c = lc_current(lc)->conf;
 
-	if (alog_reopen(c->access) == -1)
-		log_warn("reopening the access log");
+	alog_reopen(c->access);
 	direct_reopen();	/* workers with their own listen */
 }
 

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "alog.h"
+#include "log.h"
 #include "util.h"
 
 struct alog {
@@ -61,9 +64,10 @@ alog_reopen(struct alog *a)
 	if (a == NULL)
 		return 0;
 	pthread_mutex_lock(&a->lock);
-	if ((fd = alog_open_fd(a->path)) == -1)
+	if ((fd = alog_open_fd(a->path)) == -1) {
+		log_warn("reopening the access log %s", a->path);
 		rc = -1;
-	else {
+	} else {
 		dup2(fd, a->fd);
 		close(fd);
 	}
@@ -101,4 +105,47 @@ alog_append(struct alog *a, struct alog_buf *b, const char *line, size_t len)
 	memcpy(b->data + b->len, line, len);
 	b->len += len;
 	b->data[b->len++] = '\n';
+}
+
+static void
+alog_worker_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct alog_worker *aw = arg;
+
+	(void)fd;
+	(void)ev;
+	alog_flush(aw->log, &aw->buf);
+}
+
+void
+alog_worker_start(struct alog_worker *aw, struct event_base *base,
+    struct alog *log)
+{
+	struct timeval tv = { 0, ALOG_FLUSH_MS * 1000 };
+
+	aw->log = log;
+	aw->timer = event_new(base, -1, EV_PERSIST, alog_worker_tick, aw);
+	event_add(aw->timer, &tv);
+}
+
+void
+alog_worker_line(struct alog_worker *aw, const char *line, size_t len)
+{
+	alog_append(aw->log, &aw->buf, line, len);
+}
+
+void
+alog_worker_switch(struct alog_worker *aw, struct alog *log)
+{
+	alog_flush(aw->log, &aw->buf);
+	aw->log = log;
+}
+
+void
+alog_worker_end(struct alog_worker *aw)
+{
+	alog_flush(aw->log, &aw->buf);
+	if (aw->timer != NULL)
+		event_free(aw->timer);
+	aw->timer = NULL;
 }

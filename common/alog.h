@@ -13,8 +13,11 @@
 #include <stddef.h>
 
 #define ALOG_BUF_SIZE	16384
+#define ALOG_FLUSH_MS	500	/* a worker's timer */
 
 struct alog;
+struct event;
+struct event_base;
 
 /* One worker's batch. Zero-initialise it, then use with one alog. */
 struct alog_buf {
@@ -25,7 +28,8 @@ struct alog_buf {
 /* alog_open: path ("-" or NULL: no log). NULL with *cause on error. */
 struct alog	*alog_open(const char *path, char **cause);
 void		 alog_close(struct alog *);
-/* alog_reopen: opens the path again (after a rename). 0, or -1 (errno). */
+/* alog_reopen: opens the path again (after a rename). 0, or -1 with a
+   warning logged (the old file goes on being written). */
 int		 alog_reopen(struct alog *);
 /*
  * alog_append: adds one line (without its newline) to b, flushing first if
@@ -35,5 +39,26 @@ void		 alog_append(struct alog *, struct alog_buf *b, const char *line,
 		    size_t len);
 /* alog_flush: writes b out (whole lines) and empties it. */
 void		 alog_flush(struct alog *, struct alog_buf *b);
+
+/*
+ * One event-loop worker's access log: its batch, the log of its current
+ * generation, and the timer that writes the batch out every
+ * ALOG_FLUSH_MS, so that a quiet worker's lines reach the file within
+ * half a second. Zero-initialise it (inside the worker), then:
+ * alog_worker_start on the worker's loop; alog_worker_line per request;
+ * alog_worker_switch at a reload (what was batched goes to the old log
+ * first, which the old generation still holds open); alog_worker_end
+ * before the worker is freed (the batch is written out).
+ */
+struct alog_worker {
+	struct alog_buf	 buf;
+	struct alog	*log;		/* NULL: no log */
+	struct event	*timer;
+};
+void	alog_worker_start(struct alog_worker *, struct event_base *,
+	    struct alog *log);
+void	alog_worker_line(struct alog_worker *, const char *line, size_t len);
+void	alog_worker_switch(struct alog_worker *, struct alog *log);
+void	alog_worker_end(struct alog_worker *);
 
 #endif

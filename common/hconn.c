@@ -29,6 +29,7 @@
 #include "hconn.h"
 #include "httpdate.h"
 #include "http1.h"
+#include "listeners.h"
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
@@ -913,4 +914,42 @@ hconn_metrics_init(struct hconn_metrics *m, struct metrics *reg)
 	    "Connections closed by a header, idle or send timeout.", NULL);
 	m->parse_errors = metrics_counter(reg, "bad_requests_total",
 	    "Requests refused by the HTTP parser.", NULL);
+}
+
+void
+hconn_worker_init(struct hconn_worker *hw, struct lc_worker *lw,
+    const struct hconn_ops *ops, struct hconn_metrics *m, void *arg,
+    int64_t max_conns)
+{
+	hw->lc = lw;
+	hw->ops = ops;
+	hw->m = m;
+	hw->arg = arg;
+	hw->max_conns = max_conns;
+}
+
+void
+hconn_listen(struct hconn_worker *hw, struct listeners *lsn)
+{
+	hw->listeners = listeners_start(lsn, hw->lc->id, hw->lc->base,
+	    hconn_accept, NULL, hw, &hw->nlisteners);
+}
+
+void
+hconn_unlisten(struct hconn_worker *hw)
+{
+	listeners_stop(&hw->listeners, &hw->nlisteners);
+}
+
+void
+hconn_worker_reload(struct hconn_worker *hw, struct listeners *lsn,
+    int inherit, int64_t max_conns)
+{
+	if (lsn != NULL && !inherit) {
+		hconn_unlisten(hw);
+		hconn_listen(hw, lsn);
+	}
+	hw->max_conns = max_conns;
+	net_listeners_limit(hw->listeners, hw->nlisteners, hw->nconns,
+	    (size_t)max_conns);
 }

@@ -182,6 +182,30 @@ void	hconn_accept_tls(int fd, const struct net_addr *peer, void *arg);
 /* hconn_flush: sio_flush of c's output (SIO_TLS and SIO_FILES from c);
    the bytes still queued. */
 size_t	hconn_flush(struct hconn *c);
+/*
+ * hconn_worker_init: hw for lw's loop: request heads go to ops with arg
+ * (the daemon's worker), counted in m; accepting pauses at max_conns
+ * open connections.
+ */
+void	hconn_worker_init(struct hconn_worker *, struct lc_worker *lw,
+	    const struct hconn_ops *ops, struct hconn_metrics *m, void *arg,
+	    int64_t max_conns);
+/*
+ * hconn_listen: the worker takes its sockets of lsn (listeners_start,
+ * with hw->lc's id and loop) and accepts HTTP connections on them.
+ * hconn_unlisten closes them; open connections stay.
+ */
+struct listeners;
+void	hconn_listen(struct hconn_worker *, struct listeners *lsn);
+void	hconn_unlisten(struct hconn_worker *);
+/*
+ * hconn_worker_reload: a new generation's max_conns, and its sockets of
+ * lsn unless it inherited the old ones (lsn NULL: the daemon listens by
+ * itself, and set hw->listeners). Accepting pauses or resumes at once
+ * for the connections already open.
+ */
+void	hconn_worker_reload(struct hconn_worker *, struct listeners *lsn,
+	    int inherit, int64_t max_conns);
 /* Close idle connections now (stop), and all of them (worker end). */
 void	hconn_close_idle(struct hconn_worker *);
 void	hconn_close_all(struct hconn_worker *);

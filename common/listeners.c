@@ -11,6 +11,7 @@
 
 #include "listeners.h"
 #include "net.h"
+#include "topology-t.h"
 #include "util.h"
 
 int
@@ -77,6 +78,22 @@ listeners_prepare(struct listeners *l, const struct net_addr *addrs,
 	if (*inherit)
 		return 0;
 	return listeners_bind(l, addrs, n, nworkers, cause);
+}
+
+int
+listeners_prepare_self(struct listeners *l, const struct topo_instance *self,
+    const struct topo_instance *old_self, unsigned nworkers, int *inherit,
+    char **cause)
+{
+	if (self->nlisten == 0) {
+		xasprintf(cause, "%s instance %s has no listen address",
+		    self->daemon, self->name);
+		return -1;
+	}
+	return listeners_prepare(l, self->listen, self->nlisten,
+	    old_self != NULL ? old_self->listen : NULL,
+	    old_self != NULL ? old_self->nlisten : 0, nworkers, inherit,
+	    cause);
 }
 
 int

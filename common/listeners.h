@@ -45,6 +45,17 @@ int	listeners_bind(struct listeners *, const struct net_addr *addrs,
 int	listeners_prepare(struct listeners *, const struct net_addr *addrs,
 	    size_t n, const struct net_addr *old_addrs, size_t old_n,
 	    unsigned nworkers, int *inherit, char **cause);
+/*
+ * listeners_prepare_self: listeners_prepare for a daemon's instance of
+ * the topology: its listen addresses against those of old_self (the
+ * generation before, or NULL). An instance without any is an error that
+ * names it.
+ */
+struct topo_instance;
+int	listeners_prepare_self(struct listeners *,
+	    const struct topo_instance *self,
+	    const struct topo_instance *old_self, unsigned nworkers,
+	    int *inherit, char **cause);
 /* listeners_take: worker id's (1..) socket for address i; the caller
    owns it now. -1 when there is none. */
 int	listeners_take(struct listeners *, unsigned id, size_t i);

@@ -97,9 +97,19 @@ void	net_listener_enable(struct net_listener *, int on);
  * net_listeners_count: a worker's connection count moves by delta (+1 at
  * accept, -1 at close); its n listeners stop accepting when the count
  * reaches max and start again when it falls below, unless stopping.
+ * Thresholds, not equalities: a max that a reload changed between an
+ * accept and its close still pauses and resumes right (any close below max
+ * ends a max pause; EMFILE pauses are apart). max 0: no limit.
  */
 void	net_listeners_count(struct net_listener **, size_t n, size_t *count,
 	    int delta, size_t max, int stopping);
+/*
+ * net_listeners_limit: the n listeners accept iff count is below max
+ * (a reload's new max, or new listeners of a worker that already holds
+ * count connections).
+ */
+void	net_listeners_limit(struct net_listener **, size_t n, size_t count,
+	    size_t max);
 /* net_listener_paused: 1 while paused (EMFILE, max_conns or disabled). */
 int	net_listener_paused(const struct net_listener *);
 /* net_listener_conns: open connections (counted only with max_conns). */

@@ -319,13 +319,25 @@ void
 net_listeners_count(struct net_listener **l, size_t n, size_t *count,
     int delta, size_t max, int stopping)
 {
-	size_t i, before = *count;
+	size_t i;
 
-	*count = delta > 0 ? before + 1 : before - 1;
-	if (delta > 0 && *count == max)
+	*count = delta > 0 ? *count + 1 : *count - 1;
+	if (max == 0)		/* no limit */
+		return;
+	if (delta > 0 && *count >= max)
 		for (i = 0; i < n; i++)
 			net_listener_enable(l[i], 0);
-	else if (delta < 0 && before == max && !stopping)
-		for (i = 0; i < n; i++)
+	else if (delta < 0 && *count < max && !stopping)
+		for (i = 0; i < n; i++)	/* a no-op unless paused */
 			net_listener_enable(l[i], 1);
+}
+
+void
+net_listeners_limit(struct net_listener **l, size_t n, size_t count,
+    size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		net_listener_enable(l[i], max == 0 || count < max);
 }

@@ -269,18 +269,12 @@ dbp_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	const struct dbproxyd_conf *oc = old != NULL ? old->conf : NULL;
 
 	(void)lc;
-	if (c->self->nlisten == 0) {
-		xasprintf(cause, "dbproxyd instance %s has no listen address",
-		    c->self->name);
-		return -1;
-	}
 	if (dbp_servers_check(c, cause) == -1)
 		return -1;
 	/* TCP: a socket per worker; a Unix path once, shared (listeners.c). */
-	if (listeners_prepare(&c->lsn, c->self->listen, c->self->nlisten,
-	    oc != NULL ? oc->self->listen : NULL,
-	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
-	    &c->inherit, cause) == -1)
+	if (listeners_prepare_self(&c->lsn, c->self,
+	    oc != NULL ? oc->self : NULL, gen->settings.workers, &c->inherit,
+	    cause) == -1)
 		return -1;
 	dbp_adopt_servers(c);
 	if (dbp_monitor == NULL &&

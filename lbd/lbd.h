@@ -16,7 +16,7 @@
 #include "listeners.h"
 
 struct alog;
-struct alog_buf;
+struct alog_worker;
 struct event;
 struct lb_session;
 struct metric;
@@ -161,8 +161,7 @@ struct lb_worker {
 	struct upstream_pool	*pool;
 	struct lb_session	*sessions;	/* open, for shutdown */
 	size_t			 nsessions;
-	struct alog_buf		*alog;
-	struct event		*flush_timer;
+	struct alog_worker	*alog;
 };
 
 extern struct lb_metrics lb_metrics;

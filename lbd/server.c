@@ -30,7 +30,6 @@
 #include "upstream.h"
 #include "util.h"
 
-#define LB_FLUSH_MS	500
 
 struct lb_metrics lb_metrics;
 
@@ -297,32 +296,20 @@ lb_pool(struct lc_worker *lw, struct lb_worker *w)
 	w->pool = upstream_pool_new(lw->base, c->group, &pc);
 }
 
-static void
-lb_flush(evutil_socket_t fd, short ev, void *arg)
-{
-	struct lb_worker *w = arg;
-
-	alog_flush(((struct lb_conf *)w->lc->gen->conf)->access, w->alog);
-}
-
 static int
 lb_worker_start(struct lc_worker *lw)
 {
 	struct lb_worker *w = xcalloc(1, sizeof(*w));
-	struct timeval tv = { 0, LB_FLUSH_MS * 1000 };
 
 	w->lc = lw;
 	w->alog = xcalloc(1, sizeof(*w->alog));
-	w->hw.lc = lw;
-	w->hw.ops = &lb_http_ops;
-	w->hw.m = &lb_metrics.hm;
-	w->hw.arg = w;
-	w->hw.max_conns = ((struct lb_conf *)lw->gen->conf)->max_connections;
+	hconn_worker_init(&w->hw, lw, &lb_http_ops, &lb_metrics.hm, w,
+	    ((struct lb_conf *)lw->gen->conf)->max_connections);
 	lw->data = w;
 	lb_listen(lw, w);
 	lb_pool(lw, w);
-	w->flush_timer = event_new(lw->base, -1, EV_PERSIST, lb_flush, w);
-	event_add(w->flush_timer, &tv);
+	alog_worker_start(w->alog, lw->base,
+	    ((struct lb_conf *)lw->gen->conf)->access);
 	return 0;
 }
 
@@ -332,13 +319,18 @@ lb_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 	struct lb_worker *w = lw->data;
 	struct lb_conf *c = lw->gen->conf;
 
-	alog_flush(((struct lb_conf *)old->conf)->access, w->alog);
+	(void)old;
+	alog_worker_switch(w->alog, c->access);
 	upstream_pool_free(w->pool);
 	lb_pool(lw, w);
 	if (!c->inherit) {
 		lb_unlisten(w);
 		lb_listen(lw, w);
 	}
+	/* The new max_connections, against what is open (either mode's). */
+	w->hw.max_conns = c->max_connections;
+	net_listeners_limit(w->listeners, w->nlisteners,
+	    w->hw.nconns + w->nsessions, (size_t)c->max_connections);
 }
 
 static void
@@ -359,8 +351,7 @@ lb_worker_end(struct lc_worker *lw)
 	hconn_close_all(&w->hw);
 	lb_unlisten(w);
 	upstream_pool_free(w->pool);
-	alog_flush(((struct lb_conf *)lw->gen->conf)->access, w->alog);
-	event_free(w->flush_timer);
+	alog_worker_end(w->alog);
 	free(w->alog);
 	free(w);
 	lw->data = NULL;
@@ -378,9 +369,7 @@ lb_teardown(struct lifecycle *lc)
 static void
 lb_reopen(struct lifecycle *lc)
 {
-	if (alog_reopen(((struct lb_conf *)lc_current(lc)->conf)->access) ==
-	    -1)
-		log_warn("reopening the access log");
+	alog_reopen(((struct lb_conf *)lc_current(lc)->conf)->access);
 }
 
 const struct lc_ops lb_ops = {

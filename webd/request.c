@@ -115,7 +115,7 @@ webd_request_log(struct hconn *c, const struct hreq *r)
 	    (unsigned long long)r->bytes, ref, ua,
 	    (double)(util_now_us() - r->t_start_us) / 1e6, ut, r->tc);
 	if (n > 0)
-		alog_append(WEBD_CONF(c)->access, &WEBD_WORKER(c)->alog, line,
+		alog_worker_line(&WEBD_WORKER(c)->alog, line,
 		    MINIMUM((size_t)n, sizeof(line) - 1));
 }
 

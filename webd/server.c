@@ -25,7 +25,6 @@
 struct webd_metrics webd_metrics;
 struct metrics *webd_registry;
 
-#define WEBD_FLUSH_MS	500
 
 static int
 webd_setup(struct lifecycle *lc, char **cause)
@@ -51,36 +50,14 @@ webd_prepare(struct lifecycle *lc, struct lc_gen *gen, struct lc_gen *old,
 	const struct webd_conf *oc = old != NULL ? old->conf : NULL;
 	size_t i;
 
-	if (c->self->nlisten == 0) {
-		xasprintf(cause, "webd instance %s has no listen address",
-		    c->self->name);
-		return -1;
-	}
 	for (i = 0; i < c->routes.n; i++)
 		((struct webd_route *)c->routes.v)[i].pc.registry =
 		    webd_registry;
 	c->lsn.opts = &hconn_listen_opts;
 	c->lsn.nopts = 1;
-	return listeners_prepare(&c->lsn, c->self->listen, c->self->nlisten,
-	    oc != NULL ? oc->self->listen : NULL,
-	    oc != NULL ? oc->self->nlisten : 0, gen->settings.workers,
-	    &c->inherit, cause);
-}
-
-/* Takes this worker's sockets out of the generation into listeners. */
-static void
-webd_listen(struct lc_worker *lw, struct webd_worker *w)
-{
-	struct webd_conf *c = lw->gen->conf;
-
-	w->hw.listeners = listeners_start(&c->lsn, lw->id, lw->base,
-	    hconn_accept, NULL, &w->hw, &w->hw.nlisteners);
-}
-
-static void
-webd_unlisten(struct webd_worker *w)
-{
-	listeners_stop(&w->hw.listeners, &w->hw.nlisteners);
+	return listeners_prepare_self(&c->lsn, c->self,
+	    oc != NULL ? oc->self : NULL, gen->settings.workers, &c->inherit,
+	    cause);
 }
 
 /* One connection pool per route, on this worker's loop. */
@@ -115,34 +92,20 @@ webd_unpool(struct webd_worker *w)
 	w->npools = 0;
 }
 
-static void
-webd_flush(evutil_socket_t fd, short ev, void *arg)
-{
-	struct webd_worker *w = arg;
-	struct webd_conf *c = w->lc->gen->conf;
-
-	alog_flush(c->access, &w->alog);
-}
-
 static int
 webd_worker_start(struct lc_worker *lw)
 {
 	struct webd_worker *w = xcalloc(1, sizeof(*w));
 	struct webd_conf *c = lw->gen->conf;
-	struct timeval tv = { 0, WEBD_FLUSH_MS * 1000 };
 
 	w->lc = lw;
-	w->hw.lc = lw;
-	w->hw.ops = &webd_hconn_ops;
-	w->hw.m = &webd_metrics.hm;
-	w->hw.arg = w;
-	w->hw.max_conns = c->max_connections;
+	hconn_worker_init(&w->hw, lw, &webd_hconn_ops, &webd_metrics.hm, w,
+	    c->max_connections);
 	lw->data = w;
 	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
-	webd_listen(lw, w);
+	hconn_listen(&w->hw, &c->lsn);
 	webd_pools(lw, w);
-	w->flush_timer = event_new(lw->base, -1, EV_PERSIST, webd_flush, w);
-	event_add(w->flush_timer, &tv);
+	alog_worker_start(&w->alog, lw->base, c->access);
 	return 0;
 }
 
@@ -150,19 +113,16 @@ static void
 webd_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 {
 	struct webd_worker *w = lw->data;
-	struct webd_conf *c = lw->gen->conf, *oc = old->conf;
+	struct webd_conf *c = lw->gen->conf;
 
-	/* Lines batched for the old access log go to the old file. */
-	alog_flush(oc->access, &w->alog);
+	(void)old;
+	alog_worker_switch(&w->alog, c->access);
 	/* Another root or cache size: start the file cache afresh. */
 	webd_fcache_free(w->fcache);
 	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
 	webd_unpool(w);
 	webd_pools(lw, w);
-	if (!c->inherit) {
-		webd_unlisten(w);
-		webd_listen(lw, w);
-	}
+	hconn_worker_reload(&w->hw, &c->lsn, c->inherit, c->max_connections);
 }
 
 static void
@@ -170,7 +130,7 @@ webd_worker_stop_accept(struct lc_worker *lw)
 {
 	struct webd_worker *w = lw->data;
 
-	webd_unlisten(w);
+	hconn_unlisten(&w->hw);
 	/* Idle keep-alive connections are closed now; busy ones finish. */
 	hconn_close_idle(&w->hw);
 }
@@ -179,13 +139,11 @@ static void
 webd_worker_end(struct lc_worker *lw)
 {
 	struct webd_worker *w = lw->data;
-	struct webd_conf *c = lw->gen->conf;
 
 	hconn_close_all(&w->hw);
-	webd_unlisten(w);
+	hconn_unlisten(&w->hw);
 	webd_unpool(w);
-	alog_flush(c->access, &w->alog);
-	event_free(w->flush_timer);
+	alog_worker_end(&w->alog);
 	webd_fcache_free(w->fcache);
 	free(w);
 	lw->data = NULL;
@@ -196,8 +154,7 @@ webd_reopen(struct lifecycle *lc)
 {
 	struct webd_conf *c = lc_current(lc)->conf;
 
-	if (alog_reopen(c->access) == -1)
-		log_warn("reopening the access log");
+	alog_reopen(c->access);
 }
 
 const struct lc_ops webd_ops = {

@@ -106,8 +106,7 @@ struct webd_worker {
 	struct hconn_worker	 hw;		/* connections, listeners */
 	struct lc_worker	*lc;
 	struct webd_fcache	*fcache;
-	struct alog_buf		 alog;
-	struct event		*flush_timer;
+	struct alog_worker	 alog;
 	struct upstream_pool	**pools;	/* one per route */
 	size_t			 npools;
 };

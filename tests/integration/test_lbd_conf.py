@@ -11,6 +11,9 @@ address arrives. Bad values are refused by `lbd -t` with their position.
 
 Timeouts left to their defaults are named in one warning at start (as
 HAProxy warns about missing timeouts); a file that sets them all gets none.
+
+A reload applies a new max_connections to the workers that go on, in
+both modes, while accepting is paused at the old one.
 """
 
 import json
@@ -138,6 +141,38 @@ class LbdConfTest(triadtest.TestCase):
         d.reload()
         d.wait_log("generation 2 in service", since=mark)
         self.assertEqual({one() for _ in range(6)}, {"w1", "w2", "w3"})
+
+    def max_connections_reload(self, mode):
+        # Paused at max_connections 2, a reload to 3 (same addresses: the
+        # workers keep their sockets) resumes accepting at once.
+        self.write("  mode: %s\n  max_connections: 2\n" % mode)
+        d = self.start()
+        held = http.hold(self.port, 2)
+        try:
+            extra = http.paused_request(self, self.port)
+            held.append(extra)
+            self.write("  mode: %s\n  max_connections: 3\n" % mode)
+            mark = d.log_mark()
+            d.reload()
+            d.wait_log("generation 2 in service", since=mark)
+            self.assertIn(b"200 OK", extra.recv(4096))
+            held.remove(extra)
+            extra.close()
+            # And 3 is the limit now.
+            held += http.hold(self.port, 1)
+            late = http.paused_request(self, self.port)
+            held.append(late)
+            held[0].close()
+            self.assertIn(b"200 OK", late.recv(4096))
+        finally:
+            for s in held:
+                s.close()
+
+    def test_max_connections_follows_a_reload_http(self):
+        self.max_connections_reload("http")
+
+    def test_max_connections_follows_a_reload_tcp(self):
+        self.max_connections_reload("tcp")
 
     def test_unset_timeouts_warned(self):
         out = self.check("  mode: http\n  connect_timeout: 2s\n")

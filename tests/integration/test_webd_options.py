@@ -26,7 +26,7 @@ webd:
   try_files: ["$uri", "$uri/", "/app.html"]
   dotfiles: true
   symlinks_outside_root: true
-  max_connections: 2
+  max_connections: {maxc}
   routes:
     - {{ prefix: /u/, to: "unix:{sock}", host: api.example }}
 """
@@ -67,14 +67,29 @@ class WebdOptionsTest(triadtest.TestCase):
         cls.up = UnixUpstream(cls.sock, Handler)
         threading.Thread(target=cls.up.serve_forever, daemon=True).start()
         cls.port, cls.status = triadtest.free_ports(2)
-        conf = os.path.join(cls.dir, "triad.yaml")
-        with open(conf, "w") as f:
+        cls.conf = os.path.join(cls.dir, "triad.yaml")
+        cls.write_conf(2)
+        cls.gen = 1
+        cls.d = triadtest.triad_daemon("webd", cls.conf, cls.status).start()
+        cls.base = "http://127.0.0.1:%d" % cls.port
+
+    @classmethod
+    def write_conf(cls, max_connections):
+        with open(cls.conf, "w") as f:
             f.write(TOPOLOGY.format(
                 port=cls.port, status=cls.status, sock=cls.sock,
+                maxc=max_connections,
                 mime=os.path.join(triadtest.source_dir(), "etc",
                                   "mime.types")))
-        cls.d = triadtest.triad_daemon("webd", conf, cls.status).start()
-        cls.base = "http://127.0.0.1:%d" % cls.port
+
+    def reload(self, max_connections):
+        """SIGHUP with another max_connections; waits for the new
+        generation."""
+        type(self).write_conf(max_connections)
+        mark = self.d.log_mark()
+        self.d.reload()
+        type(self).gen += 1
+        self.d.wait_log("generation %d in service" % self.gen, since=mark)
 
     @classmethod
     def tearDownClass(cls):
@@ -110,21 +125,35 @@ class WebdOptionsTest(triadtest.TestCase):
         self.assertEqual(r.header("vary"), "Accept-Encoding")
 
     def test_max_connections(self):
-        import time
-        held = [socket.create_connection(("127.0.0.1", self.port), 5)
-                for _ in range(2)]
-        time.sleep(0.2)
-        extra = socket.create_connection(("127.0.0.1", self.port), 5)
-        extra.sendall(b"GET /app.html HTTP/1.1\r\nHost: x\r\n"
-                      b"Connection: close\r\n\r\n")
-        extra.settimeout(0.5)
+        held = http.hold(self.port, 2)
         # Accepting is paused at the limit: no answer while both are open.
-        self.assertRaises(socket.timeout, extra.recv, 100)
+        extra = http.paused_request(self, self.port, path="/app.html")
         held[0].close()
-        extra.settimeout(5)
         self.assertIn(b"200 OK", extra.recv(4096))
         extra.close()
         held[1].close()
+
+    def test_max_connections_follows_a_reload(self):
+        # Paused at 2, a reload to 3 resumes accepting at once (the
+        # workers keep their sockets: same addresses), and 3 is the limit
+        # from then on.
+        held = http.hold(self.port, 2)
+        try:
+            extra = http.paused_request(self, self.port, path="/app.html")
+            held.append(extra)
+            self.reload(3)
+            self.assertIn(b"200 OK", extra.recv(4096))
+            held.remove(extra)
+            extra.close()
+            held += http.hold(self.port, 1)
+            extra = http.paused_request(self, self.port, path="/app.html")
+            held.append(extra)
+            held[0].close()
+            self.assertIn(b"200 OK", extra.recv(4096))
+        finally:
+            for s in held:
+                s.close()
+            self.reload(2)
 
     def test_host_route_to_unix_socket(self):
         r = http.get(self.base + "/u/x", headers={"Host": "api.example"})

@@ -443,6 +443,26 @@ test_listeners_count(void **state)
 	net_listeners_count(l, 2, &count, 1, 2, 0);
 	net_listeners_count(l, 2, &count, -1, 2, 1);	/* stopping */
 	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
+	/* A reload lowers the limit under the count (1 open, max 1): the
+	   next accept pauses, the close after it resumes. */
+	net_listeners_limit(l, 2, count, 1);
+	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
+	net_listeners_limit(l, 2, count, 3);
+	assert_false(net_listener_paused(l[0]) || net_listener_paused(l[1]));
+	net_listeners_count(l, 2, &count, 1, 1, 0);	/* 2 open, max 1 */
+	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
+	net_listeners_count(l, 2, &count, -1, 1, 0);	/* 1: still full */
+	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
+	net_listeners_count(l, 2, &count, -1, 1, 0);
+	assert_int_equal(count, 0);
+	assert_false(net_listener_paused(l[0]) || net_listener_paused(l[1]));
+	/* Paused at 2 of 2, a reload raises it to 3: the next close
+	   resumes, whether or not the reload called net_listeners_limit. */
+	net_listeners_count(l, 2, &count, 1, 2, 0);
+	net_listeners_count(l, 2, &count, 1, 2, 0);
+	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
+	net_listeners_count(l, 2, &count, -1, 3, 0);
+	assert_false(net_listener_paused(l[0]) || net_listener_paused(l[1]));
 	for (i = 0; i < 2; i++)
 		net_listener_free(l[i]);
 	event_base_free(base);

@@ -195,6 +195,29 @@ def check_stalled_body(tc, host, port, path, deadline=6.0, host_header="x",
     tc.assertLess(time.monotonic() - t0, deadline)
 
 
+def hold(port, n, host="127.0.0.1", settle=0.2):
+    """n connections to port that send nothing, accepted by the daemon
+    once settle seconds have passed (what a max_connections test fills
+    the limit with)."""
+    held = [socket.create_connection((host, port), 5) for _ in range(n)]
+    time.sleep(settle)
+    return held
+
+
+def paused_request(tc, port, host="127.0.0.1", path="/"):
+    """A GET sent on a new connection while the daemon's accepting is
+    paused: tc (a TestCase) asserts that no answer comes within half a
+    second. Returns the socket (5 s timeout) to read the answer from once
+    accepting resumes."""
+    s = socket.create_connection((host, port), 5)
+    s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
+              b"Connection: close\r\n\r\n")
+    s.settimeout(0.5)
+    tc.assertRaises(socket.timeout, s.recv, 100)
+    s.settimeout(5)
+    return s
+
+
 def split_send_seconds(host, port, chunks, rounds=5, **kw):
     """The median seconds of rounds raw_exchanges of chunks, each on a new
     connection with Nagle on (no TCP_NODELAY, as create_connection makes
