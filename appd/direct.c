@@ -19,6 +19,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "alog.h"
 #include "cgihead.h"
 #include "cidr.h"
 #include "direct.h"
@@ -40,8 +41,6 @@
 #define DIRECT_MAX_LISTEN	8
 #define DIRECT_MAX_ROUTES	64
 #define DIRECT_OUT_HIGH		(256 * 1024)
-#define DIRECT_ALOG_MS		500
-#define DIRECT_ALOG_BUF		16384
 
 /* The answer of the running request. */
 struct direct_out {
@@ -82,16 +81,14 @@ static struct direct {
 	int				 lfds[DIRECT_MAX_LISTEN];
 	size_t				 nlfds;
 	struct net_listener		*lsn[DIRECT_MAX_LISTEN];
-	struct event			*ctl, *stop, *drain, *alog_timer;
+	struct event			*ctl, *stop, *drain;
 	struct event			*resume;	/* accepting again */
 	uint32_t			 conns;
 	int				 stop_pipe[2];
 	int				 draining;
 	struct triad_req		 r;
 	struct fcgi_buf			 cgi;	/* the module's CGI head */
-	int				 alog_fd;
-	char				 abuf[DIRECT_ALOG_BUF];
-	size_t				 alen;
+	struct alog_worker		 alog;
 } D;
 
 static void	direct_drain(int notify, int quick);
@@ -385,15 +382,6 @@ direct_handle(struct hconn *c, struct hreq *hr)
 	return 0;
 }
 
-/* Writes the batched access-log lines (whole lines, one write). */
-static void
-direct_alog_flush(void)
-{
-	if (D.alen > 0 && D.alog_fd >= 0)
-		(void)!write(D.alog_fd, D.abuf, D.alen);
-	D.alen = 0;
-}
-
 /* The access log: lines batched, whole lines per write (O_APPEND). */
 static void
 direct_log(struct hconn *c, const struct hreq *r)
@@ -401,14 +389,9 @@ direct_log(struct hconn *c, const struct hreq *r)
 	char line[2048];
 	size_t n;
 
-	if (D.alog_fd < 0 || (n = respond_log_line(c, r, line,
-	    sizeof(line) - 1)) == 0)
-		return;
-	line[n++] = '\n';
-	if (D.alen + n > sizeof(D.abuf))
-		direct_alog_flush();
-	memcpy(D.abuf + D.alen, line, n);
-	D.alen += n;
+	if (D.alog.log != NULL && (n = respond_log_line(c, r, line,
+	    sizeof(line))) > 0)
+		alog_worker_line(&D.alog, line, n);
 }
 
 /* The listeners on (1) or off (0). */
@@ -544,12 +527,11 @@ direct_alog_swap(struct msghdr *mh)
 	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
 		return;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-	direct_alog_flush();
-	if (D.alog_fd >= 0) {
-		dup2(fd, D.alog_fd);
-		close(fd);
-	} else
-		D.alog_fd = fd;
+	alog_flush(D.alog.log, &D.alog.buf);
+	if (D.alog.log != NULL)
+		alog_fdswap(D.alog.log, fd);
+	else
+		alog_worker_switch(&D.alog, alog_fdopen(fd));
 }
 
 /* The master's word: S (drain), L and a descriptor, or its end. */
@@ -584,13 +566,6 @@ direct_stop_cb(evutil_socket_t fd, short ev, void *arg)
 
 	(void)!read(fd, b, sizeof(b));
 	direct_drain(0, 1);
-}
-
-/* At most DIRECT_ALOG_MS between a line and its write. */
-static void
-direct_alog_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	direct_alog_flush();
 }
 
 /* ---- set-up ---- */
@@ -667,7 +642,7 @@ direct_fds_env(void)
 	D.nlfds = direct_nums(getenv(DIRECT_ENV_FDS), fds, DIRECT_MAX_LISTEN);
 	for (i = 0; i < D.nlfds; i++)
 		D.lfds[i] = (int)fds[i];
-	D.alog_fd = alog != NULL ? atoi(alog) : -1;
+	D.alog.log = alog_fdopen(alog != NULL ? atoi(alog) : -1);
 	return D.nlfds > 0 ? 0 : -1;
 }
 
@@ -675,7 +650,6 @@ direct_fds_env(void)
 static int
 direct_loop_init(void)
 {
-	struct timeval tv = { 0, DIRECT_ALOG_MS * 1000 };
 	size_t i;
 
 	/* epoll with libevent's changelist, as the lifecycle's loops. */
@@ -688,10 +662,8 @@ direct_loop_init(void)
 	D.lw.id = 1;
 	D.reg = metrics_new("appd_worker");
 	hconn_metrics_init(&D.hm, D.reg);
-	D.hw.lc = &D.lw;
-	D.hw.ops = &direct_hconn_ops;
-	D.hw.m = &D.hm;
-	D.hw.arg = &D;
+	hconn_worker_init(&D.hw, &D.lw, &direct_hconn_ops, &D.hm, &D,
+	    D.hw.max_conns);
 	for (i = 0; i < D.nlfds; i++)
 		D.lsn[i] = net_listener_new(D.base, D.lfds[i], 0,
 		    direct_accept, &D.hw);
@@ -702,10 +674,9 @@ direct_loop_init(void)
 	    direct_stop_cb, NULL);
 	D.drain = evtimer_new(D.base, direct_drain_cb, NULL);
 	D.resume = evtimer_new(D.base, direct_resume_cb, NULL);
-	D.alog_timer = event_new(D.base, -1, EV_PERSIST, direct_alog_cb, NULL);
+	alog_worker_start(&D.alog, D.base, D.alog.log);
 	event_add(D.ctl, NULL);
 	event_add(D.stop, NULL);
-	evtimer_add(D.alog_timer, &tv);
 	return 0;
 }
 
@@ -733,7 +704,7 @@ direct_serve(const char *app, const struct triad_app_module *m)
 	atomic_store(&D.slot->state, SB_IDLE);
 	event_base_dispatch(D.base);
 	hconn_close_all(&D.hw);
-	direct_alog_flush();
+	alog_worker_end(&D.alog);
 	atomic_store(&D.slot->state, SB_FREE);
 	modapi_req_free(&D.r);
 	return 0;

@@ -45,6 +45,28 @@ alog_open(const char *path, char **cause)
 	return a;
 }
 
+struct alog *
+alog_fdopen(int fd)
+{
+	struct alog *a;
+
+	if (fd < 0)
+		return NULL;
+	a = xcalloc(1, sizeof(*a));
+	a->fd = fd;
+	pthread_mutex_init(&a->lock, NULL);
+	return a;
+}
+
+void
+alog_fdswap(struct alog *a, int fd)
+{
+	pthread_mutex_lock(&a->lock);
+	dup2(fd, a->fd);
+	close(fd);
+	pthread_mutex_unlock(&a->lock);
+}
+
 void
 alog_close(struct alog *a)
 {
@@ -61,7 +83,7 @@ alog_reopen(struct alog *a)
 {
 	int fd, rc = 0;
 
-	if (a == NULL)
+	if (a == NULL || a->path == NULL)
 		return 0;
 	pthread_mutex_lock(&a->lock);
 	if ((fd = alog_open_fd(a->path)) == -1) {

@@ -27,9 +27,16 @@ struct alog_buf {
 
 /* alog_open: path ("-" or NULL: no log). NULL with *cause on error. */
 struct alog	*alog_open(const char *path, char **cause);
+/* alog_fdopen: a log on a descriptor opened elsewhere (a process that
+   cannot open the path: it is sent the file); -1: no log, NULL. */
+struct alog	*alog_fdopen(int fd);
+/* alog_fdswap: fd replaces the log's descriptor (and is closed): the
+   reopened file a process was sent. */
+void		 alog_fdswap(struct alog *, int fd);
 void		 alog_close(struct alog *);
 /* alog_reopen: opens the path again (after a rename). 0, or -1 with a
-   warning logged (the old file goes on being written). */
+   warning logged (the old file goes on being written). A log of
+   alog_fdopen has no path: 0. */
 int		 alog_reopen(struct alog *);
 /*
  * alog_append: adds one line (without its newline) to b, flushing first if
