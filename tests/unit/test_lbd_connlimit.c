@@ -17,27 +17,9 @@
 
 #include "acl.h"
 #include "connlimit.h"
+#include "lbd_ipkey.h"
 
 #define SEED	0xc0ffee1234ULL
-
-/* The key of a numeric address under the default prefixes. */
-static struct lb_ipkey
-key(const char *ip)
-{
-	struct lb_ipkey k;
-
-	if (lb_acl_key_text(ip, LB_ACL_V4_PREFIX, LB_ACL_V6_PREFIX, &k) != 0)
-		fail_msg("bad test address %s", ip);
-	return k;
-}
-
-static struct lb_ipkey
-nth(uint32_t n)
-{
-	struct lb_ipkey k = { 0, 0x0000ffff0a000000ULL | (n & 0xffffff) };
-
-	return k;
-}
 
 static void
 test_limit(void **state)

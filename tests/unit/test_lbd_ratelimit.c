@@ -17,28 +17,9 @@
 
 #include "acl.h"
 #include "ratelimit.h"
+#include "lbd_ipkey.h"
 
 #define SEED	0x5eed5eed5eedULL
-
-/* The key of a numeric address under the default prefixes. */
-static struct lb_ipkey
-key(const char *ip)
-{
-	struct lb_ipkey k;
-
-	if (lb_acl_key_text(ip, LB_ACL_V4_PREFIX, LB_ACL_V6_PREFIX, &k) != 0)
-		fail_msg("bad test address %s", ip);
-	return k;
-}
-
-/* The key of the n-th address of a flood (10.x.y.z, never 192.0.2.x). */
-static struct lb_ipkey
-nth(uint32_t n)
-{
-	struct lb_ipkey k = { 0, 0x0000ffff0a000000ULL | (n & 0xffffff) };
-
-	return k;
-}
 
 /* One step of a golden sequence: at `at` ms, the verdict and the wait. */
 struct step {
