@@ -20,40 +20,16 @@
 #include "db.h"
 #include "topology.h"
 
+#include "appd_conf_fixture.h"
+
 #define HEAD	"site: t\nhosts:\n  h1: { address: 127.0.0.1 }\n" \
 		"appd:\n  on: [h1]\n  listen: 8090\n"
-
-static struct appd_conf conf;
 
 /* Loads text; returns the topology or NULL with *errors (schema level). */
 static struct topology *
 load(const char *text, char **errors)
 {
-	struct topo_spec spec = { "appd", &appd_conf_schema, &conf };
-	struct cfg_errors errs;
-	struct topology *t;
-
-	memset(&errs, 0, sizeof(errs));
-	memset(&conf, 0, sizeof(conf));
-	t = topo_load_mem("/etc/triad/t.yaml", text, strlen(text), &spec, 1,
-	    &errs);
-	*errors = cfg_errors_join(&errs);
-	cfg_errors_clear(&errs);
-	return t;
-}
-
-static void
-unload(struct topology *t)
-{
-	struct appd_app *v = conf.apps.v;
-	size_t i;
-
-	for (i = 0; i < conf.apps.n; i++) {
-		free(v[i].module_path);
-		free(v[i].root_path);
-	}
-	cfg_free(&appd_conf_schema, &conf);
-	topo_free(t);
+	return appd_fixture_load("/etc/triad/t.yaml", text, errors);
 }
 
 /* text must load and pass the checks. */

@@ -29,41 +29,20 @@
 #include "scoreboard.h"
 #include "topology.h"
 
+#include "appd_conf_fixture.h"
+
 #define HEAD	"site: t\nhosts:\n  h1: { address: 127.0.0.2 }\n" \
 		"appd:\n  on: [h1]\n  listen: 8090\n  apps:\n"
-
-static struct appd_conf conf;
 
 /* Loads text and runs the checks; returns the check's result. */
 static int
 check(const char *text, struct topology **tp, char **errors)
 {
-	struct topo_spec spec = { "appd", &appd_conf_schema, &conf };
-	struct cfg_errors errs;
-
-	memset(&errs, 0, sizeof(errs));
-	memset(&conf, 0, sizeof(conf));
-	*tp = topo_load_mem("/etc/t.yaml", text, strlen(text), &spec, 1, &errs);
-	*errors = cfg_errors_join(&errs);
-	cfg_errors_clear(&errs);
+	*tp = appd_fixture_load("/etc/t.yaml", text, errors);
 	if (*tp == NULL)
 		return -2;
 	free(*errors);
 	return appd_conf_check(&conf, *tp, "/etc/t.yaml", "h1", errors);
-}
-
-static void
-unload(struct topology *t)
-{
-	struct appd_app *v = conf.apps.v;
-	size_t i;
-
-	for (i = 0; i < conf.apps.n; i++) {
-		free(v[i].module_path);
-		free(v[i].root_path);
-	}
-	cfg_free(&appd_conf_schema, &conf);
-	topo_free(t);
 }
 
 static void
