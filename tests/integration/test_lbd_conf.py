@@ -26,12 +26,7 @@ from triadtest.upstream import HttpServer
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-LBD_KEYS = """\
-  listen: {port}
-  status: {status}
-  workers: 1
-  servers: webd
-"""
+LBD_KEYS = triadtest.lbd_keys(mode=None)
 
 
 class LbdConfTest(triadtest.TestCase):
@@ -40,16 +35,15 @@ class LbdConfTest(triadtest.TestCase):
         self.assertTrue(os.access(LBD, os.X_OK), LBD + " is not built")
         self.dir = triadtest.tempdir("lbd-vip")
         self.port, self.status, self.p1 = triadtest.free_ports(3)
-        self.conf = os.path.join(self.dir, "triad.yaml")
         self.web = HttpServer(self.p1, "w1")
 
     def tearDown(self):
         self.web.kill()
 
     def write(self, extra):
-        with open(self.conf, "w") as f:
-            f.write(triadtest.one_host([("w1", self.p1)], LBD_KEYS.format(
-                port=self.port, status=self.status) + extra))
+        self.conf = triadtest.write_conf(self.dir, triadtest.one_host(
+            [("w1", self.p1)], LBD_KEYS.format(port=self.port,
+                                               status=self.status) + extra))
 
     def start(self):
         d = triadtest.triad_daemon("lbd", self.conf, self.status)

@@ -8,7 +8,7 @@ import time
 
 import triadtest
 from triadtest import http
-from triadtest.upstream import HttpServer
+from triadtest.upstream import HttpServer, stop_then_kill
 
 LBD = triadtest.build_path("lbd", "lbd")
 
@@ -59,18 +59,13 @@ class LbdEdgeTest(triadtest.TestCase):
         cls.dir = triadtest.tempdir("lbd-edge")
         cls.port, cls.status, p1 = triadtest.free_ports(3)
         cls.up = HttpServer(p1, "s1", answer=lambda srv, req: (200, b"ok"))
-        conf = os.path.join(cls.dir, "triad.yaml")
-        with open(conf, "w") as f:
-            f.write(triadtest.one_host([("s1", p1)], LBD_KEYS.format(
-                port=cls.port, status=cls.status)))
+        conf = triadtest.write_conf(cls.dir, triadtest.one_host(
+            [("s1", p1)], LBD_KEYS.format(port=cls.port, status=cls.status)))
         cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.d.stop_clean()
-        finally:
-            cls.up.kill()
+        stop_then_kill(cls.d, [cls.up])
 
     def test_deny_list(self):
         self.assertEqual(get_from("127.0.0.3", self.port), b"")

@@ -8,16 +8,11 @@ import time
 
 import triadtest
 from triadtest import http
-from triadtest.upstream import HttpServer, TestServer
+from triadtest.upstream import HttpServer, TestServer, stop_then_kill
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-LBD_KEYS = """\
-  listen: {port}
-  status: {status}
-  workers: 1
-  mode: http
-  servers: webd
+LBD_KEYS = triadtest.lbd_keys() + """\
   retries: 0
   health: {{ type: http, path: /health, interval: 100ms, timeout: 300ms,
             rise: 2, fall: 2 }}
@@ -61,19 +56,13 @@ class LbdHealthTest(triadtest.TestCase):
         self.dir = triadtest.tempdir("lbd-health")
         self.port, self.status, p1, p2 = triadtest.free_ports(4)
         self.servers = [server(p1, "s1"), server(p2, "s2")]
-        conf = os.path.join(self.dir, "triad.yaml")
-        with open(conf, "w") as f:
-            f.write(triadtest.one_host([("s1", p1), ("s2", p2)],
-                                       LBD_KEYS.format(port=self.port,
-                                                       status=self.status)))
+        conf = triadtest.write_conf(self.dir, triadtest.one_host(
+            [("s1", p1), ("s2", p2)],
+            LBD_KEYS.format(port=self.port, status=self.status)))
         self.d = triadtest.triad_daemon("lbd", conf, self.status).start()
 
     def tearDown(self):
-        try:
-            self.d.stop_clean()
-        finally:
-            for s in self.servers:
-                s.kill()
+        stop_then_kill(self.d, self.servers)
 
     def who(self, n):
         return [http.get("http://127.0.0.1:%d/" % self.port).body.decode()

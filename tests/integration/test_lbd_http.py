@@ -17,17 +17,12 @@ import time
 
 import triadtest
 from triadtest import http
-from triadtest.upstream import HttpServer
+from triadtest.upstream import HttpServer, stop_then_kill
 
 LBD = triadtest.build_path("lbd", "lbd")
 WEBD = triadtest.build_path("webd", "webd")
 
-ECHO_LBD = """\
-  listen: [{port}, "[::1]:{port6}"]
-  status: {status}
-  workers: 1
-  mode: http
-  servers: webd
+ECHO_LBD = triadtest.lbd_keys(listen='[{port}, "[::1]:{port6}"]') + """\
   http_request_timeout: 1s
   access_log: access.log
   trusted_proxies: 127.0.0.2/32
@@ -42,21 +37,15 @@ class LbdHttpEchoTest(triadtest.TestCase):
         cls.dir = triadtest.tempdir("lbd-http")
         cls.port, cls.status, p1, p2, cls.port6 = triadtest.free_ports(5)
         cls.echo = [HttpServer(p1, "s1"), HttpServer(p2, "s2")]
-        conf = os.path.join(cls.dir, "triad.yaml")
-        with open(conf, "w") as f:
-            f.write(triadtest.one_host([("s1", p1), ("s2", p2)],
-                                       ECHO_LBD.format(port=cls.port,
-                                                       status=cls.status,
-                                                       port6=cls.port6)))
+        conf = triadtest.write_conf(cls.dir, triadtest.one_host(
+            [("s1", p1), ("s2", p2)],
+            ECHO_LBD.format(port=cls.port, status=cls.status,
+                            port6=cls.port6)))
         cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.d.stop_clean()
-        finally:
-            for e in cls.echo:
-                e.kill()
+        stop_then_kill(cls.d, cls.echo)
 
     def metric(self, name):
         return http.metric(self.status, "triad_lbd_" + name)
@@ -234,12 +223,7 @@ WEBD_KEYS = """\
   root: www
   mime_types: {mime}
 """
-WEBD_LBD = """\
-  listen: {port}
-  status: {status}
-  workers: 2
-  mode: http
-  servers: webd
+WEBD_LBD = triadtest.lbd_keys(workers=2) + """\
   retries: 2
   max_fails: 1
   fail_timeout: 5s
@@ -261,14 +245,12 @@ class LbdHttpFailoverTest(triadtest.TestCase):
             f.write("hello from webd\n")
         (self.port, self.status, w1, w2, ws1,
          ws2) = triadtest.free_ports(6)
-        self.conf = os.path.join(self.dir, "triad.yaml")
-        with open(self.conf, "w") as f:
-            f.write(triadtest.one_host(
-                [("w1", w1, ws1), ("w2", w2, ws2)],
-                (WEBD_LBD + self.LBD_EXTRA).format(port=self.port,
-                                                   status=self.status),
-                WEBD_KEYS.format(mime=os.path.join(
-                    triadtest.source_dir(), "etc", "mime.types"))))
+        self.conf = triadtest.write_conf(self.dir, triadtest.one_host(
+            [("w1", w1, ws1), ("w2", w2, ws2)],
+            (WEBD_LBD + self.LBD_EXTRA).format(port=self.port,
+                                               status=self.status),
+            WEBD_KEYS.format(mime=triadtest.source_path("etc",
+                                                        "mime.types"))))
         self.webd = [triadtest.Daemon(
             [WEBD, "-f", "-c", self.conf, "--host", "h1", "--instance", n],
             name="webd-" + n,

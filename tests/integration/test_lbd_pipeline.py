@@ -20,18 +20,13 @@ import time
 
 import triadtest
 from triadtest import http
-from triadtest.upstream import HttpServer, echo_answer
+from triadtest.upstream import HttpServer, echo_answer, stop_then_kill
 
 import test_lbd_http
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-LBD_KEYS = """\
-  listen: {port}
-  status: {status}
-  workers: 1
-  mode: http
-  servers: webd
+LBD_KEYS = triadtest.lbd_keys() + """\
   server_pipeline: 8
   retries: 0
 """
@@ -103,10 +98,9 @@ def start(obj, tag, extra=""):
     obj.dir = triadtest.tempdir(tag)
     obj.port, obj.status, p1 = triadtest.free_ports(3)
     obj.srv = HttpServer(p1, "s1", answer=answer)
-    conf = os.path.join(obj.dir, "triad.yaml")
-    with open(conf, "w") as f:
-        f.write(triadtest.one_host([("s1", p1)], LBD_KEYS.format(
-            port=obj.port, status=obj.status) + extra))
+    conf = triadtest.write_conf(obj.dir, triadtest.one_host(
+        [("s1", p1)], LBD_KEYS.format(port=obj.port, status=obj.status) +
+        extra))
     obj.d = triadtest.triad_daemon("lbd", conf, obj.status).start()
 
 
@@ -118,10 +112,7 @@ class LbdPipelineTest(triadtest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.d.stop_clean()
-        finally:
-            cls.srv.kill()
+        stop_then_kill(cls.d, [cls.srv])
 
     def metric(self, name):
         return http.metric(self.status, "triad_lbd_" + name)

@@ -15,12 +15,7 @@ from triadtest import http
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-LBD_KEYS = """\
-  listen: {port}
-  status: {status}
-  workers: 1
-  mode: {mode}
-  servers: webd
+LBD_KEYS = triadtest.lbd_keys("{mode}") + """\
   server_maxconn: 1
   queue_timeout: 1s
   access_log: access.log
@@ -89,10 +84,9 @@ class LbdQueueTest(triadtest.TestCase):
         threading.Thread(target=up.serve_forever, daemon=True).start()
         self.addCleanup(up.server_close)
         self.addCleanup(up.shutdown)
-        conf = os.path.join(self.folder, "triad.yaml")
-        with open(conf, "w") as f:
-            f.write(triadtest.one_host([("s1", p1)], LBD_KEYS.format(
-                port=self.port, status=self.status, mode=mode)))
+        conf = triadtest.write_conf(self.folder, triadtest.one_host(
+            [("s1", p1)], LBD_KEYS.format(port=self.port, status=self.status,
+                                          mode=mode)))
         d = triadtest.Daemon([LBD, "-f", "-c", conf, "--host", "h1"],
                              health_url="http://127.0.0.1:%d/health"
                              % self.status).start()

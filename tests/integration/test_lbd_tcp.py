@@ -14,16 +14,11 @@ import time
 
 import triadtest
 from triadtest import http
-from triadtest.upstream import TestServer
+from triadtest.upstream import TestServer, stop_then_kill
 
 LBD = triadtest.build_path("lbd", "lbd")
 
-LBD_KEYS = """\
-  listen: {port}
-  status: {status}
-  workers: 1
-  mode: tcp
-  servers: webd
+LBD_KEYS = triadtest.lbd_keys("tcp") + """\
   backup: [{backup}]
   balance: {balance}
   retries: 3
@@ -64,23 +59,17 @@ class LbdTcpTest(triadtest.TestCase):
         self.sp = ports[2:]
         self.servers = [Server(p, "s%d" % (i + 1))
                         for i, p in enumerate(self.sp)]
-        self.conf = os.path.join(self.dir, "triad.yaml")
         self.write(backup="s3")
         self.d = triadtest.triad_daemon("lbd", self.conf, self.status).start()
 
     def tearDown(self):
-        try:
-            self.d.stop_clean()
-        finally:
-            for s in self.servers:
-                s.kill()
+        stop_then_kill(self.d, self.servers)
 
     def write(self, backup, balance="roundrobin"):
-        with open(self.conf, "w") as f:
-            f.write(triadtest.one_host(
-                [("s%d" % (i + 1), p) for i, p in enumerate(self.sp[:3])],
-                LBD_KEYS.format(port=self.port, status=self.status,
-                                backup=backup, balance=balance)))
+        self.conf = triadtest.write_conf(self.dir, triadtest.one_host(
+            [("s%d" % (i + 1), p) for i, p in enumerate(self.sp[:3])],
+            LBD_KEYS.format(port=self.port, status=self.status,
+                            backup=backup, balance=balance)))
 
     def ask(self, line=b"hi"):
         with socket.create_connection(("127.0.0.1", self.port), 5) as s:

@@ -13,19 +13,14 @@ import time
 
 import triadtest
 from triadtest import http
-from triadtest.upstream import HttpServer
+from triadtest.upstream import HttpServer, stop_then_kill
 
 LBD = triadtest.build_path("lbd", "lbd")
 
 # lbd in front of one test server (s1), over HTTP and HTTPS; each class
 # adds its own settings.
-LBD_HEAD = """\
-  listen: {port}
+LBD_HEAD = triadtest.lbd_keys() + """\
   tls_listen: {tport}
-  status: {status}
-  workers: 1
-  mode: http
-  servers: webd
 """
 
 TOPOLOGY = LBD_HEAD + """\
@@ -58,18 +53,14 @@ class LbdTlsTest(triadtest.TestCase):
         cls.port, cls.tport, cls.status, p1 = triadtest.free_ports(4)
         cls.echo = HttpServer(p1, "s1", answer=lambda srv, req: (
             200, json.dumps(req.headers).encode()))
-        conf = os.path.join(cls.dir, "triad.yaml")
-        with open(conf, "w") as f:
-            f.write(triadtest.one_host([("s1", p1)], TOPOLOGY.format(
-                port=cls.port, tport=cls.tport, status=cls.status)))
+        conf = triadtest.write_conf(cls.dir, triadtest.one_host(
+            [("s1", p1)], TOPOLOGY.format(port=cls.port, tport=cls.tport,
+                                          status=cls.status)))
         cls.d = triadtest.triad_daemon("lbd", conf, cls.status).start()
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.d.stop_clean()
-        finally:
-            cls.echo.kill()
+        stop_then_kill(cls.d, [cls.echo])
 
     def curl(self, *args):
         return subprocess.run(["curl", "-sS", "--max-time", "10"] +
@@ -238,24 +229,18 @@ class LbdTlsSlowServerTest(triadtest.TestCase):
                 return 413, b"too big for me"
             return None
         cls.origin = HttpServer(p1, "s1", answer=answer, early=early)
-        conf = os.path.join(cls.dir, "triad.yaml")
-        with open(conf, "w") as f:
-            f.write(triadtest.one_host([("s1", p1)], SLOW_TOPOLOGY.format(
-                port=cls.port, tport=cls.tport, status=cls.status)))
+        conf = triadtest.write_conf(cls.dir, triadtest.one_host(
+            [("s1", p1)], SLOW_TOPOLOGY.format(port=cls.port, tport=cls.tport,
+                                               status=cls.status)))
         # Under ASan freed memory waits in a quarantine, which would count
         # in the resident size the stalled-client test bounds.
-        asan = os.environ.get("ASAN_OPTIONS", "")
         cls.d = triadtest.triad_daemon(
             "lbd", conf, cls.status,
-            env={"ASAN_OPTIONS": (asan + ":" if asan else "") +
-                 "quarantine_size_mb=0"}).start()
+            env=triadtest.asan_env("quarantine_size_mb=0")).start()
 
     @classmethod
     def tearDownClass(cls):
-        try:
-            cls.d.stop_clean()
-        finally:
-            cls.origin.kill()
+        stop_then_kill(cls.d, [cls.origin])
 
     def both(self):
         """(scheme, port, sock_factory) for lbd's HTTP and HTTPS ports."""

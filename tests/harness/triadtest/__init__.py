@@ -10,7 +10,9 @@ Modules:
   case      TestCase (prints logs on failure), main() (77 = skipped), skip()
   mariadb   MariaDBCluster: a primary and replicas with GTID replication
   netns     Lab: hosts and a client in network namespaces on a bridge
-  topo      one_host(): the YAML of a one-host test topology
+  topo      one_host(), one_daemon(), lbd_keys(): one-host test topologies;
+            write_conf()
+  upstream  HttpServer, TestServer behind the proxies; stop_then_kill()
 
 Tests run as `python3 tests/<kind>/test_x.py` with PYTHONPATH=tests/harness;
 ctest also sets TRIAD_BUILD_DIR and TRIAD_SOURCE_DIR.  See tests/README.md.
@@ -23,7 +25,7 @@ from .cleanup import remove_tempdir, tempdir
 from .daemon import Daemon, DaemonError
 from .logs import dump_logs, dump_on_error
 from .ports import free_port, free_ports
-from .topo import one_host
+from .topo import lbd_keys, one_daemon, one_host, write_conf
 
 
 def source_dir():
@@ -35,6 +37,11 @@ def source_dir():
     return os.path.dirname(os.path.dirname(os.path.dirname(here)))
 
 
+def source_path(*parts):
+    """A path under the source root, e.g. source_path("etc", "mime.types")."""
+    return os.path.join(source_dir(), *parts)
+
+
 def build_dir():
     """The build folder: $TRIAD_BUILD_DIR, else <source>/build."""
     return os.environ.get("TRIAD_BUILD_DIR") or os.path.join(source_dir(),
@@ -44,6 +51,13 @@ def build_dir():
 def build_path(*parts):
     """A path under the build folder, e.g. build_path("tests", "triad_testd")."""
     return os.path.join(build_dir(), *parts)
+
+
+def asan_env(options):
+    """An env for Daemon: $ASAN_OPTIONS with options ("handle_segv=0")
+    added, so a test's own AddressSanitizer settings hold beside them."""
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    return {"ASAN_OPTIONS": (asan + ":" if asan else "") + options}
 
 
 def triad_daemon(name, conf, status, host="h1", **kw):
@@ -58,5 +72,6 @@ __all__ = [
     "SKIP", "TestCase", "main", "require_program", "require_root", "skip",
     "tempdir", "remove_tempdir", "Daemon", "DaemonError", "dump_logs",
     "dump_on_error", "free_port", "free_ports", "source_dir", "build_dir",
-    "build_path", "triad_daemon", "one_host",
+    "build_path", "source_path", "asan_env", "triad_daemon", "one_host",
+    "one_daemon", "lbd_keys", "write_conf",
 ]

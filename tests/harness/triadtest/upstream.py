@@ -9,6 +9,7 @@ test checks both ends. Servers run on threads in the test process and bind
     srv = HttpServer(port, "s1", answer=fn)       # fn(srv, req) -> (status, body)
     srv.requests    # list of Request seen
     srv.kill()      # stop listening and cut every connection, as a crash
+    stop_then_kill(daemon, [srv])   # a tearDown: the proxy, then servers
 """
 
 import http.client
@@ -155,3 +156,14 @@ class _Handler(socketserver.StreamRequestHandler):
         while self.connection.recv(65536):
             pass
         return False
+
+
+def stop_then_kill(daemon, servers):
+    """A proxy's tests' tearDown: daemon.stop_clean() (AssertionError
+    unless it exits 0), then kill() every server of servers, even when the
+    stop failed."""
+    try:
+        daemon.stop_clean()
+    finally:
+        for s in servers:
+            s.kill()
