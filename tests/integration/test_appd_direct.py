@@ -11,7 +11,6 @@ clients keep their connections alive, hostile heads.
 
 import http.client as httpclient
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -19,22 +18,14 @@ import threading
 import time
 
 import triadtest
-from triadtest import http
+from triadtest import appd, http
 
 import test_appd_foobar as foobar
 
 APPD = triadtest.build_path("appd", "appd")
 TESTMOD = triadtest.build_path("appd", "appd_testmod.so")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-appd:
-  on: [h1]
-  listen: [{port}]
-  status: {status}
-  workers: {workers}
+TOPOLOGY = triadtest.one_daemon("appd", "[{port}]", "{workers}") + """\
   access_log: access.log
   header_timeout: 1s
   send_timeout: 2s
@@ -91,40 +82,31 @@ def hammer(port, path, action, clients=4):
     """clients keep-alive clients (http.client, which reconnects after
     a Connection: close) hammer path while action() runs; every
     request must get 200."""
-    stop = threading.Event()
-    res = {"ok": 0, "bad": []}
-    lock = threading.Lock()
+    mine = threading.local()
+    conns = []
 
-    def client():
-        conn = httpclient.HTTPConnection("127.0.0.1", port, timeout=10)
-        while not stop.is_set():
-            try:
-                conn.request("GET", path)
-                r = conn.getresponse()
-                r.read()
-                st = r.status
-                if r.getheader("connection") == "close":
-                    conn.close()
-            except (OSError, httpclient.HTTPException) as e:
-                st = repr(e)
-                conn.close()
-            with lock:
-                if st == 200:
-                    res["ok"] += 1
-                else:
-                    res["bad"].append(st)
-        conn.close()
+    def fetch():
+        conn = getattr(mine, "conn", None)
+        if conn is None:
+            conn = mine.conn = httpclient.HTTPConnection("127.0.0.1", port,
+                                                         timeout=10)
+            conns.append(conn)
+        try:
+            conn.request("GET", path)
+            r = conn.getresponse()
+            r.read()
+        except (OSError, httpclient.HTTPException) as e:
+            conn.close()
+            return repr(e)
+        if r.getheader("connection") == "close":
+            conn.close()
+        return r.status
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for th in threads:
-        th.start()
     try:
-        action()
+        return http.hammer(fetch, action, clients)
     finally:
-        stop.set()
-        for th in threads:
-            th.join()
-    return res
+        for conn in conns:
+            conn.close()
 
 
 class AppdDirectTest(triadtest.TestCase):
@@ -140,12 +122,10 @@ class AppdDirectTest(triadtest.TestCase):
         cls.qsock = os.path.join(cls.dir, "q.sock")
         cls.conf = os.path.join(cls.dir, "triad.yaml")
         cls.write_conf("one")
-        asan = os.environ.get("ASAN_OPTIONS", "")
         cls.appd = triadtest.Daemon(
             [APPD, "-f", "-c", cls.conf, "--host", "h1"], name="appd",
             workdir=cls.dir, cwd=cls.dir,
-            env={"ASAN_OPTIONS": (asan + ":" if asan else "") +
-                 "handle_segv=0:handle_abort=0"},
+            env=triadtest.asan_env("handle_segv=0:handle_abort=0"),
             health_url="http://127.0.0.1:%d/health" % cls.status)
         cls.appd.start()
         cls.wait_workers("t", 2)
@@ -166,10 +146,7 @@ class AppdDirectTest(triadtest.TestCase):
 
     @classmethod
     def metric(cls, name, app):
-        text = http.get("http://127.0.0.1:%d/metrics" % cls.status).text()
-        m = re.search(r'^triad_appd_%s\{app="%s"\} (\d+)' % (name, app),
-                      text, re.M)
-        return int(m.group(1)) if m else None
+        return appd.metric(cls.status, name, app)
 
     @classmethod
     def wait_workers(cls, app, n, timeout=10):
@@ -421,14 +398,7 @@ class AppdDirectTest(triadtest.TestCase):
 
     def test_timeout_504_logged(self):
         timeouts = self.metric("app_timeouts_total", "t") or 0
-        mark = self.appd.log_mark()
-        r = self.t("/t/sleep?ms=4000", timeout=10)
-        self.assertEqual(r.status, 504)
-        self.appd.wait_log(r"app t: GET /t/sleep\?ms=4000 on worker (\d+) "
-                           r"ran past request_timeout \(1000 ms\)",
-                           since=mark)
-        self.appd.wait_log(r"app t: worker \d+ ended after its request "
-                           r"timeout", since=mark)
+        appd.check_timeout_504(self, self.appd, self.t)
         self.wait_metric("app_timeouts_total", "t", timeouts + 1)
         self.assertEqual(self.t("/t/hello").status, 200)
         self.wait_workers("t", 2)

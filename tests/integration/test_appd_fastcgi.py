@@ -23,15 +23,7 @@ from triadtest.mariadb import MariaDBCluster
 APPD = triadtest.build_path("appd", "appd")
 TWIN = os.path.join(triadtest.source_dir(), "appd", "apps", "foobar-php")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-appd:
-  on: [h1]
-  listen: {port}
-  status: {status}
-  workers: 1
+TOPOLOGY = triadtest.one_daemon("appd") + """\
   apps:
     - name: php
       kind: fastcgi
@@ -304,37 +296,22 @@ class AppdFastcgiTest(triadtest.TestCase):
     def test_zz_reload_under_load_php(self):
         """SIGHUP while clients use the php-cgi pool: new php-cgi workers,
         old ones finish their requests, no request fails."""
-        import threading
-        stop = threading.Event()
-        bad, ok = [], [0]
-
-        def client():
-            while not stop.is_set():
-                try:
-                    st = self.get("/api/hello", timeout=10).status
-                except OSError as e:
-                    st = repr(e)
-                if st == 200:
-                    ok[0] += 1
-                else:
-                    bad.append(st)
-
-        threads = [threading.Thread(target=client) for _ in range(3)]
-        for t in threads:
-            t.start()
         first = self.appd.log_mark()
-        for i in range(2):
+
+        def reloads():
+            for i in range(2):
+                time.sleep(0.3)
+                mark = self.appd.log_mark()
+                self.appd.reload()
+                self.appd.wait_log(r"generation %d in service" % (i + 2),
+                                   since=mark)
             time.sleep(0.3)
-            mark = self.appd.log_mark()
-            self.appd.reload()
-            self.appd.wait_log(r"generation %d in service" % (i + 2),
-                               since=mark)
-        time.sleep(0.3)
-        stop.set()
-        for t in threads:
-            t.join()
-        self.assertEqual(bad, [])
-        self.assertGreater(ok[0], 10)
+
+        counts = http.hammer(
+            lambda: self.get("/api/hello", timeout=10).status, reloads,
+            clients=3)
+        self.assertEqual(counts["bad"], [])
+        self.assertGreater(counts["ok"], 10)
         # New workers got sockets of their own (old ones still hold theirs).
         self.assertNotIn("binding a worker socket",
                          self.appd.log_text()[first:])

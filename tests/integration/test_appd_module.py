@@ -7,27 +7,19 @@ and the test counts what the clients got.
 """
 
 import os
-import re
 import socket
 import threading
 import time
 
 import triadtest
-from triadtest import http
+from triadtest import appd, http
 
 APPD = triadtest.build_path("appd", "appd")
 TESTMOD = triadtest.build_path("appd", "appd_testmod.so")
 OLDMOD = triadtest.build_path("appd", "appd_testmod_old.so")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-appd:
-  on: [h1]
-  listen: [{port}, "unix:{sock}"]
-  status: {status}
-  workers: {workers}
+TOPOLOGY = triadtest.one_daemon("appd", '[{port}, "unix:{sock}"]',
+                              "{workers}") + """\
   access_log: access.log
   send_timeout: 2s
   apps:
@@ -91,11 +83,9 @@ class AppdModuleTest(triadtest.TestCase):
         cls.write_conf(mark="one")
         # Under AddressSanitizer a SIGSEGV must stay a signal (the crash
         # test checks the signal appd logs).
-        asan = os.environ.get("ASAN_OPTIONS", "")
         cls.appd = triadtest.Daemon(
             [APPD, "-f", "-c", cls.conf, "--host", "h1"], name="appd",
-            env={"ASAN_OPTIONS": (asan + ":" if asan else "") +
-                 "handle_segv=0"},
+            env=triadtest.asan_env("handle_segv=0"),
             health_url="http://127.0.0.1:%d/health" % cls.status)
         cls.appd.start()
         cls.base = "http://127.0.0.1:%d" % cls.port
@@ -116,10 +106,7 @@ class AppdModuleTest(triadtest.TestCase):
         return http.get(self.base + path, **kw)
 
     def metric(self, name, app):
-        text = http.get("http://127.0.0.1:%d/metrics" % self.status).text()
-        m = re.search(r'^triad_appd_%s\{app="%s"\} (\d+)' % (name, app),
-                      text, re.M)
-        return int(m.group(1)) if m else None
+        return appd.metric(self.status, name, app)
 
     def test_hello_and_echo(self):
         r = self.get("/t/hello")
@@ -246,14 +233,7 @@ class AppdModuleTest(triadtest.TestCase):
 
     def test_timeout_killed_and_logged(self):
         timeouts = self.metric("app_timeouts_total", "t") or 0
-        mark = self.appd.log_mark()
-        r = self.get("/t/sleep?ms=4000", timeout=10)
-        self.assertEqual(r.status, 504)
-        self.appd.wait_log(r"app t: GET /t/sleep\?ms=4000 on worker (\d+) "
-                           r"ran past request_timeout \(1000 ms\)",
-                           since=mark)
-        self.appd.wait_log(r"app t: worker \d+ ended after its request "
-                           r"timeout", since=mark)
+        appd.check_timeout_504(self, self.appd, self.get)
         self.assertEqual(self.metric("app_timeouts_total", "t"),
                          timeouts + 1)
         self.assertEqual(self.get("/t/hello").status, 200)
@@ -407,41 +387,24 @@ class AppdModuleTest(triadtest.TestCase):
 
     def test_zz_reload_under_load(self):
         """SIGHUP while clients hammer: every request succeeds."""
-        stop = threading.Event()
-        counts = {"ok": 0, "bad": []}
-        lock = threading.Lock()
+        before = []
 
-        def client():
-            while not stop.is_set():
-                try:
-                    r = self.get("/t/sleep?ms=20", timeout=10)
-                    st = r.status
-                except OSError as e:
-                    st = repr(e)
-                with lock:
-                    if st == 200:
-                        counts["ok"] += 1
-                    else:
-                        counts["bad"].append(st)
-
-        threads = [threading.Thread(target=client) for _ in range(4)]
-        for t in threads:
-            t.start()
-        time.sleep(0.3)
-        before = self.get("/r/pid").body
-        for i in range(3):
-            self.write_conf(mark="gen%d" % i)
-            mark = self.appd.log_mark()
-            self.appd.reload()
-            self.appd.wait_log(r"generation %d" % (i + 2), since=mark)
+        def reloads():
             time.sleep(0.3)
-        stop.set()
-        for t in threads:
-            t.join()
+            before.append(self.get("/r/pid").body)
+            for i in range(3):
+                self.write_conf(mark="gen%d" % i)
+                mark = self.appd.log_mark()
+                self.appd.reload()
+                self.appd.wait_log(r"generation %d" % (i + 2), since=mark)
+                time.sleep(0.3)
+
+        counts = http.hammer(
+            lambda: self.get("/t/sleep?ms=20", timeout=10).status, reloads)
         self.assertEqual(counts["bad"], [])
         self.assertGreater(counts["ok"], 20)
         # New workers after a reload.
-        self.assertNotEqual(self.get("/r/pid").body, before)
+        self.assertNotEqual(self.get("/r/pid").body, before[0])
 
 
 if __name__ == "__main__":

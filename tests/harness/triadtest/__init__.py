@@ -13,6 +13,7 @@ Modules:
   topo      one_host(), one_daemon(), lbd_keys(): one-host test topologies;
             write_conf()
   upstream  HttpServer, TestServer behind the proxies; stop_then_kill()
+  appd      appd's per-app metrics; checks both of its paths share
 
 Tests run as `python3 tests/<kind>/test_x.py` with PYTHONPATH=tests/harness;
 ctest also sets TRIAD_BUILD_DIR and TRIAD_SOURCE_DIR.  See tests/README.md.

@@ -14,6 +14,7 @@ addresses inside a network namespace.
 import http.client
 import json as _json
 import socket
+import threading
 import time
 import urllib.parse
 
@@ -216,6 +217,39 @@ def paused_request(tc, port, host="127.0.0.1", path="/"):
     tc.assertRaises(socket.timeout, s.recv, 100)
     s.settimeout(5)
     return s
+
+
+def hammer(fetch, action, clients=4):
+    """clients threads call fetch() (which returns an HTTP status) over and
+    over while action() runs, and stop when it returns; an OSError from
+    fetch counts as a failed request. Returns {"ok": how many got 200,
+    "bad": every other status or error, in order}."""
+    stop = threading.Event()
+    res = {"ok": 0, "bad": []}
+    lock = threading.Lock()
+
+    def client():
+        while not stop.is_set():
+            try:
+                st = fetch()
+            except OSError as e:
+                st = repr(e)
+            with lock:
+                if st == 200:
+                    res["ok"] += 1
+                else:
+                    res["bad"].append(st)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for th in threads:
+        th.start()
+    try:
+        action()
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+    return res
 
 
 def split_send_seconds(host, port, chunks, rounds=5, **kw):
