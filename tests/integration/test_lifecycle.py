@@ -18,15 +18,7 @@ from triadtest import http
 
 TESTD = triadtest.build_path("tests", "triad_testd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on: [h1]
-  listen: {port}
-  status: {status}
-  workers: 2
+TOPOLOGY = triadtest.one_daemon("webd", workers=2) + """\
   shutdown_timeout: {shutdown}
   pidfile: {pidfile}
   greeting: {greeting}

@@ -12,15 +12,7 @@ from triadtest import http
 
 WEBD = triadtest.build_path("webd", "webd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on: [h1]
-  listen: {port}
-  status: {status}
-  workers: 1
+TOPOLOGY = triadtest.one_daemon("webd") + """\
   root: www
   mime_types: {mime}
   try_files: ["$uri", "$uri/", "/app.html"]
@@ -67,20 +59,17 @@ class WebdOptionsTest(triadtest.TestCase):
         cls.up = UnixUpstream(cls.sock, Handler)
         threading.Thread(target=cls.up.serve_forever, daemon=True).start()
         cls.port, cls.status = triadtest.free_ports(2)
-        cls.conf = os.path.join(cls.dir, "triad.yaml")
-        cls.write_conf(2)
         cls.gen = 1
+        cls.write_conf(2)
         cls.d = triadtest.triad_daemon("webd", cls.conf, cls.status).start()
         cls.base = "http://127.0.0.1:%d" % cls.port
 
     @classmethod
     def write_conf(cls, max_connections):
-        with open(cls.conf, "w") as f:
-            f.write(TOPOLOGY.format(
-                port=cls.port, status=cls.status, sock=cls.sock,
-                maxc=max_connections,
-                mime=os.path.join(triadtest.source_dir(), "etc",
-                                  "mime.types")))
+        cls.conf = triadtest.write_conf(cls.dir, TOPOLOGY.format(
+            port=cls.port, status=cls.status, sock=cls.sock,
+            maxc=max_connections,
+            mime=triadtest.source_path("etc", "mime.types")))
 
     def reload(self, max_connections):
         """SIGHUP with another max_connections; waits for the new

@@ -13,15 +13,7 @@ from triadtest import http
 
 WEBD = triadtest.build_path("webd", "webd")
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on: [h1]
-  listen: [{port}{unix}]
-  status: {status}
-  workers: 2
+TOPOLOGY = triadtest.one_daemon("webd", "[{port}{unix}]", 2) + """\
   root: {root}
   access_log: access.log
   mime_types: {mime}
@@ -51,8 +43,7 @@ class WebdReloadTest(triadtest.TestCase):
             f.write(TOPOLOGY.format(
                 port=self.port, status=self.status, root=root,
                 unix=', "unix:%s"' % unix if unix else "",
-                mime=os.path.join(triadtest.source_dir(), "etc",
-                                  "mime.types")))
+                mime=triadtest.source_path("etc", "mime.types")))
 
     def reload(self, expect_gen):
         mark = self.d.log_mark()

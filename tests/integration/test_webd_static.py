@@ -21,15 +21,7 @@ from triadtest import http
 WEBD = triadtest.build_path("webd", "webd")
 SECRET = b"TOP-SECRET-OUTSIDE-ROOT"
 
-TOPOLOGY = """\
-site: test.example
-hosts:
-  h1: {{ address: 127.0.0.1 }}
-webd:
-  on: [h1]
-  listen: {port}
-  status: {status}
-  workers: 2
+TOPOLOGY = triadtest.one_daemon("webd", workers=2) + """\
   access_log: access.log
   root: www
   mime_types: {mime}
@@ -79,14 +71,10 @@ class WebdStaticTest(triadtest.TestCase):
         with open(os.path.join(www, "sparse.bin"), "wb") as f:
             f.truncate(1 << 30)
         cls.port, cls.status = triadtest.free_ports(2)
-        conf = os.path.join(cls.dir, "triad.yaml")
-        with open(conf, "w") as f:
-            f.write(TOPOLOGY.format(
-                port=cls.port, status=cls.status, autoindex="true",
-                mime=os.path.join(triadtest.source_dir(), "etc",
-                                  "mime.types")))
-        cls.conf = conf
-        cls.d = triadtest.triad_daemon("webd", conf, cls.status).start()
+        cls.conf = triadtest.write_conf(cls.dir, TOPOLOGY.format(
+            port=cls.port, status=cls.status, autoindex="true",
+            mime=triadtest.source_path("etc", "mime.types")))
+        cls.d = triadtest.triad_daemon("webd", cls.conf, cls.status).start()
         cls.base = "http://127.0.0.1:%d" % cls.port
 
     @classmethod
