@@ -617,11 +617,8 @@ direct_pool_init(struct appd_pool *pool)
 	dp->pool = pool;
 	dp->used = xcalloc(dp->sb.n, 1);
 	dp->alog_epoch = atomic_load(&direct_alog_epoch);
-	dp->rej.lc = pool->w->lc;
-	dp->rej.ops = &direct_reject_ops;
-	dp->rej.m = &appd_hconn_metrics;
-	dp->rej.arg = dp;
-	dp->rej.max_conns = 100000;
+	hconn_worker_init(&dp->rej, pool->w->lc, &direct_reject_ops,
+	    &appd_hconn_metrics, dp, 100000);
 	dp->scan = event_new(base, -1, EV_PERSIST, direct_scan_cb, dp);
 	evtimer_add(dp->scan, &tv);
 	for (k = 0; k < pool->app->nladdrs; k++)

@@ -91,21 +91,10 @@ hconn_set_state(struct hconn *c, enum hconn_state s)
 	c->state = s;
 }
 
-/*
- * max_connections per worker: accepting pauses at the limit and resumes
- * when a connection closes.
- */
-static void
-hconn_limit(struct hconn_worker *w)
+void
+hconn_worker_count(struct hconn_worker *w, int delta)
 {
-	net_listeners_count(w->listeners, w->nlisteners, &w->nconns, 1,
-	    (size_t)w->max_conns, 0);
-}
-
-static void
-hconn_unlimit(struct hconn_worker *w)
-{
-	net_listeners_count(w->listeners, w->nlisteners, &w->nconns, -1,
+	net_listeners_count(w->listeners, w->nlisteners, &w->nconns, delta,
 	    (size_t)w->max_conns, w->lc->stopping);
 }
 
@@ -156,13 +145,12 @@ hconn_close(struct hconn *c, const char *why)
 	sio_rd_free(c->rd);
 	sio_rd_free(c->trd);
 	bufferevent_free(c->bev);
-	hconn_unlimit(w);
+	hconn_worker_count(w, -1);
 	lc_gen_unref(c->gen);
 	free(c);
 	metric_add(w->m->conns_active, -1);
 	lc_worker_conn_close(w->lc);
 }
-
 
 /* Lingering: whatever the client sent is dropped. */
 static void
@@ -753,7 +741,7 @@ hconn_start(struct hconn_worker *w, struct bufferevent *bev, int tls,
 	metric_inc(c->w->m->conns_total);
 	metric_add(c->w->m->conns_active, 1);
 	lc_worker_conn_open(w->lc);
-	hconn_limit(w);
+	hconn_worker_count(w, 1);
 	if (w->ops->admit != NULL && w->ops->admit(c) == -1) {
 		hconn_close(c, "refused at admission");
 		return;

@@ -191,6 +191,14 @@ void	hconn_worker_init(struct hconn_worker *, struct lc_worker *lw,
 	    const struct hconn_ops *ops, struct hconn_metrics *m, void *arg,
 	    int64_t max_conns);
 /*
+ * hconn_worker_count: max_conns per worker: the count of open connections
+ * moves by delta (+1, -1) and accepting pauses at the limit, resumes below
+ * it. hconn counts its own; a daemon that serves other connections on the
+ * same listeners (lbd's tcp sessions) counts them here too, so that one
+ * limit holds for both.
+ */
+void	hconn_worker_count(struct hconn_worker *, int delta);
+/*
  * hconn_listen: the worker takes its sockets of lsn (listeners_start,
  * with hw->lc's id and loop) and accepts HTTP connections on them.
  * hconn_unlisten closes them; open connections stay.
@@ -201,8 +209,8 @@ void	hconn_unlisten(struct hconn_worker *);
 /*
  * hconn_worker_reload: a new generation's max_conns, and its sockets of
  * lsn unless it inherited the old ones (lsn NULL: the daemon listens by
- * itself, and set hw->listeners). Accepting pauses or resumes at once
- * for the connections already open.
+ * itself, as lbd, and has set hw->listeners already). Accepting pauses or
+ * resumes at once for the connections already open.
  */
 void	hconn_worker_reload(struct hconn_worker *, struct listeners *lsn,
 	    int inherit, int64_t max_conns);

@@ -98,15 +98,16 @@ void	net_listener_enable(struct net_listener *, int on);
  * accept, -1 at close); its n listeners stop accepting when the count
  * reaches max and start again when it falls below, unless stopping.
  * Thresholds, not equalities: a max that a reload changed between an
- * accept and its close still pauses and resumes right (any close below max
- * ends a max pause; EMFILE pauses are apart). max 0: no limit.
+ * accept and its close still pauses and resumes right. This pause is its
+ * own: it neither ends nor is ended by net_listener_enable or an EMFILE
+ * pause. max 0: no limit.
  */
 void	net_listeners_count(struct net_listener **, size_t n, size_t *count,
 	    int delta, size_t max, int stopping);
 /*
- * net_listeners_limit: the n listeners accept iff count is below max
- * (a reload's new max, or new listeners of a worker that already holds
- * count connections).
+ * net_listeners_limit: the same pause set from scratch: on iff count is
+ * at or past max (a reload's new max, or new listeners of a worker that
+ * already holds count connections).
  */
 void	net_listeners_limit(struct net_listener **, size_t n, size_t count,
 	    size_t max);

@@ -45,6 +45,7 @@ struct net_listener {
 	int			 max_conns;
 	int			 conns;
 	int			 enabled;	/* net_listener_enable() */
+	int			 full;		/* net_listeners_count: at max */
 	int			 fd_pause;	/* EMFILE-type back-off */
 	int			 armed;		/* ev is added */
 	int			 in_accept;	/* inside the accept loop */
@@ -62,7 +63,7 @@ net_listener_update(struct net_listener *l)
 {
 	int want;
 
-	want = l->enabled && !l->fd_pause &&
+	want = l->enabled && !l->fd_pause && !l->full &&
 	    !(l->max_conns > 0 && l->conns >= l->max_conns);
 	if (want == l->armed)
 		return;
@@ -315,29 +316,35 @@ net_listener_fd(const struct net_listener *l)
 	return l->fd;
 }
 
+/* The worker's max pause, apart from net_listener_enable's (an owner's
+   drain or balancing) and from an EMFILE pause. */
+static void
+net_listeners_full(struct net_listener **l, size_t n, int full)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		l[i]->full = full;
+		net_listener_update(l[i]);	/* a no-op unless it changed */
+	}
+}
+
 void
 net_listeners_count(struct net_listener **l, size_t n, size_t *count,
     int delta, size_t max, int stopping)
 {
-	size_t i;
-
 	*count = delta > 0 ? *count + 1 : *count - 1;
 	if (max == 0)		/* no limit */
 		return;
 	if (delta > 0 && *count >= max)
-		for (i = 0; i < n; i++)
-			net_listener_enable(l[i], 0);
+		net_listeners_full(l, n, 1);
 	else if (delta < 0 && *count < max && !stopping)
-		for (i = 0; i < n; i++)	/* a no-op unless paused */
-			net_listener_enable(l[i], 1);
+		net_listeners_full(l, n, 0);
 }
 
 void
 net_listeners_limit(struct net_listener **l, size_t n, size_t count,
     size_t max)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		net_listener_enable(l[i], max == 0 || count < max);
+	net_listeners_full(l, n, max > 0 && count >= max);
 }

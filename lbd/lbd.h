@@ -159,8 +159,8 @@ struct lb_worker {
 	struct net_listener	**listeners;
 	size_t			 nlisteners;
 	struct upstream_pool	*pool;
-	struct lb_session	*sessions;	/* open, for shutdown */
-	size_t			 nsessions;
+	struct lb_session	*sessions;	/* open, for shutdown; counted
+						   in hw (max_connections) */
 	struct alog_worker	*alog;
 };
 

@@ -30,7 +30,6 @@
 #include "upstream.h"
 #include "util.h"
 
-
 struct lb_metrics lb_metrics;
 
 static const char *const lb_admin_names[] = { "ready", "drain", "maint" };
@@ -327,10 +326,7 @@ lb_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 		lb_unlisten(w);
 		lb_listen(lw, w);
 	}
-	/* The new max_connections, against what is open (either mode's). */
-	w->hw.max_conns = c->max_connections;
-	net_listeners_limit(w->listeners, w->nlisteners,
-	    w->hw.nconns + w->nsessions, (size_t)c->max_connections);
+	hconn_worker_reload(&w->hw, NULL, 1, c->max_connections);
 }
 
 static void

@@ -59,23 +59,6 @@ struct lb_session {
 
 static void lb_tcp_connect(struct lb_session *);
 
-/* max_connections per worker: accepting pauses at the limit. */
-static void
-lb_tcp_limit(struct lb_worker *w, const struct lb_conf *c)
-{
-	net_listeners_count(w->listeners, w->nlisteners, &w->nsessions, 1,
-	    (size_t)c->max_connections, 0);
-}
-
-static void
-lb_tcp_unlimit(struct lb_worker *w)
-{
-	const struct lb_conf *c = w->lc->gen->conf;
-
-	net_listeners_count(w->listeners, w->nlisteners, &w->nsessions, -1,
-	    (size_t)c->max_connections, w->lc->stopping);
-}
-
 /* Connections to servers are not reused in tcp mode: the pool only
  * connects (and does passive marking). */
 static void
@@ -133,7 +116,7 @@ lb_tcp_close(struct lb_session *s, const char *tc)
 	lb_edge_release(s->conf, (const struct sockaddr *)&s->peer.ss, s->edge);
 	lc_gen_unref(s->gen);
 	free(s);
-	lb_tcp_unlimit(w);
+	hconn_worker_count(&w->hw, -1);	/* one limit, both modes */
 	lc_worker_conn_close(w->lc);
 }
 
@@ -415,7 +398,7 @@ lb_tcp_accept(int fd, const struct net_addr *peer, void *arg)
 	if (w->sessions != NULL)
 		w->sessions->prev = s;
 	w->sessions = s;
-	lb_tcp_limit(w, s->conf);
+	hconn_worker_count(&w->hw, 1);
 	metric_inc(lb_metrics.sessions_total);
 	metric_add(lb_metrics.sessions_active, 1);
 	lc_worker_conn_open(w->lc);

@@ -13,7 +13,8 @@ Timeouts left to their defaults are named in one warning at start (as
 HAProxy warns about missing timeouts); a file that sets them all gets none.
 
 A reload applies a new max_connections to the workers that go on, in
-both modes, while accepting is paused at the old one.
+both modes, while accepting is paused at the old one; tcp sessions and
+http connections count against the same limit.
 """
 
 import json
@@ -167,6 +168,26 @@ class LbdConfTest(triadtest.TestCase):
 
     def test_max_connections_follows_a_reload_tcp(self):
         self.max_connections_reload("tcp")
+
+    def test_max_connections_holds_across_a_mode_switch(self):
+        # A tcp session of the old generation and an http connection of
+        # the new one count against one max_connections.
+        self.write("  mode: tcp\n  max_connections: 2\n")
+        d = self.start()
+        held = http.hold(self.port, 1)
+        try:
+            self.write("  mode: http\n  max_connections: 2\n")
+            mark = d.log_mark()
+            d.reload()
+            d.wait_log("generation 2 in service", since=mark)
+            held += http.hold(self.port, 1)
+            extra = http.paused_request(self, self.port)
+            held.append(extra)
+            held[0].close()     # the tcp session ends: room for one
+            self.assertIn(b"200 OK", extra.recv(4096))
+        finally:
+            for s in held:
+                s.close()
 
     def test_unset_timeouts_warned(self):
         out = self.check("  mode: http\n  connect_timeout: 2s\n")

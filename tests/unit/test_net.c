@@ -443,13 +443,15 @@ test_listeners_count(void **state)
 	net_listeners_count(l, 2, &count, 1, 2, 0);
 	net_listeners_count(l, 2, &count, -1, 2, 1);	/* stopping */
 	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
-	/* A reload lowers the limit under the count (1 open, max 1): the
-	   next accept pauses, the close after it resumes. */
+	/* A reload sets the limit at the count (1 open, max 1): paused at
+	   once; a higher one resumes at once. */
 	net_listeners_limit(l, 2, count, 1);
 	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
 	net_listeners_limit(l, 2, count, 3);
 	assert_false(net_listener_paused(l[0]) || net_listener_paused(l[1]));
-	net_listeners_count(l, 2, &count, 1, 1, 0);	/* 2 open, max 1 */
+	/* Under the count (2 open, max 1): it takes both closes. */
+	net_listeners_count(l, 2, &count, 1, 3, 0);
+	net_listeners_limit(l, 2, count, 1);
 	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
 	net_listeners_count(l, 2, &count, -1, 1, 0);	/* 1: still full */
 	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
@@ -462,6 +464,18 @@ test_listeners_count(void **state)
 	net_listeners_count(l, 2, &count, 1, 2, 0);
 	assert_true(net_listener_paused(l[0]) && net_listener_paused(l[1]));
 	net_listeners_count(l, 2, &count, -1, 3, 0);
+	assert_false(net_listener_paused(l[0]) || net_listener_paused(l[1]));
+	/* The owner's disable is its own: a close below max does not end
+	   it (appd's direct workers pause a listener to balance). */
+	net_listener_enable(l[0], 0);
+	net_listeners_count(l, 2, &count, 1, 3, 0);
+	net_listeners_count(l, 2, &count, -1, 3, 0);
+	assert_true(net_listener_paused(l[0]));
+	assert_false(net_listener_paused(l[1]));
+	net_listener_enable(l[0], 1);
+	/* max 0: no limit, whatever the count. */
+	net_listeners_count(l, 2, &count, 1, 0, 0);
+	net_listeners_limit(l, 2, count, 0);
 	assert_false(net_listener_paused(l[0]) || net_listener_paused(l[1]));
 	for (i = 0; i < 2; i++)
 		net_listener_free(l[i]);
