@@ -316,8 +316,7 @@ appd_request_log(struct hconn *c, const struct hreq *r)
 	if (APPD_CONF(c)->access == NULL)
 		return;
 	if ((n = respond_log_line(c, r, line, sizeof(line))) > 0)
-		alog_worker_line(&APPD_WORKER(c)->alog, line,
-		    n);
+		alog_worker_line(&APPD_WORKER(c)->alog, line, n);
 }
 
 static const struct hconn_settings *

@@ -33,7 +33,6 @@
 struct hconn_metrics appd_hconn_metrics;
 struct metrics *appd_registry;
 
-
 /* One app in /status: its settings and its live numbers. */
 static void
 appd_status_app(struct json *j, const struct appd_app *a)

@@ -19,7 +19,8 @@ struct alog;
 struct event;
 struct event_base;
 
-/* One worker's batch. Zero-initialise it, then use with one alog. */
+/* One worker's batch. Zero-initialise it; flush it to the log its lines
+   were meant for before it takes another's (alog_worker_switch). */
 struct alog_buf {
 	char	data[ALOG_BUF_SIZE];
 	size_t	len;
@@ -55,7 +56,9 @@ void		 alog_flush(struct alog *, struct alog_buf *b);
  * alog_worker_start on the worker's loop; alog_worker_line per request;
  * alog_worker_switch at a reload (what was batched goes to the old log
  * first, which the old generation still holds open); alog_worker_end
- * before the worker is freed (the batch is written out).
+ * before the worker is freed (the batch is written out). After a reload
+ * every line goes to the new generation's log, also the line of a request
+ * of the old one (a new log of "-": dropped).
  */
 struct alog_worker {
 	struct alog_buf	 buf;

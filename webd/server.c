@@ -25,7 +25,6 @@
 struct webd_metrics webd_metrics;
 struct metrics *webd_registry;
 
-
 static int
 webd_setup(struct lifecycle *lc, char **cause)
 {

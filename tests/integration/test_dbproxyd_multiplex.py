@@ -47,8 +47,8 @@ class MultiplexStmtTest(test_dbproxyd_stmt.StmtTest):
 
 class MultiplexCase(DbproxydCase):
     """One worker, multiplex on; helpers. multiplex_stall is 100 ms, not
-    5: under ASan a busy connection's head may wait 5 ms, and the
-    counts of connections below would vary."""
+    5: under ASan a busy connection's head may wait 5 ms, and a read
+    would skip a connection that it should join."""
 
     WORKERS = 1
     EXTRA = MULTIPLEX + "  multiplex_stall: 100ms\n"

@@ -6,6 +6,7 @@
 #ifndef TRIAD_TEST_APPD_CONF_FIXTURE_H
 #define TRIAD_TEST_APPD_CONF_FIXTURE_H
 
+/* One per test program that includes this (its only user). */
 static struct appd_conf conf;
 
 /*
@@ -30,7 +31,7 @@ appd_fixture_load(const char *path, const char *text, char **errors)
 
 /* Frees conf (with the paths the checks resolved) and t. */
 static inline void
-unload(struct topology *t)
+appd_fixture_unload(struct topology *t)
 {
 	struct appd_app *v = conf.apps.v;
 	size_t i;

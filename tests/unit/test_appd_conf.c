@@ -56,7 +56,7 @@ bad(const char *text, const char *const *want)
 	if ((t = load(text, &errors)) != NULL) {
 		assert_int_equal(appd_conf_check(&conf, t, "/etc/triad/t.yaml",
 		    "h1", &errors), -1);
-		unload(t);
+		appd_fixture_unload(t);
 	}
 	assert_non_null(errors);
 	for (; *want != NULL; want++)
@@ -84,7 +84,7 @@ test_defaults(void **state)
 	assert_string_equal(a->module_path, "/etc/triad/a.so");
 	assert_string_equal(conf.database.address, "dbproxyd");
 	assert_int_equal(conf.database.addr.len, 0);	/* no dbproxyd */
-	unload(t);
+	appd_fixture_unload(t);
 }
 
 static void
@@ -114,7 +114,7 @@ test_every_kind(void **state)
 	assert_int_equal(a[3].rlimits.cpu_ms, 10000);
 	assert_int_equal(conf.database.pool, 3);
 	assert_true(conf.database.addr.len > 0);
-	unload(t);
+	appd_fixture_unload(t);
 }
 
 static void
@@ -124,7 +124,7 @@ test_dbproxyd_of_this_host(void **state)
 	    "module: a.so }]\ndbproxyd:\n  on: [h1]\n  listen: 6033\n");
 
 	assert_true(conf.database.addr.len > 0);
-	unload(t);
+	appd_fixture_unload(t);
 }
 
 static void
@@ -187,7 +187,7 @@ test_longest_prefix(void **state)
 	/* Only len bytes count: the query is not part of the path. */
 	assert_string_equal(appd_conf_app(&conf, "/api/posts", 5)->name,
 	    "api");
-	unload(t);
+	appd_fixture_unload(t);
 }
 
 /* A stand-in for mysql_real_escape_string: backslash before ' and \. */

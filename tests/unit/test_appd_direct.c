@@ -70,7 +70,7 @@ test_listen_parsed(void **state)
 	assert_null(appd_conf_app(&conf, "/a/x", 4));
 	assert_ptr_equal(appd_conf_app(&conf, "/b/x", 4), &a[1]);
 	free(errors);
-	unload(t);
+	appd_fixture_unload(t);
 }
 
 static void
@@ -104,7 +104,7 @@ test_listen_errors(void **state)
 			fail_msg("\"%s\" is not in:\n%s", cases[i].want, errors);
 		free(errors);
 		if (t != NULL)
-			unload(t);
+			appd_fixture_unload(t);
 	}
 }
 

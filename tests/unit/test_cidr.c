@@ -188,6 +188,57 @@ test_list(void **state)
 	assert_int_equal(l.n, 0);
 }
 
+/* The words, mask and list scan that lbd's ACL and limit keys use. */
+static void
+test_words(void **state)
+{
+	struct cidr_list l = { NULL, 0 };
+	struct sockaddr_un sun;
+	struct cidr c;
+	uint64_t hi, lo, mhi, mlo;
+
+	(void)state;
+	assert_int_equal(cidr_words((struct sockaddr *)sa("10.1.2.3"), &hi,
+	    &lo), 1);
+	assert_true(hi == 0 && lo == (CIDR_V4MAPPED | 0x0a010203ULL));
+	/* The mapped form is the same words, and IPv4. */
+	assert_int_equal(cidr_words((struct sockaddr *)sa("::ffff:10.1.2.3"),
+	    &hi, &lo), 1);
+	assert_true(hi == 0 && lo == (CIDR_V4MAPPED | 0x0a010203ULL));
+	assert_int_equal(cidr_words((struct sockaddr *)sa("2001:db8::1"), &hi,
+	    &lo), 0);
+	assert_true(hi == 0x20010db800000000ULL && lo == 1);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	assert_int_equal(cidr_words((struct sockaddr *)&sun, &hi, &lo), -1);
+
+	cidr_mask(0, &mhi, &mlo);
+	assert_true(mhi == 0 && mlo == 0);
+	cidr_mask(64, &mhi, &mlo);
+	assert_true(mhi == ~0ULL && mlo == 0);
+	cidr_mask(120, &mhi, &mlo);
+	assert_true(mhi == ~0ULL && mlo == ~0ULL << 8);
+	cidr_mask(128, &mhi, &mlo);
+	assert_true(mhi == ~0ULL && mlo == ~0ULL);
+
+	/* The first entry that holds the words, of the same family. */
+	c = good("10.0.0.0/8");
+	cidr_list_add(&l, &c);
+	c = good("10.1.0.0/16");
+	cidr_list_add(&l, &c);
+	c = good("::/0");
+	cidr_list_add(&l, &c);
+	cidr_words((struct sockaddr *)sa("10.1.2.3"), &hi, &lo);
+	assert_ptr_equal(cidr_list_find(&l, hi, lo, 1), &l.v[0]);
+	cidr_words((struct sockaddr *)sa("11.1.2.3"), &hi, &lo);
+	assert_null(cidr_list_find(&l, hi, lo, 1));
+	cidr_words((struct sockaddr *)sa("2001:db8::1"), &hi, &lo);
+	assert_ptr_equal(cidr_list_find(&l, hi, lo, 0), &l.v[2]);
+	/* -1 (not an inet peer) matches nothing. */
+	assert_null(cidr_list_find(&l, 0, 0, -1));
+	cidr_list_free(&l);
+}
+
 int
 main(void)
 {
@@ -197,6 +248,7 @@ main(void)
 		cmocka_unit_test(test_match_v4),
 		cmocka_unit_test(test_match_v6),
 		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
