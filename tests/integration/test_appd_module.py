@@ -407,5 +407,56 @@ class AppdModuleTest(triadtest.TestCase):
         self.assertNotEqual(self.get("/r/pid").body, before[0])
 
 
+MAXC_TOPOLOGY = triadtest.one_daemon("appd") + """\
+  max_connections: {maxc}
+  apps:
+    - name: t
+      routes: [/t/]
+      module: {mod}
+      max_children: 1
+"""
+
+
+class AppdMaxConnectionsTest(triadtest.TestCase):
+    """max_connections on appd's master listeners, and after a reload
+    that raises it while accepting is paused (appd used to stay paused
+    for good)."""
+
+    def write_conf(self, maxc):
+        self.conf = triadtest.write_conf(self.dir, MAXC_TOPOLOGY.format(
+            port=self.port, status=self.status, mod=TESTMOD, maxc=maxc))
+
+    def setUp(self):
+        self.assertTrue(os.path.exists(TESTMOD), TESTMOD + " is not built")
+        self.dir = triadtest.tempdir("appd-maxc")
+        self.port, self.status = triadtest.free_ports(2)
+        self.write_conf(2)
+        self.appd = triadtest.triad_daemon("appd", self.conf,
+                                           self.status).start()
+        self.addCleanup(self.appd.stop)
+
+    def test_paused_then_reloaded(self):
+        held = http.hold(self.port, 2)
+        try:
+            extra = http.paused_request(self, self.port, path="/t/hello")
+            held.append(extra)
+            self.write_conf(3)
+            mark = self.appd.log_mark()
+            self.appd.reload()
+            self.appd.wait_log("generation 2 in service", since=mark)
+            self.assertIn(b"200 OK", extra.recv(4096))
+            held.remove(extra)
+            extra.close()
+            # 3 is the limit now.
+            held += http.hold(self.port, 1)
+            late = http.paused_request(self, self.port, path="/t/hello")
+            held.append(late)
+            held[0].close()
+            self.assertIn(b"200 OK", late.recv(4096))
+        finally:
+            for s in held:
+                s.close()
+
+
 if __name__ == "__main__":
     triadtest.main()
