@@ -436,26 +436,13 @@ class AppdMaxConnectionsTest(triadtest.TestCase):
         self.addCleanup(self.appd.stop)
 
     def test_paused_then_reloaded(self):
-        held = http.hold(self.port, 2)
-        try:
-            extra = http.paused_request(self, self.port, path="/t/hello")
-            held.append(extra)
+        def raise_limit():
             self.write_conf(3)
             mark = self.appd.log_mark()
             self.appd.reload()
             self.appd.wait_log("generation 2 in service", since=mark)
-            self.assertIn(b"200 OK", extra.recv(4096))
-            held.remove(extra)
-            extra.close()
-            # 3 is the limit now.
-            held += http.hold(self.port, 1)
-            late = http.paused_request(self, self.port, path="/t/hello")
-            held.append(late)
-            held[0].close()
-            self.assertIn(b"200 OK", late.recv(4096))
-        finally:
-            for s in held:
-                s.close()
+        http.check_limit_raised(self, self.port, raise_limit,
+                                path="/t/hello")
 
 
 if __name__ == "__main__":

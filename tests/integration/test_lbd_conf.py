@@ -142,26 +142,13 @@ class LbdConfTest(triadtest.TestCase):
         # workers keep their sockets) resumes accepting at once.
         self.write("  mode: %s\n  max_connections: 2\n" % mode)
         d = self.start()
-        held = http.hold(self.port, 2)
-        try:
-            extra = http.paused_request(self, self.port)
-            held.append(extra)
+
+        def raise_limit():
             self.write("  mode: %s\n  max_connections: 3\n" % mode)
             mark = d.log_mark()
             d.reload()
             d.wait_log("generation 2 in service", since=mark)
-            self.assertIn(b"200 OK", extra.recv(4096))
-            held.remove(extra)
-            extra.close()
-            # And 3 is the limit now.
-            held += http.hold(self.port, 1)
-            late = http.paused_request(self, self.port)
-            held.append(late)
-            held[0].close()
-            self.assertIn(b"200 OK", late.recv(4096))
-        finally:
-            for s in held:
-                s.close()
+        http.check_limit_raised(self, self.port, raise_limit)
 
     def test_max_connections_follows_a_reload_http(self):
         self.max_connections_reload("http")

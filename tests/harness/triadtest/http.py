@@ -219,6 +219,30 @@ def paused_request(tc, port, host="127.0.0.1", path="/"):
     return s
 
 
+def check_limit_raised(tc, port, raise_limit, path="/"):
+    """max_connections across a reload, against a daemon whose limit is 2
+    (per worker, one worker): with two connections held a request waits;
+    raise_limit() (a reload to 3, waited for) lets it through at once;
+    then 3 is the limit: with three held a request waits until one
+    closes. tc is the TestCase; every socket is closed at the end."""
+    held = hold(port, 2)
+    try:
+        extra = paused_request(tc, port, path=path)
+        held.append(extra)
+        raise_limit()
+        tc.assertIn(b"200 OK", extra.recv(4096))
+        held.remove(extra)
+        extra.close()   # its answer closes it: two are open again
+        held += hold(port, 1)
+        late = paused_request(tc, port, path=path)
+        held.append(late)
+        held[0].close()
+        tc.assertIn(b"200 OK", late.recv(4096))
+    finally:
+        for s in held:
+            s.close()
+
+
 def hammer(fetch, action, clients=4):
     """clients threads call fetch() (which returns an HTTP status) over and
     over while action() runs, and stop when it returns; an OSError from
