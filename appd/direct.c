@@ -527,11 +527,7 @@ direct_alog_swap(struct msghdr *mh)
 	if (cm == NULL || cm->cmsg_type != SCM_RIGHTS)
 		return;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
-	alog_flush(D.alog.log, &D.alog.buf);
-	if (D.alog.log != NULL)
-		alog_fdswap(D.alog.log, fd);
-	else
-		alog_worker_switch(&D.alog, alog_fdopen(fd));
+	alog_worker_fdswap(&D.alog, fd);
 }
 
 /* The master's word: S (drain), L and a descriptor, or its end. */
@@ -607,7 +603,8 @@ direct_settings_env(void)
 	D.hs.send_timeout_ms = (int64_t)h[4];
 	D.hs.max_keepalive_requests = 100000;
 	D.hs.server = "triad-appd";
-	D.hw.max_conns = (int64_t)h[5];
+	hconn_worker_init(&D.hw, &D.lw, &direct_hconn_ops, &D.hm, &D,
+	    (int64_t)h[5]);
 	s = xstrdup(getenv(DIRECT_ENV_ROUTES) ? getenv(DIRECT_ENV_ROUTES) : "");
 	for (tok = strtok_r(s, "\n", &save); tok != NULL &&
 	    D.nroutes < DIRECT_MAX_ROUTES; tok = strtok_r(NULL, "\n", &save))
@@ -632,7 +629,6 @@ static int
 direct_fds_env(void)
 {
 	uint64_t sb[3], fds[DIRECT_MAX_LISTEN];
-	const char *alog = getenv(DIRECT_ENV_ALOG);
 	size_t i;
 
 	if (direct_nums(getenv(DIRECT_ENV_SB), sb, 3) != 3 || sb[2] >= sb[1] ||
@@ -642,7 +638,6 @@ direct_fds_env(void)
 	D.nlfds = direct_nums(getenv(DIRECT_ENV_FDS), fds, DIRECT_MAX_LISTEN);
 	for (i = 0; i < D.nlfds; i++)
 		D.lfds[i] = (int)fds[i];
-	D.alog.log = alog_fdopen(alog != NULL ? atoi(alog) : -1);
 	return D.nlfds > 0 ? 0 : -1;
 }
 
@@ -650,6 +645,7 @@ direct_fds_env(void)
 static int
 direct_loop_init(void)
 {
+	const char *alog = getenv(DIRECT_ENV_ALOG);	/* its descriptor */
 	size_t i;
 
 	/* epoll with libevent's changelist, as the lifecycle's loops. */
@@ -662,8 +658,6 @@ direct_loop_init(void)
 	D.lw.id = 1;
 	D.reg = metrics_new("appd_worker");
 	hconn_metrics_init(&D.hm, D.reg);
-	hconn_worker_init(&D.hw, &D.lw, &direct_hconn_ops, &D.hm, &D,
-	    D.hw.max_conns);
 	for (i = 0; i < D.nlfds; i++)
 		D.lsn[i] = net_listener_new(D.base, D.lfds[i], 0,
 		    direct_accept, &D.hw);
@@ -674,7 +668,8 @@ direct_loop_init(void)
 	    direct_stop_cb, NULL);
 	D.drain = evtimer_new(D.base, direct_drain_cb, NULL);
 	D.resume = evtimer_new(D.base, direct_resume_cb, NULL);
-	alog_worker_start(&D.alog, D.base, D.alog.log);
+	alog_worker_start(&D.alog, D.base, alog_fdopen(alog != NULL ?
+	    atoi(alog) : -1));
 	event_add(D.ctl, NULL);
 	event_add(D.stop, NULL);
 	return 0;

@@ -58,7 +58,9 @@ alog_fdopen(int fd)
 	return a;
 }
 
-void
+/* fd takes the place of a's descriptor (writers see one or the
+   other: dup2 is atomic) and is closed. */
+static void
 alog_fdswap(struct alog *a, int fd)
 {
 	pthread_mutex_lock(&a->lock);
@@ -81,20 +83,16 @@ alog_close(struct alog *a)
 int
 alog_reopen(struct alog *a)
 {
-	int fd, rc = 0;
+	int fd;
 
 	if (a == NULL || a->path == NULL)
 		return 0;
-	pthread_mutex_lock(&a->lock);
 	if ((fd = alog_open_fd(a->path)) == -1) {
 		log_warn("reopening the access log %s", a->path);
-		rc = -1;
-	} else {
-		dup2(fd, a->fd);
-		close(fd);
+		return -1;
 	}
-	pthread_mutex_unlock(&a->lock);
-	return rc;
+	alog_fdswap(a, fd);
+	return 0;
 }
 
 void
@@ -161,6 +159,16 @@ alog_worker_switch(struct alog_worker *aw, struct alog *log)
 {
 	alog_flush(aw->log, &aw->buf);
 	aw->log = log;
+}
+
+void
+alog_worker_fdswap(struct alog_worker *aw, int fd)
+{
+	alog_flush(aw->log, &aw->buf);
+	if (aw->log != NULL)
+		alog_fdswap(aw->log, fd);
+	else
+		aw->log = alog_fdopen(fd);
 }
 
 void

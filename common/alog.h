@@ -31,9 +31,6 @@ struct alog	*alog_open(const char *path, char **cause);
 /* alog_fdopen: a log on a descriptor opened elsewhere (a process that
    cannot open the path: it is sent the file); -1: no log, NULL. */
 struct alog	*alog_fdopen(int fd);
-/* alog_fdswap: fd replaces the log's descriptor (and is closed): the
-   reopened file a process was sent. */
-void		 alog_fdswap(struct alog *, int fd);
 void		 alog_close(struct alog *);
 /* alog_reopen: opens the path again (after a rename). 0, or -1 with a
    warning logged (the old file goes on being written). A log of
@@ -69,6 +66,10 @@ void	alog_worker_start(struct alog_worker *, struct event_base *,
 	    struct alog *log);
 void	alog_worker_line(struct alog_worker *, const char *line, size_t len);
 void	alog_worker_switch(struct alog_worker *, struct alog *log);
+/* alog_worker_fdswap: fd, the reopened file a process was sent, replaces
+   the log's descriptor (or becomes the log, on alog_fdopen), after the
+   batch has gone to the old one. */
+void	alog_worker_fdswap(struct alog_worker *, int fd);
 void	alog_worker_end(struct alog_worker *);
 
 #endif

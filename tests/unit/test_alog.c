@@ -2,7 +2,7 @@
  * test_alog.c: access logs: whole lines, batched; a worker's timer writes
  * its batch; a reload's switch sends the batch to the old log first;
  * reopen after a rename; a log on a descriptor sent by another process,
- * and its swap.
+ * and its swap (alog_worker_fdswap).
  */
 #include <sys/stat.h>
 
@@ -146,7 +146,8 @@ static void
 test_reopen_and_fd(void **state)
 {
 	struct alog_buf buf = { .len = 0 };
-	struct alog *a = open_log("r.log"), *f;
+	struct alog *a = open_log("r.log");
+	struct alog_worker aw;
 	char old[128];
 	int fd;
 
@@ -163,22 +164,24 @@ test_reopen_and_fd(void **state)
 	assert_string_equal(slurp(at("r.log")), "after\n");
 	alog_close(a);
 
-	/* A descriptor sent by another process; reopen has no path. */
+	/* A descriptor sent by another process: it becomes the log of a
+	   worker that had none; reopen has no path to open. */
 	assert_null(alog_fdopen(-1));
+	memset(&aw, 0, sizeof(aw));
 	fd = open(at("f.log"), O_WRONLY | O_CREAT | O_APPEND, 0600);
-	f = alog_fdopen(fd);
-	assert_non_null(f);
-	alog_append(f, &buf, "sent", 4);
-	alog_flush(f, &buf);
-	assert_int_equal(alog_reopen(f), 0);
-	/* The reopened file it is sent replaces it. */
+	alog_worker_fdswap(&aw, fd);
+	assert_non_null(aw.log);
+	alog_worker_line(&aw, "sent", 4);
+	assert_int_equal(alog_reopen(aw.log), 0);
+	/* The reopened file it is sent next replaces it, after the batch
+	   has gone to the old one. */
 	fd = open(at("g.log"), O_WRONLY | O_CREAT | O_APPEND, 0600);
-	alog_fdswap(f, fd);
-	alog_append(f, &buf, "swapped", 7);
-	alog_flush(f, &buf);
+	alog_worker_fdswap(&aw, fd);
+	alog_worker_line(&aw, "swapped", 7);
+	alog_worker_end(&aw);
 	assert_string_equal(slurp(at("f.log")), "sent\n");
 	assert_string_equal(slurp(at("g.log")), "swapped\n");
-	alog_close(f);
+	alog_close(aw.log);
 }
 
 int
