@@ -163,7 +163,7 @@ lb_http_log(struct hconn *c, const struct hreq *r)
 	    (unsigned long long)r->bytes, r->tc, method ? method : "-", tlen,
 	    m != NULL ? http1_span_ptr(m, m->target) : "");
 	if (n > 0)
-		alog_worker_line(LB_WORKER(c)->alog, line,
+		alog_worker_line(&LB_WORKER(c)->alog, line,
 		    MINIMUM((size_t)n, sizeof(line) - 1));
 }
 

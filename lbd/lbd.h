@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "acl.h"
+#include "alog.h"
 #include "cidr.h"
 #include "config-t.h"
 #include "hconn.h"
@@ -15,8 +16,6 @@
 #include "lifecycle.h"
 #include "listeners.h"
 
-struct alog;
-struct alog_worker;
 struct event;
 struct lb_session;
 struct metric;
@@ -161,7 +160,7 @@ struct lb_worker {
 	struct upstream_pool	*pool;
 	struct lb_session	*sessions;	/* open, for shutdown; counted
 						   in hw (max_connections) */
-	struct alog_worker	*alog;
+	struct alog_worker	 alog;
 };
 
 extern struct lb_metrics lb_metrics;

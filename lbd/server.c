@@ -301,13 +301,12 @@ lb_worker_start(struct lc_worker *lw)
 	struct lb_worker *w = xcalloc(1, sizeof(*w));
 
 	w->lc = lw;
-	w->alog = xcalloc(1, sizeof(*w->alog));
 	hconn_worker_init(&w->hw, lw, &lb_http_ops, &lb_metrics.hm, w,
 	    ((struct lb_conf *)lw->gen->conf)->max_connections);
 	lw->data = w;
 	lb_listen(lw, w);
 	lb_pool(lw, w);
-	alog_worker_start(w->alog, lw->base,
+	alog_worker_start(&w->alog, lw->base,
 	    ((struct lb_conf *)lw->gen->conf)->access);
 	return 0;
 }
@@ -319,7 +318,7 @@ lb_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 	struct lb_conf *c = lw->gen->conf;
 
 	(void)old;
-	alog_worker_switch(w->alog, c->access);
+	alog_worker_switch(&w->alog, c->access);
 	upstream_pool_free(w->pool);
 	lb_pool(lw, w);
 	if (!c->inherit) {
@@ -347,8 +346,7 @@ lb_worker_end(struct lc_worker *lw)
 	hconn_close_all(&w->hw);
 	lb_unlisten(w);
 	upstream_pool_free(w->pool);
-	alog_worker_end(w->alog);
-	free(w->alog);
+	alog_worker_end(&w->alog);
 	free(w);
 	lw->data = NULL;
 }

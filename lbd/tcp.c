@@ -79,7 +79,7 @@ lb_tcp_log(struct lb_session *s, const char *tc)
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
 	    tc);
 	if (n > 0)
-		alog_worker_line(s->w->alog, line,
+		alog_worker_line(&s->w->alog, line,
 		    MINIMUM((size_t)n, sizeof(line) - 1));
 }
 
