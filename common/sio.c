@@ -22,6 +22,7 @@
 #define SIO_RD_MIN		(2 * 1024)	/* bytes asked per read, */
 #define SIO_RD_START		(4 * 1024)	/* adapting to what came */
 #define SIO_RD_MAX		(64 * 1024)
+#define SIO_FILE_WRITES		4	/* head, file, and what followed */
 
 struct sio_rd {
 	struct bufferevent	*bev;
@@ -152,6 +153,24 @@ sio_seal(struct bufferevent *bev)
 		bufferevent_disable(bev, EV_WRITE);
 }
 
+/*
+ * An output that may hold file segments: libevent's evbuffer_write sends
+ * the memory before a segment (writev(2)) and a segment (sendfile(2)) in
+ * separate calls, one per call. Leaving the file to EV_WRITE would cost
+ * every response sent by sendfile two epoll_ctl(2) and one more loop
+ * pass; so the calls follow each other here until the output is empty or
+ * the socket full (or failed: EV_WRITE then finds the error).
+ */
+static void
+sio_write_files(struct evbuffer *out, evutil_socket_t fd)
+{
+	int i;
+
+	for (i = 0; i < SIO_FILE_WRITES && evbuffer_get_length(out) > 0; i++)
+		if (evbuffer_write(out, fd) <= 0)
+			break;
+}
+
 size_t
 sio_flush(struct bufferevent *bev, int flags)
 {
@@ -171,7 +190,7 @@ sio_flush(struct bufferevent *bev, int flags)
 		   freeze). Bytes leave in order whoever writes them. */
 		evbuffer_unfreeze(out, 1);
 		if ((flags & SIO_FILES) && s == bev)
-			(void)evbuffer_write(out, bufferevent_getfd(s));
+			sio_write_files(out, bufferevent_getfd(s));
 		else
 			(void)evsock_send(bufferevent_getfd(s), out);
 		evbuffer_freeze(out, 1);

@@ -1,7 +1,8 @@
 /*
  * test_sio.c: common/sio's reader on a real socket pair and event loop:
  * bytes arrive whole and in order, the high-water mark pauses and resumes
- * reading, EOF, the timeout, off means off, and a callback may free all.
+ * reading, EOF, the timeout, off means off, and a callback may free all;
+ * sio_flush sends a head, a file segment and a tail in one call.
  */
 #include <sys/socket.h>
 
@@ -361,6 +362,104 @@ test_start_free(void **state)
 	assert_null(f->bev);
 }
 
+/* A file of n bytes, each its offset's low byte; the open descriptor. */
+static int
+fx_file(size_t n)
+{
+	char path[] = "/tmp/test_sio.XXXXXX";
+	unsigned char *p = malloc(n);
+	size_t i;
+	int fd;
+
+	assert_non_null(p);
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)i;
+	assert_true((fd = mkstemp(path)) != -1);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+	free(p);
+	return fd;
+}
+
+/* out gets "head", the file's n bytes (a segment: sendfile), "tail". */
+static void
+fx_add_file(struct bufferevent *bev, int fd, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	struct evbuffer_file_segment *seg;
+
+	evbuffer_add(out, "head", 4);
+	seg = evbuffer_file_segment_new(fd, 0, (ev_off_t)n, 0);
+	assert_non_null(seg);
+	assert_int_equal(evbuffer_add_file_segment(out, seg, 0, (ev_off_t)n),
+	    0);
+	evbuffer_file_segment_free(seg);
+	evbuffer_add(out, "tail", 4);
+}
+
+/* Reads exactly "head", the n file bytes and "tail" from the peer. */
+static void
+fx_expect_file(struct fx *f, size_t n)
+{
+	unsigned char *p = malloc(n + 8);
+	size_t got = 0, i;
+	ssize_t r;
+
+	assert_non_null(p);
+	while (got < n + 8) {
+		r = read(f->peer, p + got, n + 8 - got);
+		if (r == -1 && errno == EAGAIN) {
+			/* the rest is libevent's to write: let it */
+			assert_int_equal(event_base_loop(f->base,
+			    EVLOOP_ONCE | EVLOOP_NONBLOCK), 0);
+			continue;
+		}
+		assert_true(r > 0);
+		got += (size_t)r;
+	}
+	assert_memory_equal(p, "head", 4);
+	for (i = 0; i < n; i++)
+		if (p[4 + i] != (unsigned char)i)
+			fail_msg("file byte %zu: %u", i, p[4 + i]);
+	assert_memory_equal(p + 4 + n, "tail", 4);
+	free(p);
+}
+
+/* The socket has room: head, file and tail leave in this one call, and
+   no write event is left to finish (no epoll_ctl, no extra loop pass). */
+static void
+test_flush_file(void **state)
+{
+	struct fx *f = *state;
+	int fd = fx_file(3000);
+
+	assert_int_equal(fcntl(f->peer, F_SETFL, O_NONBLOCK), 0);
+	sio_init(f->bev, 0);
+	fx_add_file(f->bev, fd, 3000);
+	assert_int_equal(sio_flush(f->bev, SIO_FILES), 0);
+	assert_false(bufferevent_get_enabled(f->bev) & EV_WRITE);
+	fx_expect_file(f, 3000);
+	close(fd);
+}
+
+/* The socket fills: sio_flush stops there, EV_WRITE sends the rest, and
+   the bytes arrive whole and in order. */
+static void
+test_flush_file_full(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 8 << 20;
+	int fd = fx_file(n);
+
+	assert_int_equal(fcntl(f->peer, F_SETFL, O_NONBLOCK), 0);
+	sio_init(f->bev, 0);
+	fx_add_file(f->bev, fd, n);
+	assert_true(sio_flush(f->bev, SIO_FILES) > 0);
+	assert_true(bufferevent_get_enabled(f->bev) & EV_WRITE);
+	fx_expect_file(f, n);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -386,6 +485,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_start_empty, fx_setup,
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_start_free, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_file, fx_setup,
+		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_file_full, fx_setup,
 		    fx_teardown),
 	};
 
