@@ -101,13 +101,8 @@ struct appd_conf {
 	struct cfg_array	 apps;		/* struct appd_app */
 	struct appd_db		 database;
 	struct cidr_list	 trusted_proxies;
-	uint64_t		 max_header_size;
-	int64_t			 max_headers;
+	struct hconn_server_conf srv;	/* timeouts, max_connections... */
 	uint64_t		 max_response_size;
-	int64_t			 keepalive_timeout_ms;
-	int64_t			 header_timeout_ms;
-	int64_t			 send_timeout_ms;
-	int64_t			 max_connections;
 	int64_t			 respawn_backoff_max_ms;
 
 	/* Resolved at load. */

@@ -172,27 +172,10 @@ static const struct cfg_key appd_keys[] = {
 	  .flags = CFG_F_SCALAR_OK, .def = "[127.0.0.0/8, '::1/128']",
 	  .off = K(trusted_proxies),
 	  .help = "Peers (webd) whose X-Forwarded-For gives REMOTE_ADDR." },
-	{ .name = "max_header_size", .type = CFG_SIZE, .def = "32k",
-	  .min = 1024, .max = 1024 * 1024, .off = K(max_header_size),
-	  .help = "Largest request head (431 past it)." },
-	{ .name = "max_headers", .type = CFG_INT, .def = "100", .min = 1,
-	  .max = HTTP1_HEADERS_CAP, .off = K(max_headers),
-	  .help = "Most header fields in a request (431 past it)." },
 	{ .name = "max_response_size", .type = CFG_SIZE, .def = "64m",
 	  .min = 1024, .max = 1ULL << 40, .off = K(max_response_size),
 	  .help = "Largest response an app may send (then 502)." },
-	{ .name = "keepalive_timeout", .type = CFG_DURATION, .def = "75s",
-	  .min = 0, .max = 3600000, .off = K(keepalive_timeout_ms),
-	  .help = "Idle time allowed between two requests." },
-	{ .name = "header_timeout", .type = CFG_DURATION, .def = "10s",
-	  .min = 100, .max = 600000, .off = K(header_timeout_ms),
-	  .help = "Time to receive a whole request head." },
-	{ .name = "send_timeout", .type = CFG_DURATION, .def = "60s",
-	  .min = 100, .max = 3600000, .off = K(send_timeout_ms),
-	  .help = "Time a client may take to accept more of a response." },
-	{ .name = "max_connections", .type = CFG_INT, .def = "10000",
-	  .min = 1, .max = 1000000, .off = K(max_connections),
-	  .help = "Open client connections per event-loop thread." },
+	HCONN_SERVER_KEYS(struct appd_conf, srv),
 	{ .name = "respawn_backoff_max", .type = CFG_DURATION, .def = "5s",
 	  .min = 10, .max = 600000, .off = K(respawn_backoff_max_ms),
 	  .help = "Longest wait before respawning a worker that keeps "
@@ -442,22 +425,14 @@ appd_conf_app(const struct appd_conf *c, const char *path, size_t len)
 	return best;
 }
 
-/* The connection settings of this generation. */
-static void
-appd_conf_limits(struct appd_conf *c)
+void
+appd_conf_http(struct hconn_settings *hs, const struct hconn_server_conf *sc)
 {
-	http1_limits_default(&c->hs.limits);
-	c->hs.limits.max_head = (uint32_t)c->max_header_size;
-	if (c->hs.limits.max_start_line > c->hs.limits.max_head)
-		c->hs.limits.max_start_line = c->hs.limits.max_head;
-	c->hs.limits.max_headers = (uint32_t)c->max_headers;
+	hconn_server_settings(hs, sc);
 	/* Each app checks its own client_max_body_size; this is the cap. */
-	c->hs.limits.max_body = 1ULL << 32;
-	c->hs.keepalive_timeout_ms = c->keepalive_timeout_ms;
-	c->hs.header_timeout_ms = c->header_timeout_ms;
-	c->hs.send_timeout_ms = c->send_timeout_ms;
-	c->hs.max_keepalive_requests = 100000;
-	c->hs.server = "triad-appd";
+	hs->limits.max_body = 1ULL << 32;
+	hs->max_keepalive_requests = 100000;
+	hs->server = "triad-appd";
 }
 
 void *
@@ -480,7 +455,7 @@ appd_conf_load(const struct lc_opts *opts, struct lc_settings *s,
 		appd_conf_free(c);
 		return NULL;
 	}
-	appd_conf_limits(c);
+	appd_conf_http(&c->hs, &c->srv);
 	return c;
 }
 

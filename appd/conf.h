@@ -36,5 +36,11 @@ int	 appd_conf_check(struct appd_conf *, const struct topology *,
  */
 const struct appd_app *appd_conf_app(const struct appd_conf *,
 	    const char *path, size_t len);
+/*
+ * appd_conf_http: hs for appd's clients from sc, the same in the master
+ * and in a direct worker (which has sc from the master's environment).
+ */
+void	 appd_conf_http(struct hconn_settings *hs,
+	    const struct hconn_server_conf *sc);
 
 #endif

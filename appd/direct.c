@@ -22,6 +22,7 @@
 #include "alog.h"
 #include "cgihead.h"
 #include "cidr.h"
+#include "conf.h"
 #include "direct.h"
 #include "direct_sig.h"
 #include "hconn.h"
@@ -586,25 +587,23 @@ direct_nums(const char *s, uint64_t *v, size_t n)
 static int
 direct_settings_env(void)
 {
+	struct hconn_server_conf sc;
 	uint64_t h[6];
 	char *s, *tok, *save = NULL, *cause = NULL;
 	struct cidr cidr;
 
 	if (direct_nums(getenv(DIRECT_ENV_HTTP), h, 6) != 6)
 		return -1;
-	http1_limits_default(&D.hs.limits);
-	D.hs.limits.max_head = (uint32_t)h[0];
-	if (D.hs.limits.max_start_line > D.hs.limits.max_head)
-		D.hs.limits.max_start_line = D.hs.limits.max_head;
-	D.hs.limits.max_headers = (uint32_t)h[1];
-	D.hs.limits.max_body = 1ULL << 32;
-	D.hs.keepalive_timeout_ms = (int64_t)h[2];
-	D.hs.header_timeout_ms = (int64_t)h[3];
-	D.hs.send_timeout_ms = (int64_t)h[4];
-	D.hs.max_keepalive_requests = 100000;
-	D.hs.server = "triad-appd";
+	/* In launch_env_direct's order. */
+	sc.max_header_size = h[0];
+	sc.max_headers = (int64_t)h[1];
+	sc.keepalive_timeout_ms = (int64_t)h[2];
+	sc.header_timeout_ms = (int64_t)h[3];
+	sc.send_timeout_ms = (int64_t)h[4];
+	sc.max_connections = (int64_t)h[5];
+	appd_conf_http(&D.hs, &sc);
 	hconn_worker_init(&D.hw, &D.lw, &direct_hconn_ops, &D.hm, &D,
-	    (int64_t)h[5]);
+	    sc.max_connections);
 	s = xstrdup(getenv(DIRECT_ENV_ROUTES) ? getenv(DIRECT_ENV_ROUTES) : "");
 	for (tok = strtok_r(s, "\n", &save); tok != NULL &&
 	    D.nroutes < DIRECT_MAX_ROUTES; tok = strtok_r(NULL, "\n", &save))

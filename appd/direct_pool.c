@@ -117,7 +117,7 @@ direct_drain_ms(const struct appd_pool *pool)
 	const struct appd_conf *c = pool->gen->conf;
 
 	return pool->app->request_timeout_ms + pool->app->kill_grace_ms +
-	    c->header_timeout_ms + DIRECT_DRAIN_IDLE_MS;
+	    c->srv.header_timeout_ms + DIRECT_DRAIN_IDLE_MS;
 }
 
 /* 'R' from a worker: it served max_requests and drains; replace it. */

@@ -135,10 +135,12 @@ launch_env_direct(const struct appd_conf *c, const struct appd_app *a,
 		launch_env(env, n, "%s=%d", DIRECT_ENV_ALOG, d->alog_fd);
 	}
 	launch_env(env, n, "%s=%llu,%lld,%lld,%lld,%lld,%lld", DIRECT_ENV_HTTP,
-	    (unsigned long long)c->max_header_size, (long long)c->max_headers,
-	    (long long)c->keepalive_timeout_ms,
-	    (long long)c->header_timeout_ms, (long long)c->send_timeout_ms,
-	    (long long)c->max_connections);
+	    (unsigned long long)c->srv.max_header_size,
+	    (long long)c->srv.max_headers,
+	    (long long)c->srv.keepalive_timeout_ms,
+	    (long long)c->srv.header_timeout_ms,
+	    (long long)c->srv.send_timeout_ms,
+	    (long long)c->srv.max_connections);
 	launch_env(env, n, "%s=%lld", DIRECT_ENV_MAXREQ,
 	    (long long)a->max_requests);
 	buf[0] = '\0';

@@ -133,7 +133,7 @@ appd_worker_start(struct lc_worker *lw)
 
 	w->lc = lw;
 	hconn_worker_init(&w->hw, lw, &appd_hconn_ops, &appd_hconn_metrics, w,
-	    c->max_connections);
+	    c->srv.max_connections);
 	lw->data = w;
 	hconn_listen(&w->hw, &c->lsn);
 	appd_pools(lw, w);
@@ -162,7 +162,7 @@ appd_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 		pool_retire(oldp[i], next);
 	}
 	free(oldp);
-	hconn_worker_reload(&w->hw, &c->lsn, c->inherit, c->max_connections);
+	hconn_worker_reload(&w->hw, &c->lsn, c->inherit, c->srv.max_connections);
 }
 
 static void

@@ -874,6 +874,28 @@ hconn_close_all(struct hconn_worker *w)
 }
 
 void
+hconn_settings_limits(struct hconn_settings *hs, uint64_t max_head,
+    int64_t max_headers)
+{
+	http1_limits_default(&hs->limits);
+	hs->limits.max_head = (uint32_t)max_head;
+	if (hs->limits.max_start_line > hs->limits.max_head)
+		hs->limits.max_start_line = hs->limits.max_head;
+	if (max_headers > 0)
+		hs->limits.max_headers = (uint32_t)max_headers;
+}
+
+void
+hconn_server_settings(struct hconn_settings *hs,
+    const struct hconn_server_conf *sc)
+{
+	hconn_settings_limits(hs, sc->max_header_size, sc->max_headers);
+	hs->keepalive_timeout_ms = sc->keepalive_timeout_ms;
+	hs->header_timeout_ms = sc->header_timeout_ms;
+	hs->send_timeout_ms = sc->send_timeout_ms;
+}
+
+void
 hconn_metrics_init(struct hconn_metrics *m, struct metrics *reg)
 {
 	static const char *const cls[6] = { "other", "1xx", "2xx", "3xx",

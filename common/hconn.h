@@ -68,6 +68,57 @@ struct hconn_settings {
 	const struct cidr_list	*proxy_from;
 };
 
+/*
+ * hconn_settings_limits: hs's request limits: http1's defaults, a head of
+ * at most max_head bytes (its start line too), at most max_headers fields
+ * (0: http1's default). The body's limit is the caller's to set after.
+ */
+void	hconn_settings_limits(struct hconn_settings *hs, uint64_t max_head,
+	    int64_t max_headers);
+
+/*
+ * The keys of an HTTP server daemon's client side (webd, appd), one
+ * meaning and one default in both: HCONN_SERVER_KEYS(T, m) are the
+ * cfg_key rows (config.h) for the member m, a struct hconn_server_conf,
+ * of the daemon's conf T; hconn_server_settings copies them into hs.
+ */
+struct hconn_server_conf {
+	int64_t			 keepalive_timeout_ms;	/* 0: no keep-alive */
+	int64_t			 header_timeout_ms;
+	int64_t			 send_timeout_ms;
+	int64_t			 max_connections;	/* per worker */
+	uint64_t		 max_header_size;
+	int64_t			 max_headers;
+};
+#define HCONN_SERVER_KEYS(T, m)						\
+	{ .name = "keepalive_timeout", .type = CFG_DURATION, .def = "75s", \
+	  .min = 0, .max = 3600000,					\
+	  .off = offsetof(T, m.keepalive_timeout_ms),			\
+	  .help = "Idle time allowed between two requests (0: no "	\
+	  "keep-alive)." },						\
+	{ .name = "header_timeout", .type = CFG_DURATION, .def = "10s",	\
+	  .min = 100, .max = 600000,					\
+	  .off = offsetof(T, m.header_timeout_ms),			\
+	  .help = "Time to receive a whole request head (slowloris)." },	\
+	{ .name = "send_timeout", .type = CFG_DURATION, .def = "60s",	\
+	  .min = 100, .max = 3600000,					\
+	  .off = offsetof(T, m.send_timeout_ms),				\
+	  .help = "Time a client may take to accept more of a "		\
+	  "response." },						\
+	{ .name = "max_connections", .type = CFG_INT, .def = "10000",	\
+	  .min = 1, .max = 1000000,					\
+	  .off = offsetof(T, m.max_connections),			\
+	  .help = "Open client connections per worker (event loop)." },	\
+	{ .name = "max_header_size", .type = CFG_SIZE, .def = "32k",	\
+	  .min = 1024, .max = 1024 * 1024,				\
+	  .off = offsetof(T, m.max_header_size),			\
+	  .help = "Largest request head (431 past it)." },		\
+	{ .name = "max_headers", .type = CFG_INT, .def = "100", .min = 1, \
+	  .max = HTTP1_HEADERS_CAP, .off = offsetof(T, m.max_headers),	\
+	  .help = "Most header fields in a request (431 past it)." }
+void	hconn_server_settings(struct hconn_settings *hs,
+	    const struct hconn_server_conf *sc);
+
 /* One request, from its head to its log line. */
 struct hreq {
 	const struct http1_msg	*msg;		/* NULL before a head */

@@ -476,10 +476,7 @@ lb_conf_addrs(struct lb_conf *c)
 static void
 lb_conf_http(struct lb_conf *c)
 {
-	http1_limits_default(&c->hs.limits);
-	c->hs.limits.max_head = (uint32_t)c->max_header_size;
-	if (c->hs.limits.max_start_line > c->hs.limits.max_head)
-		c->hs.limits.max_start_line = c->hs.limits.max_head;
+	hconn_settings_limits(&c->hs, c->max_header_size, 0);
 	c->hs.limits.max_body = c->max_body_size;
 	c->hs.keepalive_timeout_ms = c->keepalive_timeout_ms;
 	c->hs.header_timeout_ms = c->http_request_timeout_ms;

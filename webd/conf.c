@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "conf.h"
+#include "hconn.h"
 #include "http1.h"
 #include "mime.h"
 #include "topology.h"
@@ -113,24 +114,7 @@ static const struct cfg_key webd_keys[] = {
 	{ .name = "routes", .type = CFG_SECTIONS, .max = 64,
 	  .sub = &webd_route_schema, .off = K(routes),
 	  .help = "Dynamic routes forwarded to appd." },
-	{ .name = "keepalive_timeout", .type = CFG_DURATION, .def = "75s",
-	  .min = 0, .max = 3600000, .off = K(hs.keepalive_timeout_ms),
-	  .help = "Idle time allowed between two requests (0: no keep-alive)." },
-	{ .name = "header_timeout", .type = CFG_DURATION, .def = "10s",
-	  .min = 100, .max = 600000, .off = K(hs.header_timeout_ms),
-	  .help = "Time to receive a whole request head (slowloris)." },
-	{ .name = "send_timeout", .type = CFG_DURATION, .def = "60s",
-	  .min = 100, .max = 3600000, .off = K(hs.send_timeout_ms),
-	  .help = "Time a client may take to accept more of a response." },
-	{ .name = "max_connections", .type = CFG_INT, .def = "10000",
-	  .min = 1, .max = 1000000, .off = K(max_connections),
-	  .help = "Open client connections per worker." },
-	{ .name = "max_header_size", .type = CFG_SIZE, .def = "32k",
-	  .min = 1024, .max = 1024 * 1024, .off = K(max_header_size),
-	  .help = "Largest request head (431 past it)." },
-	{ .name = "max_headers", .type = CFG_INT, .def = "100", .min = 1,
-	  .max = HTTP1_HEADERS_CAP, .off = K(max_headers),
-	  .help = "Most header fields in a request (431 past it)." },
+	HCONN_SERVER_KEYS(struct webd_conf, srv),
 	{ .name = "client_max_body_size", .type = CFG_SIZE, .def = "1m",
 	  .min = 0, .max = 1ULL << 40, .off = K(client_max_body_size),
 	  .help = "Largest request body (413 past it)." },
@@ -327,11 +311,7 @@ webd_conf_limits(struct webd_conf *c)
 	struct webd_route *rt = c->routes.v;
 	size_t i;
 
-	http1_limits_default(&c->hs.limits);
-	c->hs.limits.max_head = (uint32_t)c->max_header_size;
-	if (c->hs.limits.max_start_line > c->hs.limits.max_head)
-		c->hs.limits.max_start_line = c->hs.limits.max_head;
-	c->hs.limits.max_headers = (uint32_t)c->max_headers;
+	hconn_server_settings(&c->hs, &c->srv);
 	c->hs.limits.max_body = c->client_max_body_size;
 	c->hs.server = "triad-webd";
 	c->hs.proxy_from = &c->proxy_from;

@@ -99,7 +99,7 @@ webd_worker_start(struct lc_worker *lw)
 
 	w->lc = lw;
 	hconn_worker_init(&w->hw, lw, &webd_hconn_ops, &webd_metrics.hm, w,
-	    c->max_connections);
+	    c->srv.max_connections);
 	lw->data = w;
 	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
 	hconn_listen(&w->hw, &c->lsn);
@@ -121,7 +121,7 @@ webd_worker_reload(struct lc_worker *lw, struct lc_gen *old)
 	w->fcache = webd_fcache_new((size_t)c->open_file_cache_max);
 	webd_unpool(w);
 	webd_pools(lw, w);
-	hconn_worker_reload(&w->hw, &c->lsn, c->inherit, c->max_connections);
+	hconn_worker_reload(&w->hw, &c->lsn, c->inherit, c->srv.max_connections);
 }
 
 static void

@@ -67,9 +67,7 @@ struct webd_conf {
 	struct cfg_array	 error_pages;	/* struct webd_error_page */
 	struct cfg_array	 locations;	/* struct webd_location */
 	struct cfg_array	 routes;	/* struct webd_route */
-	int64_t			 max_connections;
-	uint64_t		 max_header_size;
-	int64_t			 max_headers;
+	struct hconn_server_conf srv;	/* timeouts, max_connections... */
 	uint64_t		 client_max_body_size;
 	uint64_t		 small_file_size;
 	int64_t			 open_file_cache_max;
