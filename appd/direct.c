@@ -658,7 +658,7 @@ direct_loop_init(void)
 	D.reg = metrics_new("appd_worker");
 	hconn_metrics_init(&D.hm, D.reg);
 	for (i = 0; i < D.nlfds; i++)
-		D.lsn[i] = net_listener_new(D.base, D.lfds[i], 0,
+		D.lsn[i] = net_listener_new(D.base, D.lfds[i],
 		    direct_accept, &D.hw);
 	D.hw.listeners = D.lsn;
 	D.hw.nlisteners = D.nlfds;

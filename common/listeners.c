@@ -133,7 +133,7 @@ listeners_start(struct listeners *l, unsigned id, struct event_base *base,
 		return NULL;
 	v = xcalloc(*n, sizeof(*v));
 	for (i = 0; i < *n; i++)
-		v[i] = net_listener_new(base, listeners_take(l, id, i), 0,
+		v[i] = net_listener_new(base, listeners_take(l, id, i),
 		    fns != NULL ? fns[i] : fn, arg);
 	return v;
 }

@@ -61,34 +61,26 @@ void	net_quickack(int fd);
  * The accept callback: fd is a connected, non-blocking, close-on-exec
  * socket the callee now owns (TCP_NODELAY is set on TCP); peer is the
  * remote address (an AF_UNIX peer is usually unnamed); arg is the
- * listener's user data. When the listener has a connection limit, the
- * caller must call net_listener_release() once when this connection ends.
- * The callback may disable or even free the listener.
+ * listener's user data. The callback may disable or even free the
+ * listener.
  */
 typedef void (*net_accept_fn)(int fd, const struct net_addr *peer, void *arg);
 
 /*
  * net_listener_new: accepts on the listening socket fd (which the listener
- * now owns and closes) from base. max_conns > 0 pauses accepting while that
- * many connections are open (counted per listener, so per worker). On
- * EMFILE/ENFILE/ENOBUFS/ENOMEM the listener pauses (one log line per pause)
+ * now owns and closes) from base. A worker's connection limit over its
+ * listeners is net_listeners_count's. On EMFILE/ENFILE/ENOBUFS/ENOMEM the listener pauses (one log line per pause)
  * and retries after 100 ms or at net_listener_resume(), so it never spins.
  * Not thread-safe: use a listener only from the thread that runs base.
  * Returns the listener (xmalloc: cannot fail).
  */
 struct net_listener *net_listener_new(struct event_base *base, int fd,
-	    int max_conns, net_accept_fn cb, void *arg);
+	    net_accept_fn cb, void *arg);
 /* net_listener_free: stops accepting and closes the socket. NULL is fine. */
 void	net_listener_free(struct net_listener *);
 /*
- * net_listener_release: one accepted connection has closed; resumes
- * accepting when it was paused at max_conns. Also a hint that an fd is
- * free, so an EMFILE pause ends early.
- */
-void	net_listener_release(struct net_listener *);
-/*
- * net_listener_resume: ends an EMFILE pause now (a daemon calls it when it
- * closes connections). Does not override max_conns or a disable.
+ * net_listener_resume: ends an EMFILE pause now (a hint that an fd is
+ * free). Does not override net_listeners_count's pause or a disable.
  */
 void	net_listener_resume(struct net_listener *);
 /* net_listener_enable: 0 stops accepting (draining), 1 starts again. */
@@ -111,10 +103,8 @@ void	net_listeners_count(struct net_listener **, size_t n, size_t *count,
  */
 void	net_listeners_limit(struct net_listener **, size_t n, size_t count,
 	    size_t max);
-/* net_listener_paused: 1 while paused (EMFILE, max_conns or disabled). */
+/* net_listener_paused: 1 while paused (EMFILE, the count, or disabled). */
 int	net_listener_paused(const struct net_listener *);
-/* net_listener_conns: open connections (counted only with max_conns). */
-int	net_listener_conns(const struct net_listener *);
 /* net_listener_pauses: how many EMFILE-type pauses happened (a counter). */
 unsigned long net_listener_pauses(const struct net_listener *);
 /* net_listener_fd: the listening socket (for getsockname in tests, PROXY). */

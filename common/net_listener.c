@@ -3,9 +3,9 @@
  *
  * One persistent read event on the listening fd, plus one timer for the
  * EMFILE back-off. The read event is added only while accepting is wanted
- * (enabled, not paused for lack of fds, below max_conns), so a paused
- * listener costs nothing and cannot spin: the kernel keeps the pending
- * connections in the backlog until we come back.
+ * (enabled, not paused for lack of fds, the worker below its connection
+ * limit), so a paused listener costs nothing and cannot spin: the kernel
+ * keeps the pending connections in the backlog until we come back.
  *
  * libevent's evconnlistener is not used: on EMFILE it only calls an error
  * callback and keeps the fd readable, which is the busy loop we want to
@@ -42,8 +42,6 @@ struct net_listener {
 	char			 name[NET_ADDR_STRLEN];
 	net_accept_fn		 cb;
 	void			*arg;
-	int			 max_conns;
-	int			 conns;
 	int			 enabled;	/* net_listener_enable() */
 	int			 full;		/* net_listeners_count: at max */
 	int			 fd_pause;	/* EMFILE-type back-off */
@@ -63,8 +61,7 @@ net_listener_update(struct net_listener *l)
 {
 	int want;
 
-	want = l->enabled && !l->fd_pause && !l->full &&
-	    !(l->max_conns > 0 && l->conns >= l->max_conns);
+	want = l->enabled && !l->fd_pause && !l->full;
 	if (want == l->armed)
 		return;
 	if (want)
@@ -75,8 +72,8 @@ net_listener_update(struct net_listener *l)
 }
 
 struct net_listener *
-net_listener_new(struct event_base *base, int fd, int max_conns,
-    net_accept_fn cb, void *arg)
+net_listener_new(struct event_base *base, int fd, net_accept_fn cb,
+    void *arg)
 {
 	struct net_listener *l;
 	struct net_addr self;
@@ -86,7 +83,6 @@ net_listener_new(struct event_base *base, int fd, int max_conns,
 	l->fd = fd;
 	l->cb = cb;
 	l->arg = arg;
-	l->max_conns = max_conns;
 	l->enabled = 1;
 	if (net_local_addr(fd, &self) == 0) {
 		l->family = self.ss.ss_family;
@@ -233,10 +229,6 @@ net_listener_deliver(struct net_listener *l, int fd,
 		    l->name, l->pauses);
 		l->complained = 0;
 	}
-	if (l->max_conns > 0) {
-		l->conns++;
-		net_listener_update(l);
-	}
 	l->cb(fd, peer, l->arg);
 }
 
@@ -277,15 +269,6 @@ net_listener_resume(struct net_listener *l)
 }
 
 void
-net_listener_release(struct net_listener *l)
-{
-	if (l->conns > 0)
-		l->conns--;
-	net_listener_resume(l);
-	net_listener_update(l);
-}
-
-void
 net_listener_enable(struct net_listener *l, int on)
 {
 	l->enabled = on != 0;
@@ -296,12 +279,6 @@ int
 net_listener_paused(const struct net_listener *l)
 {
 	return !l->armed;
-}
-
-int
-net_listener_conns(const struct net_listener *l)
-{
-	return l->conns;
 }
 
 unsigned long

@@ -221,7 +221,7 @@ testd_listener(struct lc_worker *w)
 	int fd = c->fds[w->id - 1];
 
 	c->fds[w->id - 1] = -1;
-	return net_listener_new(w->base, fd, 0, testd_accept, w);
+	return net_listener_new(w->base, fd, testd_accept, w);
 }
 
 static int

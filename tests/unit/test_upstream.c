@@ -286,7 +286,7 @@ server_start(struct server *sv, struct event_base *base, const char *text)
 	if ((fd = net_listen(&a, NULL, &cause)) == -1)
 		fail_msg("%s", cause);
 	assert_int_equal(net_local_addr(fd, &sv->addr), 0);
-	sv->l = net_listener_new(base, fd, 0, server_accept, sv);
+	sv->l = net_listener_new(base, fd, server_accept, sv);
 }
 
 static void
