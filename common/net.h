@@ -69,8 +69,9 @@ typedef void (*net_accept_fn)(int fd, const struct net_addr *peer, void *arg);
 /*
  * net_listener_new: accepts on the listening socket fd (which the listener
  * now owns and closes) from base. A worker's connection limit over its
- * listeners is net_listeners_count's. On EMFILE/ENFILE/ENOBUFS/ENOMEM the listener pauses (one log line per pause)
- * and retries after 100 ms or at net_listener_resume(), so it never spins.
+ * listeners is net_listeners_count's. On EMFILE/ENFILE/ENOBUFS/ENOMEM the
+ * listener pauses (one log line per pause) and retries after 100 ms or at
+ * net_listener_resume(), so it never spins.
  * Not thread-safe: use a listener only from the thread that runs base.
  * Returns the listener (xmalloc: cannot fail).
  */

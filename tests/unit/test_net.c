@@ -410,6 +410,7 @@ test_max_conns(void **state)
 		c[i] = client_connect(&b);
 	run_until(base, &a.n, 2);
 	assert_true(net_listener_paused(a.l));
+	assert_int_equal(counted, 2);
 	/* Paused: the loop times out with the third still in the backlog. */
 	run_for(base, 50);
 	assert_int_equal(a.n, 2);
