@@ -402,11 +402,13 @@ static void
 fx_expect_file(struct fx *f, size_t n)
 {
 	unsigned char *p = malloc(n + 8);
+	uint64_t end = util_now_us() + 10 * 1000000;	/* bounded: 10 s */
 	size_t got = 0, i;
 	ssize_t r;
 
 	assert_non_null(p);
 	while (got < n + 8) {
+		assert_true(util_now_us() < end);
 		r = read(f->peer, p + got, n + 8 - got);
 		if (r == -1 && errno == EAGAIN) {
 			/* the rest is libevent's to write: let it */
