@@ -54,7 +54,7 @@ sio_socket(struct bufferevent *bev, int tls)
  * a plain socket's would. The filter alone calls it only when its own
  * output moved into the socket's, so its owner would never hear that
  * the socket drained (back-pressure never lifted, a closing connection
- * never closed). Emptied by sio_flush itself (EV_WRITE off), no call.
+ * never closed). Emptied by sio_flush itself, sio_flush makes the call.
  */
 static void
 sio_under_drained(struct evbuffer *out, const struct evbuffer_cb_info *info,
@@ -178,13 +178,15 @@ sio_flush(struct bufferevent *bev, int flags)
 	struct bufferevent *s = sio_socket(bev, tls);
 	struct evbuffer *out;
 	size_t len;
+	int wrote;
 
 	if (s == NULL)
 		return sio_coalesce(bev);
 	if (s != bev)
 		sio_seal(bev);
 	out = bufferevent_get_output(s);
-	if ((len = evbuffer_get_length(out)) > 0) {
+	wrote = (len = evbuffer_get_length(out)) > 0;
+	if (wrote) {
 		/* A bufferevent freezes the start of its output so that only
 		   it drains it; it writes the same way (unfreeze, write,
 		   freeze). Bytes leave in order whoever writes them. */
@@ -199,8 +201,17 @@ sio_flush(struct bufferevent *bev, int flags)
 	if (len > 0)
 		bufferevent_enable(s, EV_WRITE);	/* the rest, or the error */
 	else if ((bufferevent_get_enabled(s) & EV_WRITE) &&
-	    sio_may_stop(bev, tls))
+	    sio_may_stop(bev, tls)) {
 		bufferevent_disable(s, EV_WRITE);	/* merged with its add */
+		/* Bytes an earlier call left to libevent went here instead:
+		   the write callback libevent owed for them runs all the same
+		   (deferred), or an owner paused on back-pressure would wait
+		   for it for ever. */
+		if (wrote)
+			bufferevent_trigger(bev, EV_WRITE,
+			    BEV_TRIG_IGNORE_WATERMARKS |
+			    BEV_TRIG_DEFER_CALLBACKS);
+	}
 	/* Under a filter, bytes may still wait in the filter itself. */
 	return len + (s != bev ?
 	    evbuffer_get_length(bufferevent_get_output(bev)) : 0);

@@ -40,8 +40,10 @@ void	sio_init(struct bufferevent *bev, int tls);
  * common/evsock.h); leaves the rest to libevent. flags: SIO_TLS when bev
  * is an OpenSSL bufferevent (the tls of the other calls), SIO_FILES when
  * its output may hold file segments, which only libevent's writer sends
- * (sendfile). Returns the bytes still queued. Callbacks of bev may not
- * run from inside it (a TLS filter must be made with
+ * (sendfile). Returns the bytes still queued. Once bytes were left to
+ * libevent, bev's write callback runs when they are gone, whoever sent
+ * them: libevent's writer, or a later sio_flush (deferred). Callbacks of
+ * bev may not run from inside it (a TLS filter must be made with
  * BEV_OPT_DEFER_CALLBACKS).
  */
 #define SIO_TLS		1

@@ -2,7 +2,8 @@
  * test_sio.c: common/sio's reader on a real socket pair and event loop:
  * bytes arrive whole and in order, the high-water mark pauses and resumes
  * reading, EOF, the timeout, off means off, and a callback may free all;
- * sio_flush sends a head, a file segment and a tail in one call.
+ * sio_flush sends a head, a file segment and a tail in one call, and the
+ * write callback comes for bytes left to libevent whoever sends them.
  */
 #include <sys/socket.h>
 
@@ -34,6 +35,7 @@ struct fx {
 	size_t			 drain_to;	/* readcb drains down to this */
 	int			 free_in_cb;
 	int			 stop_at_len;	/* break the loop past it */
+	int			 writes;	/* write callbacks */
 };
 
 static void
@@ -462,6 +464,62 @@ test_flush_file_full(void **state)
 	close(fd);
 }
 
+static void
+fx_writecb(struct bufferevent *bev, void *arg)
+{
+	struct fx *f = arg;
+
+	(void)bev;
+	f->writes++;
+}
+
+/* Reads what the peer socket holds, without running the loop. */
+static size_t
+fx_drain_peer(struct fx *f)
+{
+	unsigned char buf[65536];
+	size_t got = 0;
+	ssize_t r;
+
+	while ((r = read(f->peer, buf, sizeof(buf))) > 0)
+		got += (size_t)r;
+	return got;
+}
+
+/* Bytes sio_flush left to libevent, then sent by a later sio_flush (the
+   peer read meanwhile, the loop did not run): the write callback still
+   comes, as libevent's own write would have made it. An owner paused
+   on back-pressure waits for it (lbd stalled an 8 MiB answer so). */
+static void
+test_flush_owes_writecb(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 4 << 20, got = 0, left;
+	unsigned char *p = calloc(1, n);
+	int i;
+
+	assert_non_null(p);
+	assert_int_equal(fcntl(f->peer, F_SETFL, O_NONBLOCK), 0);
+	bufferevent_setcb(f->bev, fx_readcb, fx_writecb, fx_eventcb, f);
+	sio_init(f->bev, 0);
+	evbuffer_add(bufferevent_get_output(f->bev), p, n);
+	left = sio_flush(f->bev, 0);
+	assert_true(left > 0);
+	assert_true(bufferevent_get_enabled(f->bev) & EV_WRITE);
+	for (i = 0; i < 10000 && left > 0; i++) {
+		got += fx_drain_peer(f);
+		left = sio_flush(f->bev, 0);
+	}
+	assert_int_equal(left, 0);
+	got += fx_drain_peer(f);
+	assert_int_equal(got, n);
+	assert_false(bufferevent_get_enabled(f->bev) & EV_WRITE);
+	assert_int_equal(f->writes, 0);		/* deferred, not inside */
+	(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(f->writes, 1);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -492,6 +550,8 @@ main(void)
 		    fx_teardown),
 		cmocka_unit_test_setup_teardown(test_flush_file_full, fx_setup,
 		    fx_teardown),
+		cmocka_unit_test_setup_teardown(test_flush_owes_writecb,
+		    fx_setup, fx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
